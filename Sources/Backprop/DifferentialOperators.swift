@@ -1,0 +1,189 @@
+// The differential operators, named as Swift's `_Differentiation` names them. Each makes a fresh
+// tape, records the function on it, and sweeps it backwards; the tape is the caller's alone, so
+// these are safe to call from many tasks at once.
+
+// MARK: - Gradients on a tape
+
+extension Tape {
+  /// The gradient ∂y/∂x of a scalar `y` with respect to `x`, both on this tape.
+  ///
+  /// - Precondition: `y` holds one scalar; `x` is recorded on this tape.
+  public func gradient(of y: Variable, wrt x: Variable) -> Tensor {
+    gradient(of: y, wrt: [x])[0]
+  }
+
+  /// The gradients ∂y/∂xᵢ of a scalar `y` with respect to each of `xs`, in order.
+  ///
+  /// - Precondition: `y` holds one scalar; every `x` is recorded on this tape.
+  public func gradient(of y: Variable, wrt xs: [Variable]) -> [Tensor] {
+    Variable.requireScalar(y.shape, op: "gradient(of:wrt:)")
+    return pullback(of: y, seed: .ones(y.shape), wrt: xs, op: "gradient(of:wrt:)")
+  }
+
+  /// The vector-Jacobian products seedᵀ ∂y/∂xᵢ for each of `xs`: one reverse sweep from `y`.
+  func pullback(of y: Variable, seed: Tensor, wrt xs: [Variable], op: String) -> [Tensor] {
+    precondition(
+      seed.shape == y.shape, "\(op): cotangent shape \(seed.shape) is not the result's \(y.shape)")
+    let indices = xs.map { self.requireRecorded($0, op: op) }
+    guard let output = requireOnThisTape(y, op: op) else {
+      return xs.map { .zeros($0.shape) }  // a result that is a constant has zero derivative
+    }
+    let adjoints: [Tensor?] = reverseSweep(from: output, seed: seed)
+    return zip(indices, xs).map { index, x in
+      Int(index) < adjoints.count ? adjoints[Int(index)] ?? .zeros(x.shape) : .zeros(x.shape)
+    }
+  }
+
+  /// The index of a variable that must be on this tape.
+  func requireRecorded(_ x: Variable, op: String) -> Int32 {
+    guard case .recorded(let tape, let index) = x.node else {
+      preconditionFailure("\(op): the input is a constant; record it with Tape.variable(_:)")
+    }
+    precondition(tape === self, "\(op): the input and the result are on two different tapes")
+    return index
+  }
+
+  /// The index of a result on this tape, or `nil` if it is a constant.
+  func requireOnThisTape(_ y: Variable, op: String) -> Int32? {
+    guard case .recorded(let tape, let index) = y.node else { return nil }
+    precondition(tape === self, "\(op): the result and the input are on two different tapes")
+    return index
+  }
+
+  /// The Jacobian ∂y/∂x, of shape y.shape + x.shape: one reverse sweep per scalar of `y`, each
+  /// seeded with a one-hot cotangent, gives one row.
+  func jacobian(of y: Variable, wrt x: Variable, op: String) -> Tensor {
+    let input = requireRecorded(x, op: op)
+    let (rows, columns) = (y.value.scalarCount, x.value.scalarCount)
+    var scalars = [Double](repeating: 0, count: rows * columns)
+    if let output = requireOnThisTape(y, op: op), entries[Int(output)].needsGradient {
+      for row in 0..<rows {
+        let adjoints: [Tensor?] = reverseSweep(from: output, seed: .oneHot(y.shape, at: row))
+        guard Int(input) < adjoints.count, let adjoint = adjoints[Int(input)] else { continue }
+        adjoint.withUnsafeScalars { source in
+          for column in 0..<columns { scalars[row * columns + column] = source[column] }
+        }
+      }
+    }
+    return Tensor(shape: y.shape + x.shape, scalars: scalars)
+  }
+}
+
+/// The gradient of a scalar `y` with respect to `x`, itself recorded on the tape so that it can
+/// be differentiated again: reverse over reverse.
+///
+/// ```swift
+/// let tape = Tape()
+/// let x = tape.variable([1, 2])
+/// let g = gradient(of: logSumExp(x), wrt: x)      // softmax(x), as a Variable
+/// tape.gradient(of: (g * g).sum(), wrt: x)        // ∇‖softmax(x)‖², by a second sweep
+/// ```
+///
+/// - Precondition: `y` holds one scalar; `x` is recorded on the same tape.
+public func gradient(of y: Variable, wrt x: Variable) -> Variable {
+  let op = "gradient(of:wrt:)"
+  Variable.requireScalar(y.shape, op: op)
+  guard let tape = x.tape else {
+    preconditionFailure("\(op): the input is a constant; record it with Tape.variable(_:)")
+  }
+  let input = tape.requireRecorded(x, op: op)
+  guard let output = tape.requireOnThisTape(y, op: op) else { return Variable(.zeros(x.shape)) }
+  let adjoints: [Variable?] = tape.reverseSweep(from: output, seed: Variable(.ones(y.shape)))
+  return Int(input) < adjoints.count ? adjoints[Int(input)] ?? Variable(.zeros(x.shape)) : Variable(.zeros(x.shape))
+}
+
+// MARK: - Differential operators on functions
+
+/// The value of `f` at `x` and its gradient ∇f(x), for `f` with a scalar result.
+///
+/// - Precondition: `f(x)` holds exactly one scalar.
+public func valueWithGradient(
+  at x: Tensor, of f: (Variable) -> Variable
+) -> (value: Tensor, gradient: Tensor) {
+  let tape = Tape()
+  let input = tape.variable(x)
+  let y = f(input)
+  Variable.requireScalar(y.shape, op: "gradient(at:of:)")
+  return (y.value, tape.pullback(of: y, seed: .ones(y.shape), wrt: [input], op: "gradient(at:of:)")[0])
+}
+
+/// The gradient ∇f(x) of a function with a scalar result.
+///
+/// ```swift
+/// gradient(at: [1, 2, 3]) { x in logSumExp(x) }   // softmax([1, 2, 3])
+/// ```
+///
+/// - Precondition: `f(x)` holds exactly one scalar.
+public func gradient(at x: Tensor, of f: (Variable) -> Variable) -> Tensor {
+  valueWithGradient(at: x, of: f).gradient
+}
+
+/// The value of `f` at `(x, w)` and its gradients (∂f/∂x, ∂f/∂w), for `f` with a scalar result.
+///
+/// - Precondition: `f(x, w)` holds exactly one scalar.
+public func valueWithGradient(
+  at x: Tensor, _ w: Tensor, of f: (Variable, Variable) -> Variable
+) -> (value: Tensor, gradient: (Tensor, Tensor)) {
+  let tape = Tape()
+  let (first, second) = (tape.variable(x), tape.variable(w))
+  let y = f(first, second)
+  Variable.requireScalar(y.shape, op: "gradient(at:_:of:)")
+  let gradients = tape.pullback(
+    of: y, seed: .ones(y.shape), wrt: [first, second], op: "gradient(at:_:of:)")
+  return (y.value, (gradients[0], gradients[1]))
+}
+
+/// The gradients (∂f/∂x, ∂f/∂w) of a two-argument function with a scalar result.
+///
+/// - Precondition: `f(x, w)` holds exactly one scalar.
+public func gradient(
+  at x: Tensor, _ w: Tensor, of f: (Variable, Variable) -> Variable
+) -> (Tensor, Tensor) {
+  valueWithGradient(at: x, w, of: f).gradient
+}
+
+/// The value of `f` at `x` and its pullback: the function v ↦ vᵀ J_f(x), a vector-Jacobian
+/// product, taking a cotangent of the result's shape to one of the input's shape.
+///
+/// The pullback keeps the recorded tape and sweeps it once per call.
+///
+/// - Precondition (of the pullback): the cotangent has the shape of `f(x)`.
+public func valueWithPullback(
+  at x: Tensor, of f: (Variable) -> Variable
+) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+  let tape = Tape()
+  let input = tape.variable(x)
+  let y = f(input)
+  return (
+    y.value,
+    { cotangent in tape.pullback(of: y, seed: cotangent, wrt: [input], op: "pullback")[0] }
+  )
+}
+
+/// The pullback of `f` at `x`: the vector-Jacobian product v ↦ vᵀ J_f(x).
+public func pullback(at x: Tensor, of f: (Variable) -> Variable) -> (Tensor) -> Tensor {
+  valueWithPullback(at: x, of: f).pullback
+}
+
+/// The Jacobian of `f` at `x`: J[i…, j…] = ∂f(x)[i…]/∂x[j…], of shape f(x).shape + x.shape.
+///
+/// Built row by row, one reverse sweep per scalar of the result.
+public func jacobian(at x: Tensor, of f: (Variable) -> Variable) -> Tensor {
+  let tape = Tape()
+  let input = tape.variable(x)
+  return tape.jacobian(of: f(input), wrt: input, op: "jacobian(at:of:)")
+}
+
+/// The Hessian of a scalar function: H[i…, j…] = ∂²f/∂x[i…]∂x[j…], of shape x.shape + x.shape.
+///
+/// Exact to rounding, not a finite difference: the gradient is recorded on the tape as it is
+/// computed (reverse over reverse), and its Jacobian is then taken by ordinary reverse sweeps.
+///
+/// - Precondition: `f(x)` holds exactly one scalar.
+public func hessian(at x: Tensor, of f: (Variable) -> Variable) -> Tensor {
+  let tape = Tape()
+  let input = tape.variable(x)
+  let y = f(input)
+  Variable.requireScalar(y.shape, op: "hessian(at:of:)")
+  return tape.jacobian(of: gradient(of: y, wrt: input), wrt: input, op: "hessian(at:of:)")
+}

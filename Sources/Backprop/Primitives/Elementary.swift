@@ -1,0 +1,124 @@
+import Foundation
+
+// Elementwise functions of one tensor. Where the derivative can be written in terms of the
+// output, the VJP reuses it (exp, sqrt, tanh), as Swift's own derivatives do.
+
+/// Exponential: y = eˣ. VJP: x̄ = ȳ ⊙ y.
+///
+/// Overflows to +∞ above x ≈ 709.78 and underflows to 0 below x ≈ −745.13, as `Foundation.exp`.
+enum Exp {
+  static func forward(_ x: Tensor) -> Tensor { x.map { Foundation.exp($0) } }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T { cotangent * y }
+}
+
+/// Natural logarithm: y = ln x. VJP: x̄ = ȳ ⊘ x.
+///
+/// ln 0 = −∞ with derivative +∞; the logarithm of a negative number is NaN.
+enum Log {
+  static func forward(_ x: Tensor) -> Tensor { x.map { Foundation.log($0) } }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T) -> T { cotangent / x }
+}
+
+/// Square root: y = √x. VJP: x̄ = ȳ ⊘ (2y).
+///
+/// √0 = 0 with derivative +∞; the square root of a negative number is NaN.
+enum Sqrt {
+  static func forward(_ x: Tensor) -> Tensor { x.map { $0.squareRoot() } }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T { cotangent / (2 * y) }
+}
+
+/// Power with a constant exponent: y = xᵖ. VJP: x̄ = ȳ ⊙ p xᵖ⁻¹.
+///
+/// The exponent is recorded as a rank-0 constant operand and receives no gradient. For p = 0 the
+/// derivative is 0 everywhere (x⁰ = 1 is constant), including at x = 0 where p xᵖ⁻¹ = 0 · ∞.
+enum Pow {
+  static func forward(_ x: Tensor, _ exponent: Tensor) -> Tensor {
+    let p = exponent.scalar!
+    if p == 2 { return x.map { $0 * $0 } }
+    return x.map { Foundation.pow($0, p) }
+  }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, exponent: T) -> T? {
+    let p = exponent.value.scalar!
+    if p == 0 { return nil }
+    if p == 1 { return cotangent }
+    return cotangent * (p * x.raised(to: p - 1))
+  }
+}
+
+/// Hyperbolic tangent: y = tanh x. VJP: x̄ = ȳ ⊙ (1 − y²).
+enum Tanh {
+  static func forward(_ x: Tensor) -> Tensor { x.map { Foundation.tanh($0) } }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T {
+    cotangent * (1 - y * y)
+  }
+}
+
+/// Elementwise maximum with broadcasting: y = max(a, b).
+/// VJP: ā = ȳ ⊙ [a > b] and b̄ = ȳ ⊙ [b > a], each summed back to its operand's shape.
+///
+/// **Ties** (a = b) split the cotangent equally, ½ to each, as PyTorch's `maximum` and JAX do:
+/// the mean of the two one-sided derivatives. A NaN operand gives NaN.
+enum Maximum {
+  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
+    .elementwise(a, b, op: "max") { a, b in a > b || a.isNaN ? a : b }
+  }
+
+  /// The share of the cotangent that goes to the first argument at each position.
+  static func share(_ a: Tensor, _ b: Tensor) -> Tensor {
+    .elementwise(a, b, op: "max") { a, b in a > b ? 1 : a == b ? 0.5 : a.isNaN || b.isNaN ? .nan : 0 }
+  }
+
+  static func pullback<T: TensorAlgebra>(
+    _ cotangent: T, a: T, b: T, wrt: (Bool, Bool)
+  ) -> (T?, T?) {
+    (
+      wrt.0 ? (cotangent * share(a.value, b.value)).unbroadcast(to: a.shape) : nil,
+      wrt.1 ? (cotangent * share(b.value, a.value)).unbroadcast(to: b.shape) : nil
+    )
+  }
+}
+
+// MARK: - Public functions
+
+/// The exponential eˣ of each element.
+public func exp(_ x: Tensor) -> Tensor { Exp.forward(x) }
+/// The exponential eˣ of each element, recorded: y = eˣ, x̄ = ȳ ⊙ y.
+public func exp(_ x: Variable) -> Variable { .apply(.exp, x, Exp.forward) }
+
+/// The natural logarithm ln x of each element (ln 0 = −∞; negative → NaN).
+public func log(_ x: Tensor) -> Tensor { Log.forward(x) }
+/// The natural logarithm of each element, recorded: y = ln x, x̄ = ȳ ⊘ x.
+public func log(_ x: Variable) -> Variable { .apply(.log, x, Log.forward) }
+
+/// The square root √x of each element (negative → NaN).
+public func sqrt(_ x: Tensor) -> Tensor { Sqrt.forward(x) }
+/// The square root of each element, recorded: y = √x, x̄ = ȳ ⊘ (2y).
+public func sqrt(_ x: Variable) -> Variable { .apply(.sqrt, x, Sqrt.forward) }
+
+/// Each element raised to a constant power: xᵖ.
+public func pow(_ x: Tensor, _ exponent: Double) -> Tensor { Pow.forward(x, Tensor(exponent)) }
+/// Each element raised to a constant power, recorded: y = xᵖ, x̄ = ȳ ⊙ p xᵖ⁻¹.
+public func pow(_ x: Variable, _ exponent: Double) -> Variable {
+  .apply(.pow, x, Variable(exponent), Pow.forward)
+}
+
+/// The hyperbolic tangent of each element.
+public func tanh(_ x: Tensor) -> Tensor { Tanh.forward(x) }
+/// The hyperbolic tangent of each element, recorded: y = tanh x, x̄ = ȳ ⊙ (1 − y²).
+public func tanh(_ x: Variable) -> Variable { .apply(.tanh, x, Tanh.forward) }
+
+/// The elementwise maximum of two tensors, with broadcasting.
+public func max(_ a: Tensor, _ b: Tensor) -> Tensor { Maximum.forward(a, b) }
+/// The elementwise maximum, recorded: y = max(a, b); ties split the gradient ½ and ½.
+public func max(_ a: Variable, _ b: Variable) -> Variable {
+  .apply(.maximum, a, b, Maximum.forward)
+}
+/// The elementwise maximum with a constant scalar, recorded: y = max(a, s).
+public func max(_ a: Variable, _ b: Double) -> Variable { max(a, Variable(b)) }
+/// The elementwise maximum with a constant scalar, recorded: y = max(s, b).
+public func max(_ a: Double, _ b: Variable) -> Variable { max(Variable(a), b) }

@@ -1,0 +1,137 @@
+// Reductions. `sum(alongAxes:)` and `max(alongAxes:)` keep the reduced axes with size 1, so
+// the result broadcasts against the input; `sum()` and `max()` reduce to rank 0. Either way the
+// VJP broadcasts the cotangent back over the input, because both output shapes broadcast to it.
+
+/// Sum: y = Σᵢ xᵢ over the reduced axes. VJP: x̄ = ȳ broadcast to the shape of x.
+enum Sum {
+  static func forward(_ x: Tensor, alongAxes axes: [Int]) -> Tensor {
+    x.reduce(alongAxes: axes, op: "sum", initial: 0, +)
+  }
+
+  /// The sum of every scalar as a rank-0 tensor, with four accumulators so the loop vectorizes
+  /// (one accumulator forces strict left-to-right order).
+  static func forward(_ x: Tensor) -> Tensor {
+    x.withUnsafeScalars { source in
+      var partial = (0.0, 0.0, 0.0, 0.0)
+      let count = source.count
+      var index = 0
+      while index + 4 <= count {
+        partial.0 += source[index]
+        partial.1 += source[index + 1]
+        partial.2 += source[index + 2]
+        partial.3 += source[index + 3]
+        index += 4
+      }
+      while index < count {
+        partial.0 += source[index]
+        index += 1
+      }
+      return Tensor((partial.0 + partial.1) + (partial.2 + partial.3))
+    }
+  }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T) -> T {
+    cotangent.broadcasted(to: x.shape)
+  }
+}
+
+/// Maximum: y = maxᵢ xᵢ over the reduced axes. VJP: x̄ = ȳ ⊙ [xᵢ = y] / k, where k is the number
+/// of entries that attain the maximum.
+///
+/// **Ties** split the cotangent equally among the k maximal entries, as PyTorch's `amax` and
+/// JAX's `max` do; this is what makes softmax composed with a max subtraction agree with the
+/// fused softmax at ties. A NaN in the reduced entries makes the maximum NaN.
+enum Max {
+  static func forward(_ x: Tensor, alongAxes axes: [Int]) -> Tensor {
+    let axes = Shape.normalize(axes: axes, rank: x.rank, op: "max")
+    precondition(
+      axes.allSatisfy { x.shape[$0] > 0 },
+      "max: cannot reduce an axis of length 0 in shape \(x.shape)")
+    return x.reduce(alongAxes: axes, op: "max", initial: -.infinity) { a, b in
+      a > b || a.isNaN ? a : b
+    }
+  }
+
+  /// The maximum of every scalar, as a rank-0 tensor.
+  static func forward(_ x: Tensor) -> Tensor {
+    precondition(x.scalarCount > 0, "max: cannot reduce an empty tensor of shape \(x.shape)")
+    return forward(x, alongAxes: Array(x.shape.indices)).reshaped(to: [])
+  }
+
+  /// The weight each input entry receives: 1/k on the k entries equal to their maximum, 0
+  /// elsewhere. A piecewise constant, so it contributes no second derivative.
+  static func tieWeights(x: Tensor, y: Tensor) -> Tensor {
+    let kept = y.rank == x.rank ? y.shape : [Int](repeating: 1, count: x.rank)
+    let y = y.reshaped(to: kept)
+    let attains = Tensor.elementwise(x, y, op: "max") { $0 == $1 ? 1 : $1.isNaN ? .nan : 0 }
+    let axes = kept.indices.filter { kept[$0] == 1 }
+    return attains / Sum.forward(attains, alongAxes: axes)
+  }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
+    cotangent.broadcasted(to: x.shape) * tieWeights(x: x.value, y: y.value)
+  }
+}
+
+// MARK: - Public methods
+
+extension Tensor {
+  /// The sum of every scalar: Σᵢ xᵢ, rank 0.
+  public func sum() -> Tensor { Sum.forward(self) }
+  /// The sums along `axes`, which stay with size 1: yⱼ = Σᵢ xᵢⱼ. Negative axes count from the end.
+  public func sum(alongAxes axes: [Int]) -> Tensor { Sum.forward(self, alongAxes: axes) }
+  /// The sums along `axes`, which stay with size 1. Negative axes count from the end.
+  public func sum(alongAxes axes: Int...) -> Tensor { sum(alongAxes: axes) }
+  /// The mean of every scalar: Σᵢ xᵢ / n, rank 0.
+  public func mean() -> Tensor { sum() / Double(scalarCount) }
+  /// The means along `axes`, which stay with size 1.
+  public func mean(alongAxes axes: Int...) -> Tensor { mean(alongAxes: axes) }
+  /// The means along `axes`, which stay with size 1.
+  public func mean(alongAxes axes: [Int]) -> Tensor {
+    let axes = normalized(axes, "mean")
+    return sum(alongAxes: axes) / Double(axes.reduce(1) { $0 * shape[$1] })
+  }
+  /// The largest scalar, rank 0.
+  public func max() -> Tensor { Max.forward(self) }
+  /// The largest scalars along `axes`, which stay with size 1.
+  public func max(alongAxes axes: [Int]) -> Tensor { Max.forward(self, alongAxes: axes) }
+  /// The largest scalars along `axes`, which stay with size 1.
+  public func max(alongAxes axes: Int...) -> Tensor { max(alongAxes: axes) }
+
+  func normalized(_ axes: [Int], _ op: String) -> [Int] {
+    Shape.normalize(axes: axes, rank: rank, op: op)
+  }
+}
+
+extension Variable {
+  /// The sum of every scalar, recorded: y = Σᵢ xᵢ (rank 0); x̄ = ȳ everywhere.
+  public func sum() -> Variable { .apply(.sum, self) { Sum.forward($0) } }
+  /// The sums along `axes` (kept with size 1), recorded: x̄ = ȳ broadcast back over the axes.
+  public func sum(alongAxes axes: [Int]) -> Variable {
+    .apply(.sum, self) { Sum.forward($0, alongAxes: axes) }
+  }
+  /// The sums along `axes` (kept with size 1), recorded.
+  public func sum(alongAxes axes: Int...) -> Variable { sum(alongAxes: axes) }
+
+  /// The mean of every scalar, composed as Σᵢ xᵢ / n: x̄ = ȳ / n everywhere.
+  public func mean() -> Variable { sum() / Double(value.scalarCount) }
+  /// The means along `axes` (kept with size 1), composed as a sum over the axes divided by their
+  /// combined length.
+  public func mean(alongAxes axes: [Int]) -> Variable {
+    let shape = self.shape
+    let axes = value.normalized(axes, "mean")
+    return sum(alongAxes: axes) / Double(axes.reduce(1) { $0 * shape[$1] })
+  }
+  /// The means along `axes` (kept with size 1).
+  public func mean(alongAxes axes: Int...) -> Variable { mean(alongAxes: axes) }
+
+  /// The largest scalar, recorded: y = maxᵢ xᵢ; x̄ = ȳ / k on the k tied maxima, 0 elsewhere.
+  public func max() -> Variable { .apply(.max, self) { Max.forward($0) } }
+  /// The largest scalars along `axes` (kept with size 1), recorded; ties split the gradient
+  /// equally.
+  public func max(alongAxes axes: [Int]) -> Variable {
+    .apply(.max, self) { Max.forward($0, alongAxes: axes) }
+  }
+  /// The largest scalars along `axes` (kept with size 1), recorded.
+  public func max(alongAxes axes: Int...) -> Variable { max(alongAxes: axes) }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// Softmax along the last axis, fused into one tape entry:
+/// yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m), with m = maxⱼ xⱼ.
+///
+/// Its Jacobian is J = diag(y) − y yᵀ: ∂yᵢ/∂xᵢ = yᵢ(1 − yᵢ) and ∂yᵢ/∂xⱼ = −yᵢ yⱼ for i ≠ j.
+/// The VJP never forms that n × n matrix: x̄ = Jᵀȳ = y ⊙ (ȳ − ⟨ȳ, y⟩), O(n) per row.
+///
+/// Subtracting m changes nothing mathematically (softmax is invariant under adding a constant to
+/// every entry) but keeps every exponent ≤ 0, so large logits cannot overflow.
+enum Softmax {
+  static func forward(_ x: Tensor) -> Tensor {
+    precondition(x.rank >= 1, "softmax: needs at least one axis, got shape \(x.shape)")
+    let classes = x.shape[x.rank - 1]
+    let count = x.scalarCount
+    return x.withUnsafeScalars { source in
+      Tensor(shape: x.shape, count: count) { out in
+        var start = 0
+        while start < count {
+          let row = start..<(start + classes)
+          var maximum = -Double.infinity
+          for index in row where source[index] > maximum || source[index].isNaN {
+            maximum = source[index]
+          }
+          var total = 0.0
+          for index in row {
+            out[index] = Foundation.exp(source[index] - maximum)
+            total += out[index]
+          }
+          for index in row { out[index] /= total }
+          start += classes
+        }
+      }
+    }
+  }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T {
+    let last = y.shape.count - 1
+    return y * (cotangent - (cotangent * y).sum(alongAxes: [last]))
+  }
+}
+
+/// Softmax along the last axis as one fused tape entry with a hand-written VJP:
+/// yᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x), x̄ = y ⊙ (ȳ − ⟨ȳ, y⟩).
+///
+/// - Precondition: `x` has at least one axis.
+public func softmax(_ x: Variable) -> Variable { .apply(.softmax, x, Softmax.forward) }
+
+/// Softmax along the last axis: yᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x).
+public func softmax(_ x: Tensor) -> Tensor { Softmax.forward(x) }
+
+/// Softmax along the last axis composed of recorded primitives: max, subtract, exp, sum, divide.
+///
+/// The gradient flows through the max as well. It cancels: the max adds the same amount to
+/// every input, and the softmax Jacobian sends the ones vector to zero (each row of
+/// diag(s) − s sᵀ sums to sᵢ − sᵢ Σⱼ sⱼ = 0). So this agrees with ``softmax(_:)-(Variable)`` to
+/// rounding, at ties too. It exists to be compared with the fused form, by Jacobian and by
+/// tape cost (five entries, not one).
+public func composedSoftmax(_ x: Variable) -> Variable {
+  precondition(x.shape.count >= 1, "composedSoftmax: needs at least one axis, got shape []")
+  let exponentials = exp(x - x.max(alongAxes: -1))
+  return exponentials / exponentials.sum(alongAxes: -1)
+}
+
+/// The log of the sum of exponentials along the last axis, which is dropped:
+/// y = m + ln Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ; x̄ = ȳ ⊙ softmax(x).
+///
+/// Composed of primitives; subtracting m keeps it finite for logits such as [1e300, 0, −1e300].
+///
+/// - Precondition: `x` has at least one axis and the last is not empty.
+public func logSumExp(_ x: Variable) -> Variable {
+  precondition(x.shape.count >= 1, "logSumExp: needs at least one axis, got shape []")
+  let maximum = x.max(alongAxes: -1)
+  let total = maximum + log(exp(x - maximum).sum(alongAxes: -1))
+  return total.reshaped(to: Array(x.shape.dropLast()))
+}
+
+/// The logarithm of the softmax along the last axis, composed:
+/// yᵢ = (xᵢ − m) − ln Σⱼ e^(xⱼ − m); x̄ = ȳ − softmax(x) Σⱼ ȳⱼ.
+///
+/// Computing it directly rather than as `log(softmax(x))` keeps it finite where a softmax
+/// entry underflows to 0: for [1000, 0, −1000] it is [0, −1000, −2000], not [0, −∞, −∞].
+public func logSoftmax(_ x: Variable) -> Variable {
+  precondition(x.shape.count >= 1, "logSoftmax: needs at least one axis, got shape []")
+  let shifted = x - x.max(alongAxes: -1)
+  return shifted - log(exp(shifted).sum(alongAxes: -1))
+}
+
+/// The mean cross-entropy of logits `[N, C]` against integer class labels, composed:
+/// L = −(1/N) Σₙ log softmax(xₙ)[labelₙ].
+///
+/// Its gradient is (softmax(x) − Y) / N, with Y the one-hot labels.
+///
+/// - Precondition: the logits are a matrix, there is one label per row, and each label is a
+///   column index.
+public func crossEntropy(logits: Variable, labels: [Int]) -> Variable {
+  let shape = logits.shape
+  precondition(
+    shape.count == 2 && shape[0] == labels.count,
+    "crossEntropy: logits of shape \(shape) need rank 2 and one label per row (got \(labels.count))"
+  )
+  let (rows, classes) = (shape[0], shape[1])
+  var oneHot = [Double](repeating: 0, count: rows * classes)
+  for (row, label) in labels.enumerated() {
+    precondition(
+      (0..<classes).contains(label),
+      "crossEntropy: label \(label) at row \(row) is not a class index in 0..<\(classes)")
+    oneHot[row * classes + label] = 1
+  }
+  let picked = logSoftmax(logits) * Tensor(shape: shape, scalars: oneHot)
+  return -picked.sum() / Double(Swift.max(rows, 1))
+}
+
+/// The logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ), composed as (1 + tanh(x/2)) / 2; σ′ = σ(1 − σ).
+///
+/// The tanh form is the same function, but it has no e⁻ˣ to overflow: for x = −1000 the direct
+/// form's backward pass multiplies 0 by ∞ and returns NaN, while this one returns 0.
+public func sigmoid(_ x: Variable) -> Variable { 0.5 * tanh(0.5 * x) + 0.5 }
+
+/// The rectified linear unit relu(x) = max(x, 0), composed as x ⊙ [x > 0].
+///
+/// At x = 0 the derivative is taken to be 0, as PyTorch and JAX do, rather than the ½ that
+/// `max(x, 0)` with its tie rule would give: the mask is a constant, so relu records only a
+/// multiplication and contributes no second derivative.
+public func relu(_ x: Variable) -> Variable { x * x.value.map { $0 > 0 ? 1 : 0 } }

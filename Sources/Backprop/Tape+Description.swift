@@ -1,0 +1,45 @@
+import Foundation
+
+extension Tape: CustomStringConvertible {
+  /// The Wengert list as a table: one row per entry with its index, op, operand indices,
+  /// shape and forward value, and after ``Variable/backward()`` its adjoint.
+  ///
+  /// ```
+  /// index  op        inputs  shape  value                  adjoint
+  ///     0  variable          [3]    [1, 2, 3]              [0.0900306, 0.244728, 0.665241]
+  ///     1  max       0       [1]    [3]                    [0]
+  /// ```
+  public var description: String {
+    let swept = !adjoints.isEmpty
+    var rows = [["index", "op", "inputs", "shape", "value"] + (swept ? ["adjoint"] : [])]
+    for (index, entry) in entries.enumerated() {
+      let inputs = [entry.lhs, entry.rhs].filter { $0 >= 0 }.map(String.init)
+      var row = [
+        String(index), entry.op.name, inputs.joined(separator: ", "),
+        entry.value.shape.description, Tape.abbreviate(entry.value),
+      ]
+      if swept {
+        let adjoint = index < adjoints.count ? adjoints[index] : nil
+        row.append(adjoint.map(Tape.abbreviate) ?? "")
+      }
+      rows.append(row)
+    }
+    let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+    return rows.map { row in
+      row.indices.map { column in
+        let cell = row[column]
+        let padding = String(repeating: " ", count: widths[column] - cell.count)
+        return column == 0 ? padding + cell : cell + padding
+      }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+    }.joined(separator: "\n")
+  }
+
+  /// A tensor in six significant digits, with at most six scalars shown.
+  static func abbreviate(_ tensor: Tensor) -> String {
+    let limit = 6
+    let shown = tensor.scalars.prefix(limit).map { String(format: "%.6g", $0) }
+    if tensor.rank == 0 { return shown[0] }
+    let more = tensor.scalarCount > limit ? ", … (\(tensor.scalarCount) scalars)" : ""
+    return "[" + shown.joined(separator: ", ") + more + "]"
+  }
+}

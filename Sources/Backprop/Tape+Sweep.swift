@@ -1,0 +1,66 @@
+extension Tape {
+  /// The reverse sweep: walks the list from `output` down to entry 0 and returns the adjoint of
+  /// every entry, ∂⟨seed, output⟩/∂entry, or `nil` where the output does not depend on it.
+  ///
+  /// A loop, not a recursion: each entry's VJP adds into the adjoints of entries with smaller
+  /// indices, so one pass in decreasing order sees every contribution to an adjoint before it
+  /// uses it. Depth is never on the call stack, so a chain of 10⁷ entries is as safe as 10.
+  ///
+  /// With `T == Tensor` every VJP is evaluated at once. With `T == Variable` every VJP is
+  /// recorded on this tape as new entries past `output`; the returned adjoints are then
+  /// differentiable, and a later sweep from one of them differentiates this one.
+  func reverseSweep<T: TensorAlgebra>(from output: Int32, seed: T) -> [T?] {
+    var adjoints = [T?](repeating: nil, count: Int(output) + 1)
+    adjoints[Int(output)] = seed
+
+    func accumulate(_ contribution: T?, into index: Int32) {
+      guard let contribution else { return }
+      let i = Int(index)
+      if let existing = adjoints[i] {
+        adjoints[i] = nil  // release the old value so a Tensor sum can reuse its storage
+        adjoints[i] = existing + contribution
+      } else {
+        adjoints[i] = contribution
+      }
+    }
+
+    var position = Int(output)
+    while position >= 0 {
+      defer { position -= 1 }
+      let entry = entries[position]
+      guard entry.needsGradient, let cotangent = adjoints[position] else { continue }
+      let (lhs, rhs) = (entry.lhs, entry.rhs)
+      let x = lhs >= 0 ? T.entry(lhs, on: self) : cotangent
+      let w = rhs >= 0 ? T.entry(rhs, on: self) : cotangent
+      let y = T.entry(Int32(position), on: self)
+      let wrt = (lhs >= 0 && entries[Int(lhs)].needsGradient, rhs >= 0 && entries[Int(rhs)].needsGradient)
+
+      // One line per primitive: the rule itself lives beside the primitive's forward pass.
+      let (dx, dw): (T?, T?)
+      switch entry.op {
+      case .variable, .constant: continue
+      case .add: (dx, dw) = Add.pullback(cotangent, a: x, b: w, wrt: wrt)
+      case .subtract: (dx, dw) = Subtract.pullback(cotangent, a: x, b: w, wrt: wrt)
+      case .multiply: (dx, dw) = Multiply.pullback(cotangent, a: x, b: w, wrt: wrt)
+      case .divide: (dx, dw) = Divide.pullback(cotangent, a: x, b: w, y: y, wrt: wrt)
+      case .negate: (dx, dw) = (Negate.pullback(cotangent), nil)
+      case .exp: (dx, dw) = (Exp.pullback(cotangent, y: y), nil)
+      case .log: (dx, dw) = (Log.pullback(cotangent, x: x), nil)
+      case .sqrt: (dx, dw) = (Sqrt.pullback(cotangent, y: y), nil)
+      case .pow: (dx, dw) = (Pow.pullback(cotangent, x: x, exponent: w), nil)
+      case .tanh: (dx, dw) = (Tanh.pullback(cotangent, y: y), nil)
+      case .maximum: (dx, dw) = Maximum.pullback(cotangent, a: x, b: w, wrt: wrt)
+      case .sum: (dx, dw) = (Sum.pullback(cotangent, x: x), nil)
+      case .max: (dx, dw) = (Max.pullback(cotangent, x: x, y: y), nil)
+      case .matmul: (dx, dw) = Matmul.pullback(cotangent, a: x, b: w, wrt: wrt)
+      case .reshape: (dx, dw) = (Reshape.pullback(cotangent, x: x), nil)
+      case .transpose: (dx, dw) = (Transpose.pullback(cotangent), nil)
+      case .broadcast: (dx, dw) = (Broadcast.pullback(cotangent, x: x), nil)
+      case .softmax: (dx, dw) = (Softmax.pullback(cotangent, y: y), nil)
+      }
+      if wrt.0 { accumulate(dx, into: lhs) }
+      if wrt.1 { accumulate(dw, into: rhs) }
+    }
+    return adjoints
+  }
+}

@@ -1,0 +1,125 @@
+/// The primitive operations a tape records. Every other operation is composed of these.
+///
+/// The reverse sweep dispatches on this code (see `Tape+Sweep.swift`); each primitive's forward
+/// pass and vector-Jacobian product sit together in the file of its family.
+enum Op: UInt8, Sendable, CaseIterable {
+  case variable, constant
+  case add, subtract, multiply, divide, negate
+  case exp, log, sqrt, pow, tanh
+  case maximum
+  case sum, max
+  case matmul, reshape, transpose, broadcast
+  case softmax
+
+  /// The name printed in a tape listing.
+  var name: String {
+    switch self {
+    case .variable: "variable"
+    case .constant: "constant"
+    case .add: "add"
+    case .subtract: "subtract"
+    case .multiply: "multiply"
+    case .divide: "divide"
+    case .negate: "negate"
+    case .exp: "exp"
+    case .log: "log"
+    case .sqrt: "sqrt"
+    case .pow: "pow"
+    case .tanh: "tanh"
+    case .maximum: "maximum"
+    case .sum: "sum"
+    case .max: "max"
+    case .matmul: "matmul"
+    case .reshape: "reshape"
+    case .transpose: "transpose"
+    case .broadcast: "broadcast"
+    case .softmax: "softmax"
+    }
+  }
+}
+
+/// One line of the Wengert list: which primitive ran, on which earlier entries, and what it
+/// produced. The output value is all a VJP needs besides its inputs' values.
+struct Entry {
+  var value: Tensor
+  /// The first operand's index, or −1.
+  var lhs: Int32
+  /// The second operand's index, or −1.
+  var rhs: Int32
+  var op: Op
+  /// Whether a differentiable leaf (a `variable`) reaches this entry. The sweep skips entries
+  /// that do not, so constants never receive adjoints.
+  var needsGradient: Bool
+}
+
+/// A Wengert list: the record of every operation on its variables, in the order they ran.
+///
+/// Each operation on a ``Variable`` appends one entry: the primitive, the indices of its operand
+/// entries, and its output value. Reverse-mode differentiation walks the list backwards once,
+/// in a loop (not by recursion, so a chain of millions of entries is fine), applying each
+/// entry's vector-Jacobian product.
+///
+/// ```swift
+/// let tape = Tape()
+/// let a = tape.variable([1, 2, 3])
+/// let y = logSumExp(a)
+/// tape.gradient(of: y, wrt: a)   // softmax(a)
+/// print(tape)                    // the Wengert list
+/// ```
+///
+/// A tape belongs to whoever made it. It is a reference type that is not `Sendable`: give each
+/// task its own.
+public final class Tape {
+  var entries: [Entry] = []
+  /// The adjoint of every entry from the last ``Variable/backward()``, empty before one.
+  var adjoints: [Tensor?] = []
+
+  /// Creates an empty tape.
+  public init() {}
+
+  /// The number of entries recorded so far.
+  public var count: Int { entries.count }
+
+  /// Records a differentiable input: a leaf that gradients are taken with respect to.
+  public func variable(_ value: Tensor) -> Variable {
+    Variable(tape: self, index: append(Entry(value: value, lhs: -1, rhs: -1, op: .variable, needsGradient: true)))
+  }
+
+  /// Records a constant: a leaf that takes part in computations but receives no gradient.
+  public func constant(_ value: Tensor) -> Variable {
+    Variable(tape: self, index: append(Entry(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false)))
+  }
+
+  /// Appends one entry and returns its index.
+  @inline(__always)
+  func append(_ entry: Entry) -> Int32 {
+    precondition(entries.count < Int(Int32.max), "Tape: more than \(Int32.max) entries")
+    entries.append(entry)
+    return Int32(truncatingIfNeeded: entries.count - 1)
+  }
+
+  /// Records the result of `op` applied to the given operand entries.
+  @inline(__always)
+  func record(_ op: Op, _ value: Tensor, _ lhs: Int32, _ rhs: Int32 = -1) -> Variable {
+    let needsGradient =
+      entries[Int(lhs)].needsGradient || (rhs >= 0 && entries[Int(rhs)].needsGradient)
+    let index = append(
+      Entry(value: value, lhs: lhs, rhs: rhs, op: op, needsGradient: needsGradient))
+    return Variable(tape: self, index: index)
+  }
+
+  /// The index of `variable` on this tape, recording it first if it is a constant that no
+  /// tape holds yet.
+  ///
+  /// - Precondition: `variable` is not on another tape.
+  func index(of variable: Variable, op: Op) -> Int32 {
+    switch variable.node {
+    case .constant(let value):
+      return append(Entry(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false))
+    case .recorded(let tape, let index):
+      precondition(
+        tape === self, "\(op.name): the operands are variables from two different tapes")
+      return index
+    }
+  }
+}

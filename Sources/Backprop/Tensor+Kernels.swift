@@ -1,0 +1,135 @@
+/// The loops every primitive's forward pass is made of. They are internal: the public surface is
+/// the primitives, which pair each forward loop with its vector-Jacobian product.
+extension Tensor {
+  /// Applies `transform` to every scalar.
+  func map(_ transform: (Double) -> Double) -> Tensor {
+    switch storage {
+    case .scalar(let value):
+      return Tensor(transform(value))
+    case .buffer(let source):
+      let count = source.count
+      return source.withUnsafeBufferPointer { source in
+        Tensor(shape: shape, count: count) { out in
+          for index in 0..<count { out[index] = transform(source[index]) }
+        }
+      }
+    }
+  }
+
+  /// Combines two tensors scalar by scalar under NumPy broadcasting.
+  ///
+  /// - Precondition: the shapes broadcast; the message names `op`.
+  static func elementwise(
+    _ lhs: Tensor, _ rhs: Tensor, op: String, _ combine: (Double, Double) -> Double
+  ) -> Tensor {
+    // Rank 0 with rank 0 is the scalar-chain hot path: no buffers, no shape arithmetic.
+    if case .scalar(let a) = lhs.storage, case .scalar(let b) = rhs.storage {
+      return Tensor(combine(a, b))
+    }
+    let shape = Shape.broadcast(lhs.shape, rhs.shape, op: op)
+    let count = Shape.scalarCount(shape, op: op)
+    return lhs.withUnsafeScalars { a in
+      rhs.withUnsafeScalars { b in
+        Tensor(shape: shape, count: count) { out in
+          if lhs.shape == rhs.shape {
+            for index in 0..<count { out[index] = combine(a[index], b[index]) }
+          } else if rhs.scalarCount == 1 && lhs.shape == shape {
+            let b0 = b[0]
+            for index in 0..<count { out[index] = combine(a[index], b0) }
+          } else if lhs.scalarCount == 1 && rhs.shape == shape {
+            let a0 = a[0]
+            for index in 0..<count { out[index] = combine(a0, b[index]) }
+          } else {
+            let aStrides = Shape.broadcastStrides(of: lhs.shape, to: shape)
+            let bStrides = Shape.broadcastStrides(of: rhs.shape, to: shape)
+            Shape.forEachPosition(in: shape, strides: aStrides, bStrides) { linear, i, j in
+              out[linear] = combine(a[i], b[j])
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Folds the scalars along `axes` with `combine`, starting from `initial`; the reduced axes
+  /// stay in the shape with size 1.
+  func reduce(
+    alongAxes axes: [Int], op: String, initial: Double,
+    _ combine: (Double, Double) -> Double
+  ) -> Tensor {
+    let axes = Shape.normalize(axes: axes, rank: rank, op: op)
+    var shape = self.shape
+    for axis in axes { shape[axis] = 1 }
+    if axes.isEmpty { return self }
+    let count = Shape.scalarCount(shape, op: op)
+    let outStrides = Shape.broadcastStrides(of: shape, to: self.shape)
+    return withUnsafeScalars { source in
+      Tensor(shape: shape, count: count) { out in
+        out.initialize(repeating: initial)
+        Shape.forEachPosition(in: self.shape, strides: outStrides, outStrides) { linear, o, _ in
+          out[o] = combine(out[o], source[linear])
+        }
+      }
+    }
+  }
+
+  /// The tensor repeated along new leading axes and axes of size 1 to fill `target`, as NumPy
+  /// broadcasting does: yᵢ = x at the index with broadcast axes set to 0.
+  ///
+  /// - Precondition: this shape broadcasts to `target`.
+  public func broadcasted(to target: [Int]) -> Tensor {
+    precondition(
+      Shape.broadcasts(shape, to: target),
+      "broadcast: shape \(shape) does not broadcast to \(target)")
+    if target == shape { return self }
+    let strides = Shape.broadcastStrides(of: shape, to: target)
+    let count = Shape.scalarCount(target, op: "broadcast")
+    return withUnsafeScalars { source in
+      Tensor(shape: target, count: count) { out in
+        Shape.forEachPosition(in: target, strides: strides, strides) { linear, i, _ in
+          out[linear] = source[i]
+        }
+      }
+    }
+  }
+
+  /// The tensor with its axes in reverse order (a matrix's transpose).
+  func transposedKernel() -> Tensor {
+    if rank < 2 { return self }
+    let target = Array(shape.reversed())
+    let strides = Array(Shape.contiguousStrides(shape).reversed())
+    return withUnsafeScalars { source in
+      Tensor(shape: target, count: scalarCount) { out in
+        Shape.forEachPosition(in: target, strides: strides, strides) { linear, i, _ in
+          out[linear] = source[i]
+        }
+      }
+    }
+  }
+
+  /// The matrix product of `[m, k]` and `[k, n]`.
+  ///
+  /// The loop order i-p-j walks both the right operand and the result along rows, which keeps
+  /// the inner loop contiguous and vectorizable.
+  static func matmulKernel(_ lhs: Tensor, _ rhs: Tensor) -> Tensor {
+    precondition(
+      lhs.rank == 2 && rhs.rank == 2 && lhs.shape[1] == rhs.shape[0],
+      "matmul: shapes \(lhs.shape) and \(rhs.shape) are not [m, k] and [k, n]")
+    let (m, k, n) = (lhs.shape[0], lhs.shape[1], rhs.shape[1])
+    return lhs.withUnsafeScalars { a in
+      rhs.withUnsafeScalars { b in
+        Tensor(shape: [m, n], count: m * n) { out in
+          out.initialize(repeating: 0)
+          for i in 0..<m {
+            for p in 0..<k {
+              let aip = a[i * k + p]
+              let row = p * n
+              let outRow = i * n
+              for j in 0..<n { out[outRow + j] += aip * b[row + j] }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,279 @@
+/// A multidimensional array of `Double`s stored in row-major order.
+///
+/// A tensor of rank 0 is a scalar; its shape is `[]`. Rank-0 tensors keep their one scalar
+/// inline rather than on the heap, because a chain of scalar operations is the workload where
+/// an automatic-differentiation tape pays most for allocation.
+///
+/// ```swift
+/// let x: Tensor = [1, 2, 3]                                  // shape [3]
+/// let m = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]) // shape [2, 3]
+/// let s = Tensor(2.5)                                        // shape []
+/// ```
+///
+/// Tensors are values: copying one is cheap (the buffer is shared and copied on write).
+public struct Tensor: Sendable {
+  /// Where the scalars live: inline for rank 0, in a copy-on-write array otherwise.
+  enum Storage: Sendable {
+    case scalar(Double)
+    case buffer([Double])
+  }
+
+  /// The size of each axis, outermost first; `[]` for a scalar.
+  public let shape: [Int]
+
+  let storage: Storage
+
+  /// Wraps storage whose size the caller has already checked against `shape`.
+  init(shape: [Int], storage: Storage) {
+    self.shape = shape
+    self.storage = storage
+  }
+
+  /// Creates a rank-0 tensor holding `scalar`.
+  public init(_ scalar: Double) {
+    self.init(shape: [], storage: .scalar(scalar))
+  }
+
+  /// Creates a rank-1 tensor holding `scalars`.
+  public init(_ scalars: [Double]) {
+    self.init(shape: [scalars.count], storage: .buffer(scalars))
+  }
+
+  /// Creates a rank-2 tensor from rows of equal length.
+  ///
+  /// - Precondition: every row has the same number of scalars.
+  public init(_ rows: [[Double]]) {
+    let columns = rows.first?.count ?? 0
+    for (index, row) in rows.enumerated() {
+      precondition(
+        row.count == columns,
+        "Tensor(_:): row \(index) has \(row.count) scalars, but row 0 has \(columns)")
+    }
+    self.init(shape: [rows.count, columns], storage: .buffer(rows.flatMap { $0 }))
+  }
+
+  /// Creates a tensor of the given shape from scalars in row-major order.
+  ///
+  /// - Precondition: no axis is negative and `scalars.count` is the product of `shape`.
+  public init(shape: [Int], scalars: [Double]) {
+    let count = Shape.scalarCount(shape, op: "Tensor(shape:scalars:)")
+    precondition(
+      count == scalars.count,
+      "Tensor(shape:scalars:): shape \(shape) needs \(count) scalars, got \(scalars.count)")
+    if shape.isEmpty {
+      self.init(scalars[0])
+    } else {
+      self.init(shape: shape, storage: .buffer(scalars))
+    }
+  }
+
+  /// Creates a tensor of the given shape with every scalar equal to `value`.
+  public init(repeating value: Double, shape: [Int]) {
+    let count = Shape.scalarCount(shape, op: "Tensor(repeating:shape:)")
+    if shape.isEmpty {
+      self.init(value)
+    } else {
+      self.init(shape: shape, storage: .buffer(Array(repeating: value, count: count)))
+    }
+  }
+
+  /// A tensor of zeros with the given shape.
+  public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
+
+  /// A tensor of ones with the given shape.
+  public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
+
+  /// A tensor of zeros except for a one at `index`, the row-major position of one scalar.
+  ///
+  /// This is the seed e_k a Jacobian is built from, one row per output scalar.
+  public static func oneHot(_ shape: [Int], at index: Int) -> Tensor {
+    let count = Shape.scalarCount(shape, op: "Tensor.oneHot(_:at:)")
+    precondition(
+      (0..<count).contains(index),
+      "Tensor.oneHot(_:at:): index \(index) is out of range for shape \(shape)")
+    return Tensor(shape: shape, count: count) { buffer in
+      buffer.initialize(repeating: 0)
+      buffer[index] = 1
+    }
+  }
+
+  /// The number of axes: 0 for a scalar, 1 for a vector, 2 for a matrix.
+  public var rank: Int { shape.count }
+
+  /// The number of scalars: the product of the shape (1 for rank 0).
+  public var scalarCount: Int {
+    switch storage {
+    case .scalar: return 1
+    case .buffer(let buffer): return buffer.count
+    }
+  }
+
+  /// The scalars in row-major order.
+  public var scalars: [Double] {
+    switch storage {
+    case .scalar(let value): return [value]
+    case .buffer(let buffer): return buffer
+    }
+  }
+
+  /// The only scalar of a tensor that holds exactly one, whatever its rank; otherwise `nil`.
+  public var scalar: Double? {
+    switch storage {
+    case .scalar(let value): return value
+    case .buffer(let buffer): return buffer.count == 1 ? buffer[0] : nil
+    }
+  }
+
+  /// The scalar at a multi-index, one integer per axis.
+  ///
+  /// - Precondition: one index per axis, each within its axis.
+  public subscript(indices: Int...) -> Double { self[indices] }
+
+  /// The scalar at a multi-index given as an array, one integer per axis.
+  ///
+  /// - Precondition: one index per axis, each within its axis.
+  public subscript(indices: [Int]) -> Double {
+    precondition(
+      indices.count == rank,
+      "Tensor subscript: \(indices.count) indices for a tensor of shape \(shape)")
+    var offset = 0
+    for (axis, index) in indices.enumerated() {
+      precondition(
+        (0..<shape[axis]).contains(index),
+        "Tensor subscript: index \(indices) is out of range for shape \(shape)")
+      offset = offset * shape[axis] + index
+    }
+    return withUnsafeScalars { $0[offset] }
+  }
+
+  /// A tensor with the same scalars and a new shape of the same scalar count.
+  ///
+  /// - Precondition: the new shape has as many scalars as this one.
+  public func reshaped(to newShape: [Int]) -> Tensor {
+    let count = Shape.scalarCount(newShape, op: "reshape")
+    precondition(
+      count == scalarCount,
+      "reshape: shape \(shape) (\(scalarCount) scalars) cannot become \(newShape) (\(count))")
+    if newShape == shape { return self }
+    switch storage {
+    case .scalar(let value): return Tensor(shape: newShape, storage: .buffer([value]))
+    case .buffer(let buffer):
+      return newShape.isEmpty
+        ? Tensor(buffer[0]) : Tensor(shape: newShape, storage: .buffer(buffer))
+    }
+  }
+}
+
+// MARK: - Raw access for kernels
+
+extension Tensor {
+  /// Calls `body` with the scalars in row-major order.
+  func withUnsafeScalars<Result>(
+    _ body: (UnsafeBufferPointer<Double>) throws -> Result
+  ) rethrows -> Result {
+    switch storage {
+    case .scalar(let value):
+      var copy = value
+      return try withUnsafePointer(to: &copy) {
+        try body(UnsafeBufferPointer(start: $0, count: 1))
+      }
+    case .buffer(let buffer):
+      return try buffer.withUnsafeBufferPointer(body)
+    }
+  }
+
+  /// Creates a tensor of `shape` whose `count` scalars `initialize` writes, every one of them.
+  ///
+  /// A rank-0 result is written to the stack, not the heap.
+  init(shape: [Int], count: Int, _ initialize: (UnsafeMutableBufferPointer<Double>) -> Void) {
+    if shape.isEmpty {
+      var value = 0.0
+      withUnsafeMutablePointer(to: &value) {
+        initialize(UnsafeMutableBufferPointer(start: $0, count: 1))
+      }
+      self.init(value)
+    } else {
+      let buffer = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+        initialize(buffer)
+        initialized = count
+      }
+      self.init(shape: shape, storage: .buffer(buffer))
+    }
+  }
+}
+
+// MARK: - Literals, equality, printing
+
+extension Tensor: ExpressibleByArrayLiteral {
+  /// Creates a rank-1 tensor from an array literal: `let x: Tensor = [1, 2, 3]`.
+  public init(arrayLiteral elements: Double...) {
+    self.init(elements)
+  }
+}
+
+extension Tensor: Equatable {
+  /// Two tensors are equal when their shapes are equal and their scalars are equal in order
+  /// (so, as for `Double`, a tensor holding NaN is not equal to itself).
+  public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+    lhs.shape == rhs.shape && lhs.scalars == rhs.scalars
+  }
+}
+
+extension Tensor {
+  /// Whether every scalar is within `absoluteTolerance + relativeTolerance · |other|` of the
+  /// matching scalar of `other`, and the shapes are equal.
+  ///
+  /// Infinities of the same sign compare equal; NaN equals nothing.
+  public func isApproximatelyEqual(
+    to other: Tensor, absoluteTolerance: Double = 1e-12, relativeTolerance: Double = 0
+  ) -> Bool {
+    guard shape == other.shape else { return false }
+    return zip(scalars, other.scalars).allSatisfy { a, b in
+      a == b || abs(a - b) <= absoluteTolerance + relativeTolerance * abs(b)
+    }
+  }
+
+  /// The largest |self − other| over all scalars, for tensors of the same shape.
+  ///
+  /// - Precondition: the shapes are equal.
+  public func maxAbsoluteDifference(from other: Tensor) -> Double {
+    precondition(
+      shape == other.shape,
+      "maxAbsoluteDifference(from:): shapes \(shape) and \(other.shape) differ")
+    var worst = 0.0
+    for (a, b) in zip(scalars, other.scalars) where a != b {
+      let difference = abs(a - b)
+      worst = difference.isNaN ? .nan : Swift.max(worst, difference)
+      if worst.isNaN { break }
+    }
+    return worst
+  }
+}
+
+extension Tensor: CustomStringConvertible {
+  /// Nested brackets following the shape, each scalar in Swift's shortest round-trip form:
+  /// `2.5`, `[1.0, 2.0]`, `[[1.0, 2.0], [3.0, 4.0]]`.
+  public var description: String { formatted { $0.description } }
+
+  /// The tensor as nested brackets with each scalar written by `format`.
+  public func formatted(_ format: (Double) -> String) -> String {
+    let scalars = self.scalars
+    if shape.isEmpty { return format(scalars[0]) }
+    var text = ""
+    func write(axis: Int, offset: Int) {
+      text += "["
+      let stride = shape[(axis + 1)...].reduce(1, *)
+      for index in 0..<shape[axis] {
+        if index > 0 { text += ", " }
+        if axis == shape.count - 1 {
+          text += format(scalars[offset + index])
+        } else {
+          write(axis: axis + 1, offset: offset + index * stride)
+        }
+      }
+      text += "]"
+    }
+    write(axis: 0, offset: 0)
+    return text
+  }
+}

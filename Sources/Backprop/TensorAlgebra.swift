@@ -1,0 +1,64 @@
+/// The operations a vector-Jacobian product is written in.
+///
+/// Every primitive writes its VJP once, generically over this protocol. The reverse sweep runs it
+/// on ``Tensor`` for a plain gradient: each operation is evaluated at once. It runs it on
+/// ``Variable`` when the gradient must itself be differentiable: each operation of the backward
+/// pass is then recorded on the tape like any other, so a second sweep differentiates the first
+/// (reverse over reverse), and a Hessian is exact to rounding rather than a finite difference.
+protocol TensorAlgebra {
+  /// The shape of the value.
+  var shape: [Int] { get }
+  /// The forward value, read to build constant masks (the ties of `max`).
+  var value: Tensor { get }
+  /// The tape entry at `index`, lifted into this algebra.
+  static func entry(_ index: Int32, on tape: Tape) -> Self
+
+  static func + (lhs: Self, rhs: Self) -> Self
+  static func - (lhs: Self, rhs: Self) -> Self
+  static func * (lhs: Self, rhs: Self) -> Self
+  static func / (lhs: Self, rhs: Self) -> Self
+  static prefix func - (operand: Self) -> Self
+  /// Multiplication by a constant, such as a mask: it contributes no derivative of its own.
+  static func * (lhs: Self, rhs: Tensor) -> Self
+  static func * (lhs: Double, rhs: Self) -> Self
+  static func - (lhs: Double, rhs: Self) -> Self
+
+  func raised(to exponent: Double) -> Self
+  func sum(alongAxes axes: [Int]) -> Self
+  func broadcasted(to shape: [Int]) -> Self
+  func reshaped(to shape: [Int]) -> Self
+  func transposed() -> Self
+  func matrixProduct(_ rhs: Self) -> Self
+}
+
+extension TensorAlgebra {
+  /// Sums a cotangent of a broadcast result back to the shape of the operand that was
+  /// broadcast: the VJP of broadcasting.
+  func unbroadcast(to target: [Int]) -> Self {
+    if shape == target { return self }
+    let axes = Shape.reducedAxes(from: shape, to: target)
+    return sum(alongAxes: axes).reshaped(to: target)
+  }
+}
+
+extension Tensor: TensorAlgebra {
+  var value: Tensor { self }
+
+  static func entry(_ index: Int32, on tape: Tape) -> Tensor {
+    tape.entries[Int(index)].value
+  }
+
+  func raised(to exponent: Double) -> Tensor { Backprop.pow(self, exponent) }
+
+  func matrixProduct(_ rhs: Tensor) -> Tensor { Backprop.matmul(self, rhs) }
+}
+
+extension Variable: TensorAlgebra {
+  static func entry(_ index: Int32, on tape: Tape) -> Variable {
+    Variable(tape: tape, index: index)
+  }
+
+  func raised(to exponent: Double) -> Variable { Backprop.pow(self, exponent) }
+
+  func matrixProduct(_ rhs: Variable) -> Variable { Backprop.matmul(self, rhs) }
+}

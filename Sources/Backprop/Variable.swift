@@ -1,0 +1,143 @@
+/// A tensor-valued quantity whose operations are recorded on a ``Tape`` for differentiation.
+///
+/// A variable is either an entry of a tape (from ``Tape/variable(_:)``, or the result of an
+/// operation on such a variable) or a constant made with ``init(_:)-(Tensor)``, which belongs to
+/// no tape. Operations on constants alone are evaluated at once and record nothing; an operation
+/// that mixes a constant with a taped variable records the constant on that tape.
+///
+/// Inside the closures passed to ``gradient(at:of:)`` and its relatives every input is a
+/// variable, so a function written once evaluates plainly on constants and records on a tape.
+public struct Variable {
+  enum Node {
+    case constant(Tensor)
+    case recorded(Tape, Int32)
+  }
+
+  let node: Node
+
+  init(tape: Tape, index: Int32) {
+    node = .recorded(tape, index)
+  }
+
+  /// A constant: it takes part in computations and never receives a gradient.
+  public init(_ value: Tensor) {
+    node = .constant(value)
+  }
+
+  /// A rank-0 constant.
+  public init(_ scalar: Double) {
+    node = .constant(Tensor(scalar))
+  }
+
+  /// The forward value.
+  public var value: Tensor {
+    switch node {
+    case .constant(let value): return value
+    case .recorded(let tape, let index): return tape.entries[Int(index)].value
+    }
+  }
+
+  /// The shape of the forward value.
+  public var shape: [Int] { value.shape }
+
+  /// The tape this variable is recorded on, or `nil` for a constant.
+  public var tape: Tape? {
+    if case .recorded(let tape, _) = node { return tape }
+    return nil
+  }
+
+  /// The variable's index in its tape's list, or `nil` for a constant.
+  public var index: Int? {
+    if case .recorded(_, let index) = node { return Int(index) }
+    return nil
+  }
+
+  /// The gradient from the tape's last ``backward()``: ∂y/∂self for the variable `y` it was
+  /// called on.
+  ///
+  /// `nil` for a constant and before any backward pass; zeros if `y` does not depend on this
+  /// variable.
+  public var grad: Tensor? {
+    guard case .recorded(let tape, let index) = node, !tape.adjoints.isEmpty else { return nil }
+    let i = Int(index)
+    return i < tape.adjoints.count ? tape.adjoints[i] ?? .zeros(shape) : .zeros(shape)
+  }
+
+  /// Runs the reverse sweep from this scalar and stores the adjoint of every entry, read back
+  /// through ``grad``.
+  ///
+  /// Each call replaces the previous pass's gradients; calling it twice gives the same
+  /// gradients, never their sum.
+  ///
+  /// - Precondition: the variable is on a tape and holds exactly one scalar.
+  public func backward() {
+    Self.requireScalar(shape, op: "backward()")
+    backward(seed: .ones(shape))
+  }
+
+  /// Runs the reverse sweep from this variable with the cotangent `seed`, of the same shape,
+  /// and stores the adjoint of every entry (a vector-Jacobian product seedᵀ J for each).
+  ///
+  /// - Precondition: the variable is on a tape and `seed` has its shape.
+  public func backward(seed: Tensor) {
+    guard case .recorded(let tape, let index) = node else {
+      preconditionFailure("backward(seed:): a constant is on no tape; nothing to differentiate")
+    }
+    precondition(
+      seed.shape == shape, "backward(seed:): seed shape \(seed.shape) is not the result's \(shape)")
+    tape.adjoints = tape.reverseSweep(from: index, seed: seed)
+  }
+
+  /// Checks that a result holds a single scalar, naming the operation that needs one.
+  static func requireScalar(_ shape: [Int], op: String) {
+    precondition(
+      shape.reduce(1, *) == 1,
+      "\(op): the result has shape \(shape), not a scalar — use jacobian or pullback")
+  }
+}
+
+// MARK: - Recording
+
+extension Variable {
+  /// Evaluates a one-operand primitive: at once for a constant, or recorded on the tape.
+  @inline(__always)
+  static func apply(_ op: Op, _ x: Variable, _ forward: (Tensor) -> Tensor) -> Variable {
+    switch x.node {
+    case .constant(let value):
+      return Variable(forward(value))
+    case .recorded(let tape, let index):
+      return tape.record(op, forward(tape.entries[Int(index)].value), index)
+    }
+  }
+
+  /// Evaluates a two-operand primitive: at once if both are constants, otherwise recorded on
+  /// the operands' tape, with a constant operand recorded there first.
+  ///
+  /// - Precondition: the operands are not on two different tapes.
+  @inline(__always)
+  static func apply(
+    _ op: Op, _ lhs: Variable, _ rhs: Variable, _ forward: (Tensor, Tensor) -> Tensor
+  ) -> Variable {
+    let tape: Tape
+    switch (lhs.node, rhs.node) {
+    case (.constant(let a), .constant(let b)):
+      return Variable(forward(a, b))
+    case (.recorded(let t, _), _), (_, .recorded(let t, _)):
+      tape = t
+    }
+    let i = tape.index(of: lhs, op: op)
+    let j = tape.index(of: rhs, op: op)
+    let value = forward(tape.entries[Int(i)].value, tape.entries[Int(j)].value)
+    return tape.record(op, value, i, j)
+  }
+}
+
+extension Variable: CustomStringConvertible {
+  /// The value, with the tape index for a recorded variable: `Variable(#3: [1.0, 2.0])`.
+  public var description: String {
+    switch node {
+    case .constant(let value): return "Variable(constant: \(value))"
+    case .recorded(_, let index): return "Variable(#\(index): \(value))"
+    }
+  }
+}
