@@ -32,7 +32,9 @@ var failed = false
 for (name, difference, tolerance) in differences {
   let ok = difference <= tolerance
   failed = failed || !ok
-  print("  \(name.padding(toLength: 30, withPad: " ", startingAt: 0)) \(difference)  \(ok ? "≤" : "> FAIL") \(tolerance)")
+  print(
+    "  \(name.padding(toLength: 30, withPad: " ", startingAt: 0)) \(difference)  \(ok ? "≤" : "> FAIL") \(tolerance)"
+  )
 }
 let expected = Tensor(shape: [2], scalars: [0.26894142, 0.73105858])
 if !s.isApproximatelyEqual(to: expected, absoluteTolerance: 5e-9) {

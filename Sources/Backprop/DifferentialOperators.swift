@@ -89,7 +89,8 @@ public func gradient(of y: Variable, wrt x: Variable) -> Variable {
   let input = tape.requireRecorded(x, op: op)
   guard let output = tape.requireOnThisTape(y, op: op) else { return Variable(.zeros(x.shape)) }
   let adjoints: [Variable?] = tape.reverseSweep(from: output, seed: Variable(.ones(y.shape)))
-  return Int(input) < adjoints.count ? adjoints[Int(input)] ?? Variable(.zeros(x.shape)) : Variable(.zeros(x.shape))
+  return Int(input) < adjoints.count
+    ? adjoints[Int(input)] ?? Variable(.zeros(x.shape)) : Variable(.zeros(x.shape))
 }
 
 // MARK: - Differential operators on functions
@@ -104,7 +105,9 @@ public func valueWithGradient(
   let input = tape.variable(x)
   let y = f(input)
   Variable.requireScalar(y.shape, op: "gradient(at:of:)")
-  return (y.value, tape.pullback(of: y, seed: .ones(y.shape), wrt: [input], op: "gradient(at:of:)")[0])
+  return (
+    y.value, tape.pullback(of: y, seed: .ones(y.shape), wrt: [input], op: "gradient(at:of:)")[0]
+  )
 }
 
 /// The gradient ∇f(x) of a function with a scalar result.

@@ -55,10 +55,12 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
   /// One line: passed or FAILED, the errors, and the worst entry with both of its values.
   public var description: String {
     let worst = worstIndex.isEmpty ? [] : [worstIndex]
-    let at = worst.map { index in
-      let a = analytic[index], n = numerical[index]
-      return ", worst at \(index): analytic \(a), numerical \(n)"
-    }.first ?? ""
+    let at =
+      worst.map { index in
+        let a = analytic[index]
+        let n = numerical[index]
+        return ", worst at \(index): analytic \(a), numerical \(n)"
+      }.first ?? ""
     return "gradient check \(passed ? "passed" : "FAILED"): max absolute error "
       + "\(maxAbsoluteError), max relative error \(maxRelativeError)\(at)"
   }

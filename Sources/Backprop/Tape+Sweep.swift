@@ -33,7 +33,9 @@ extension Tape {
       let x = lhs >= 0 ? T.entry(lhs, on: self) : cotangent
       let w = rhs >= 0 ? T.entry(rhs, on: self) : cotangent
       let y = T.entry(Int32(position), on: self)
-      let wrt = (lhs >= 0 && entries[Int(lhs)].needsGradient, rhs >= 0 && entries[Int(rhs)].needsGradient)
+      let wrt = (
+        lhs >= 0 && entries[Int(lhs)].needsGradient, rhs >= 0 && entries[Int(rhs)].needsGradient
+      )
 
       // One line per primitive: the rule itself lives beside the primitive's forward pass.
       let (dx, dw): (T?, T?)

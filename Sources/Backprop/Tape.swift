@@ -82,12 +82,16 @@ public final class Tape {
 
   /// Records a differentiable input: a leaf that gradients are taken with respect to.
   public func variable(_ value: Tensor) -> Variable {
-    Variable(tape: self, index: append(Entry(value: value, lhs: -1, rhs: -1, op: .variable, needsGradient: true)))
+    Variable(
+      tape: self,
+      index: append(Entry(value: value, lhs: -1, rhs: -1, op: .variable, needsGradient: true)))
   }
 
   /// Records a constant: a leaf that takes part in computations but receives no gradient.
   public func constant(_ value: Tensor) -> Variable {
-    Variable(tape: self, index: append(Entry(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false)))
+    Variable(
+      tape: self,
+      index: append(Entry(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false)))
   }
 
   /// Appends one entry and returns its index.

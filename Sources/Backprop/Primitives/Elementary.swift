@@ -70,7 +70,8 @@ enum Maximum {
 
   /// The share of the cotangent that goes to the first argument at each position.
   static func share(_ a: Tensor, _ b: Tensor) -> Tensor {
-    .elementwise(a, b, op: "max") { a, b in a > b ? 1 : a == b ? 0.5 : a.isNaN || b.isNaN ? .nan : 0 }
+    .elementwise(a, b, op: "max") { a, b in a > b ? 1 : a == b ? 0.5 : a.isNaN || b.isNaN ? .nan : 0
+    }
   }
 
   static func pullback<T: TensorAlgebra>(

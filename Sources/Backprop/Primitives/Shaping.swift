@@ -78,3 +78,23 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor { Matmul.forward(a, b) }
 public func matmul(_ a: Variable, _ b: Variable) -> Variable {
   .apply(.matmul, a, b, Matmul.forward)
 }
+
+extension Variable {
+  /// The slice at `index` along the first axis, which is dropped: `x[i]` of a vector is a
+  /// rank-0 variable, of a matrix its row i.
+  ///
+  /// Composed as a masked sum, y = Σₖ [k = i] xₖ, so x̄ is ȳ at `index` and zero elsewhere, and
+  /// it differentiates to any order. It costs O(size of x); use it to pick out a few entries.
+  ///
+  /// - Precondition: the variable has at least one axis and `index` is within the first.
+  public subscript(index: Int) -> Variable {
+    let shape = self.shape
+    precondition(
+      !shape.isEmpty && (0..<shape[0]).contains(index),
+      "subscript: index \(index) is out of range for shape \(shape)")
+    var maskShape = [Int](repeating: 1, count: shape.count)
+    maskShape[0] = shape[0]
+    let mask = Tensor.oneHot(maskShape, at: index)
+    return (self * mask).sum(alongAxes: 0).reshaped(to: Array(shape.dropFirst()))
+  }
+}

@@ -1,0 +1,62 @@
+import Backprop
+import Foundation
+import Testing
+
+@Suite("Elementary primitives")
+struct ElementaryTests {
+  @Test func valuesAndDerivativesAtHandCheckedPoints() {
+    #expect(gradient(at: Tensor(0)) { exp($0) } == Tensor(1))
+    #expect(gradient(at: Tensor(2)) { log($0) } == Tensor(0.5))
+    #expect(gradient(at: Tensor(4)) { sqrt($0) } == Tensor(0.25))
+    #expect(gradient(at: Tensor(2)) { pow($0, 3) } == Tensor(12))
+    #expect(gradient(at: Tensor(3)) { pow($0, 2) } == Tensor(6))
+    #expect(gradient(at: Tensor(3)) { pow($0, 1) } == Tensor(1))
+    #expect(gradient(at: Tensor(0)) { pow($0, 0) } == Tensor(0))
+    #expect(gradient(at: Tensor(0)) { tanh($0) } == Tensor(1))
+    #expect(gradient(at: Tensor(0)) { sigmoid($0) } == Tensor(0.25))
+    #expect(sigmoid(Variable(0)).value == Tensor(0.5))
+    #expect(exp(Tensor([0, 1])) == [1, M_E])
+    #expect(log(Tensor(1)) == Tensor(0) && sqrt(Tensor(9)) == Tensor(3))
+    #expect(pow(Tensor([2, 3]), 2) == [4, 9])
+  }
+
+  @Test func reluHasDerivativeZeroAtZero() {
+    let x: Tensor = [-1, 0, 2]
+    #expect(relu(Variable(x)).value == [0, 0, 2])
+    #expect(gradient(at: x) { relu($0).sum() } == [0, 0, 1])
+  }
+
+  @Test func elementwiseMaxSplitsTiesEqually() {
+    let (ga, gb) = gradient(at: [1, 2, 3], [3, 2, 1]) { a, b in max(a, b).sum() }
+    #expect(ga == [0, 0.5, 1] && gb == [1, 0.5, 0])
+    #expect(max(Tensor([1, 5]), Tensor(3)) == [3, 5])
+    #expect(gradient(at: [1, 5]) { max($0, 3).sum() } == [0, 1])
+  }
+
+  @Test func sigmoidStaysFiniteInBothTails() {
+    let x: Tensor = [-1000, 1000]
+    #expect(sigmoid(Variable(x)).value == [0, 1])
+    #expect(gradient(at: x) { sigmoid($0).sum() } == [0, 0])
+  }
+
+  @Test(arguments: 0..<4)
+  func finiteDifferencesAgree(seed: Int) {
+    var generator = SeededGenerator(seed: UInt64(seed))
+    let x = Tensor.random([5], scale: 2, using: &generator)
+    let positive = x.map { abs($0) + 0.5 }
+    expectGradientMatchesFiniteDifferences(at: x) { exp($0).sum() }
+    expectGradientMatchesFiniteDifferences(at: positive) { log($0).sum() }
+    expectGradientMatchesFiniteDifferences(at: positive) { sqrt($0).sum() }
+    expectGradientMatchesFiniteDifferences(at: positive) { pow($0, 2.5).sum() }
+    expectGradientMatchesFiniteDifferences(at: x) { pow($0, 3).sum() }
+    expectGradientMatchesFiniteDifferences(at: x) { tanh($0).sum() }
+    expectGradientMatchesFiniteDifferences(at: x) { sigmoid($0 * 3).sum() }
+    expectGradientMatchesFiniteDifferences(at: x) { (max($0, $0 * $0) * $0).sum() }
+  }
+}
+
+extension Tensor {
+  func map(_ transform: (Double) -> Double) -> Tensor {
+    Tensor(shape: shape, scalars: scalars.map(transform))
+  }
+}
