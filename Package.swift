@@ -4,12 +4,18 @@ import PackageDescription
 let package = Package(
   name: "Backprop",
   products: [
-    .library(name: "Backprop", targets: ["Backprop"])
+    .library(name: "Backprop", targets: ["Backprop"]),
+    .executable(name: "backprop", targets: ["backprop"]),
   ],
   targets: [
     .target(name: "Backprop"),
+    // The command's parser, checker and printers, as a library so tests drive it in-process.
+    .target(name: "BackpropCommand", dependencies: ["Backprop"]),
+    .executableTarget(name: "backprop", dependencies: ["BackpropCommand"]),
     .executableTarget(name: "Playground", dependencies: ["Backprop"], path: "Playground"),
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
+    .testTarget(
+      name: "BackpropCommandTests", dependencies: ["BackpropCommand", "Backprop", "backprop"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -12,16 +12,12 @@ extension Tape: CustomStringConvertible {
   public var description: String {
     let swept = !adjoints.isEmpty
     var rows = [["index", "op", "inputs", "shape", "value"] + (swept ? ["adjoint"] : [])]
-    for (index, entry) in entries.enumerated() {
-      let inputs = [entry.lhs, entry.rhs].filter { $0 >= 0 }.map(String.init)
+    for entry in self {
       var row = [
-        String(index), entry.op.name, inputs.joined(separator: ", "),
+        String(entry.index), entry.op, entry.inputs.map(String.init).joined(separator: ", "),
         entry.value.shape.description, Tape.abbreviate(entry.value),
       ]
-      if swept {
-        let adjoint = index < adjoints.count ? adjoints[index] : nil
-        row.append(adjoint.map(Tape.abbreviate) ?? "")
-      }
+      if swept { row.append(entry.adjoint.map(Tape.abbreviate) ?? "") }
       rows.append(row)
     }
     let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }

@@ -40,7 +40,7 @@ enum Op: UInt8, Sendable, CaseIterable {
 
 /// One line of the Wengert list: which primitive ran, on which earlier entries, and what it
 /// produced. The output value is all a VJP needs besides its inputs' values.
-struct Entry {
+struct Record {
   var value: Tensor
   /// The first operand's index, or −1.
   var lhs: Int32
@@ -70,7 +70,7 @@ struct Entry {
 /// A tape belongs to whoever made it. It is a reference type that is not `Sendable`: give each
 /// task its own.
 public final class Tape {
-  var entries: [Entry] = []
+  var entries: [Record] = []
   /// The adjoint of every entry from the last ``Variable/backward()``, empty before one.
   var adjoints: [Tensor?] = []
 
@@ -84,19 +84,19 @@ public final class Tape {
   public func variable(_ value: Tensor) -> Variable {
     Variable(
       tape: self,
-      index: append(Entry(value: value, lhs: -1, rhs: -1, op: .variable, needsGradient: true)))
+      index: append(Record(value: value, lhs: -1, rhs: -1, op: .variable, needsGradient: true)))
   }
 
   /// Records a constant: a leaf that takes part in computations but receives no gradient.
   public func constant(_ value: Tensor) -> Variable {
     Variable(
       tape: self,
-      index: append(Entry(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false)))
+      index: append(Record(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false)))
   }
 
   /// Appends one entry and returns its index.
   @inline(__always)
-  func append(_ entry: Entry) -> Int32 {
+  func append(_ entry: Record) -> Int32 {
     precondition(entries.count < Int(Int32.max), "Tape: more than \(Int32.max) entries")
     entries.append(entry)
     return Int32(truncatingIfNeeded: entries.count - 1)
@@ -108,7 +108,7 @@ public final class Tape {
     let needsGradient =
       entries[Int(lhs)].needsGradient || (rhs >= 0 && entries[Int(rhs)].needsGradient)
     let index = append(
-      Entry(value: value, lhs: lhs, rhs: rhs, op: op, needsGradient: needsGradient))
+      Record(value: value, lhs: lhs, rhs: rhs, op: op, needsGradient: needsGradient))
     return Variable(tape: self, index: index)
   }
 
@@ -119,7 +119,7 @@ public final class Tape {
   func index(of variable: Variable, op: Op) -> Int32 {
     switch variable.node {
     case .constant(let value):
-      return append(Entry(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false))
+      return append(Record(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false))
     case .recorded(let tape, let index):
       precondition(
         tape === self, "\(op.name): the operands are variables from two different tapes")

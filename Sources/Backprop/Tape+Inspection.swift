@@ -1,0 +1,79 @@
+extension Tape: RandomAccessCollection {
+  /// One entry of the Wengert list, as a learner or a tool reads it.
+  public struct Entry: Sendable {
+    /// The entry's position in the list.
+    public let index: Int
+    /// The primitive's name: `variable`, `constant`, `add`, `exp`, `softmax`, ….
+    public let op: String
+    /// The indices of the operand entries, in order (empty for a leaf).
+    public let inputs: [Int]
+    /// The forward value.
+    public let value: Tensor
+    /// The adjoint ∂y/∂(this entry) from the last ``Variable/backward()``, or `nil` before
+    /// one, or where y does not depend on this entry.
+    public let adjoint: Tensor?
+  }
+
+  /// The index of the first entry: 0.
+  public var startIndex: Int { 0 }
+
+  /// One past the index of the last entry.
+  public var endIndex: Int { entries.count }
+
+  /// The entry at `position`.
+  public subscript(position: Int) -> Entry {
+    let record = entries[position]
+    return Entry(
+      index: position, op: record.op.name,
+      inputs: [record.lhs, record.rhs].filter { $0 >= 0 }.map(Int.init),
+      value: record.value,
+      adjoint: position < adjoints.count ? adjoints[position] : nil)
+  }
+
+  /// Where a computation first went non-finite: the first entry, in the order they ran, whose
+  /// value holds a NaN or an infinity; failing that, the first entry the last backward sweep
+  /// reached (the sweep runs from the last entry down) whose adjoint does. `nil` if all are
+  /// finite.
+  public func firstNonFiniteEntry() -> Entry? {
+    if let position = entries.firstIndex(where: { !$0.value.isFinite }) {
+      return self[position]
+    }
+    let position = adjoints.lastIndex { adjoint in adjoint.map { !$0.isFinite } ?? false }
+    return position.map { self[$0] }
+  }
+
+  /// The tape as a Graphviz DOT digraph: one node per entry labelled with its index, op, value
+  /// and (after a backward pass) gradient, and an edge from each operand to its result.
+  ///
+  /// Render it with `dot -Tsvg`. Leaves are drawn as ellipses, operations as records.
+  public func graphviz() -> String {
+    var lines = [
+      "digraph tape {", "  rankdir=LR;", "  node [fontname=\"Helvetica\", fontsize=10];",
+    ]
+    for entry in self {
+      var fields = ["#\(entry.index) \(entry.op)", "value \(Tape.abbreviate(entry.value))"]
+      if let adjoint = entry.adjoint { fields.append("grad \(Tape.abbreviate(adjoint))") }
+      let label = fields.map(Tape.escapeRecordField).joined(separator: " | ")
+      let shape = entry.inputs.isEmpty ? "Mrecord, style=filled, fillcolor=\"#eef3fb\"" : "record"
+      lines.append("  n\(entry.index) [shape=\(shape), label=\"{ \(label) }\"];")
+      for input in entry.inputs { lines.append("  n\(input) -> n\(entry.index);") }
+    }
+    lines.append("}")
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Escapes the characters that structure a DOT record label.
+  static func escapeRecordField(_ text: String) -> String {
+    var escaped = ""
+    for character in text {
+      if "{}|<>\"\\".contains(character) { escaped.append("\\") }
+      escaped.append(character)
+    }
+    return escaped
+  }
+}
+
+extension Tensor {
+  /// Whether every scalar is finite (neither NaN nor ±∞).
+  public var isFinite: Bool { withUnsafeScalars { $0.allSatisfy { $0.isFinite } } }
+}

@@ -1,0 +1,243 @@
+import Backprop
+
+/// What a run of the `backprop` command produced.
+public struct CommandResult: Sendable, Equatable {
+  /// The exit status: 0 on success, 1 when `check` finds a mismatch, 2 on a usage or input error.
+  public var status: Int32
+  /// Everything written to standard output.
+  public var output: String
+  /// Everything written to standard error: `error: …` lines and warnings.
+  public var errors: String
+}
+
+/// Runs the `backprop` command on its arguments (without the program name). It never traps:
+/// every user error becomes an `error: …` message and status 2.
+///
+/// - Parameter standardInput: read when the expression is `-`.
+public func runCommand(
+  _ arguments: [String], standardInput: () -> String = { "" }
+) -> CommandResult {
+  do throws(CommandError) {
+    let invocation = try Invocation(arguments, standardInput: standardInput)
+    return try invocation.run()
+  } catch {
+    return CommandResult(status: 2, output: "", errors: error.rendered)
+  }
+}
+
+/// The version `backprop --version` prints.
+public let commandVersion = "0.1.0"
+
+let usage = """
+  backprop — differentiate an expression from the shell
+
+  USAGE
+    backprop grad EXPR --at NAME=VALUE …       the value and the gradient of a scalar expression
+    backprop jacobian EXPR --at NAME=VALUE …   the Jacobian with respect to each variable
+    backprop hessian EXPR --at NAME=VALUE …    the exact Hessian with respect to each variable
+    backprop check EXPR --at NAME=VALUE …      autodiff against central differences (exit 1 on a mismatch)
+    backprop softmax NUMBER …                  fused, composed, analytic and numerical softmax Jacobians
+
+  OPTIONS
+    --at NAME=VALUE   bind a variable: 2, 1,2,3, [1,2,3] or [[1,2],[3,4]]
+    --json            one JSON object on standard output
+    --trace           also print the tape (the Wengert list) with each entry's adjoint
+    --dot             print the tape as a Graphviz DOT graph instead (pipe it to dot -Tsvg)
+    -h, --help        show this help
+    --version         show the version
+
+  EXPRESSIONS  (EXPR '-' reads the expression from standard input)
+    numbers 2 -1.5 1e-3, names bound by --at, literals [1, 2] and [[1, 2], [3, 4]]
+    + - * /  with NumPy broadcasting, ^ power (constant exponent), @ matrix product,
+    unary minus (^ binds tighter: -x^2 is -(x^2)), parentheses
+    exp log sqrt tanh sigmoid relu pow(a, p) sum mean max(a) max(a, b)
+    softmax softmax_composed logsoftmax logsumexp   along the last axis
+
+  EXAMPLES
+    backprop grad 'log(sum(exp(x)))' --at x=1,2,3
+    backprop grad 'sum((X @ W) * (X @ W)) / 2' --at X=[[1,2],[3,4]] --at W=[[1],[0.5]]
+    backprop hessian 'logsumexp(x)' --at x=1,2
+    backprop softmax 1 2
+
+  """
+
+enum CommandName: String, CaseIterable {
+  case grad, jacobian, hessian, check, softmax
+}
+
+/// The parsed command line.
+struct Invocation {
+  var command: CommandName
+  var expressionSource = ""
+  var softmaxInput: [Double] = []
+  var bindings: [(name: String, value: Tensor)] = []
+  var json = false
+  var trace = false
+  var dot = false
+  /// `--help` or `--version`: the text to print instead of running anything.
+  var immediateOutput: String?
+
+  init(_ arguments: [String], standardInput: () -> String) throws(CommandError) {
+    guard let first = arguments.first else {
+      throw CommandError("no command given; try 'backprop --help'")
+    }
+    if ["-h", "--help", "help"].contains(first) || arguments.contains("--help")
+      || arguments.contains("-h")
+    {
+      command = .grad
+      immediateOutput = usage
+      return
+    }
+    if first == "--version" {
+      command = .grad
+      immediateOutput = "backprop \(commandVersion)\n"
+      return
+    }
+    guard let command = CommandName(rawValue: first) else {
+      let suggestion = nearest(to: first, among: CommandName.allCases.map(\.rawValue))
+      let hint = suggestion.map { " — did you mean '\($0)'?" } ?? "; try 'backprop --help'"
+      let quoted = abbreviated(first)
+      throw CommandError(
+        first.hasPrefix("-")
+          ? "unknown option '\(quoted)'\(hint)" : "unknown command '\(quoted)'\(hint)")
+    }
+    self.command = command
+
+    var positional: [String] = []
+    var index = 1
+    var optionsEnded = false
+    while index < arguments.count {
+      let argument = arguments[index]
+      index += 1
+      // Anything not starting with "--" is an operand, so '-x^2' and '-1' need no quoting tricks.
+      guard !optionsEnded, argument.hasPrefix("--") else {
+        positional.append(argument)
+        continue
+      }
+      switch argument {
+      case "--": optionsEnded = true
+      case "--json": json = true
+      case "--trace": trace = true
+      case "--dot": dot = true
+      case "--at":
+        guard index < arguments.count, !arguments[index].hasPrefix("--") else {
+          throw CommandError("--at needs a binding such as x=1,2,3")
+        }
+        try bind(arguments[index])
+        index += 1
+      case let option where option.hasPrefix("--at="):
+        try bind(String(option.dropFirst("--at=".count)))
+      default:
+        let known = ["--at", "--json", "--trace", "--dot", "--help", "--version"]
+        let name = String(argument.split(separator: "=", maxSplits: 1)[0])
+        let hint = nearest(to: name, among: known).map { " — did you mean '\($0)'?" } ?? ""
+        throw CommandError("unknown option '\(abbreviated(argument))'\(hint)")
+      }
+    }
+    if dot && (json || trace) {
+      throw CommandError(
+        "--dot prints only the graph; it cannot be combined with --json or --trace")
+    }
+
+    if command == .softmax {
+      guard bindings.isEmpty else { throw CommandError("softmax takes numbers, not --at") }
+      guard !dot else { throw CommandError("softmax does not draw a graph; drop --dot") }
+      softmaxInput = try Self.softmaxNumbers(positional)
+      return
+    }
+    guard let source = positional.first else {
+      throw CommandError(
+        "\(command.rawValue) needs an expression, as in: backprop \(command.rawValue) 'sum(x * x)' --at x=1,2"
+      )
+    }
+    if positional.count > 1 {
+      throw CommandError(
+        "unexpected argument '\(abbreviated(positional[1]))' after the expression (quote the expression?)"
+      )
+    }
+    expressionSource = source == "-" ? standardInput() : source
+  }
+
+  /// Records `name=value` from an `--at`.
+  private mutating func bind(_ binding: String) throws(CommandError) {
+    guard let equals = binding.firstIndex(of: "=") else {
+      throw CommandError("--at '\(abbreviated(binding))' needs the form name=value, as in x=1,2,3")
+    }
+    let name = String(binding[..<equals])
+    let valueText = String(binding[binding.index(after: equals)...])
+    guard let head = name.first, head.isLetter || head == "_",
+      name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+    else {
+      throw CommandError(
+        "--at '\(abbreviated(binding))': '\(abbreviated(name))' is not a variable name")
+    }
+    if Function(rawValue: name) != nil {
+      throw CommandError(
+        "--at '\(abbreviated(binding))': '\(name)' is a function name; choose another")
+    }
+    if bindings.contains(where: { $0.name == name }) {
+      throw CommandError("'\(abbreviated(name))' is bound twice by --at")
+    }
+    if valueText.isEmpty {
+      throw CommandError("--at \(name)= is missing a value, as in \(name)=1,2,3")
+    }
+    do {
+      bindings.append((name, try Parser.parseValue(valueText)))
+    } catch {
+      throw CommandError(
+        "in --at \(name): \(error.message)", in: error.location?.source, at: error.location?.column)
+    }
+  }
+
+  /// The operands of `backprop softmax`: numbers, as separate words or joined by commas or in
+  /// one bracketed vector.
+  private static func softmaxNumbers(_ words: [String]) throws(CommandError) -> [Double] {
+    guard !words.isEmpty else {
+      throw CommandError("softmax needs numbers, as in: backprop softmax 1 2")
+    }
+    var numbers: [Double] = []
+    for word in words {
+      let value = try Parser.parseValue(word)
+      guard value.rank <= 1 else {
+        throw CommandError("softmax takes a vector of numbers, not shape \(value.shape)")
+      }
+      numbers += value.scalars
+    }
+    return numbers
+  }
+
+  // MARK: - Running
+
+  func run() throws(CommandError) -> CommandResult {
+    if let immediateOutput { return CommandResult(status: 0, output: immediateOutput, errors: "") }
+    if command == .softmax { return SoftmaxReport(input: Tensor(softmaxInput)).result(json: json) }
+
+    let expression = try Parser.parse(expressionSource)
+    let shapes = Dictionary(
+      bindings.map { ($0.name, $0.value.shape) }, uniquingKeysWith: { a, _ in a })
+    let outputShape = try Checker(source: expressionSource, shapes: shapes).shape(of: expression)
+    let outputCount = outputShape.reduce(1, *)
+    if command != .jacobian && outputCount != 1 {
+      throw CommandError(
+        "\(command.rawValue) needs a scalar expression, but this one has shape \(outputShape)"
+          + " — use jacobian", in: expressionSource, at: 0)
+    }
+    for (name, value) in bindings {
+      let count = (command == .hessian ? value.scalarCount : outputCount) * value.scalarCount
+      if command != .grad && command != .check && count > Checker.maximumScalars {
+        throw CommandError(
+          "the \(command.rawValue) with respect to '\(name)' would have \(count) entries, more than \(Checker.maximumScalars)"
+        )
+      }
+    }
+    return Differentiation(
+      command: command, expression: expression, bindings: bindings, json: json, trace: trace,
+      dot: dot
+    ).run()
+  }
+}
+
+/// A user's text quoted in a message: short text whole, long text cut to its first 40 characters.
+func abbreviated(_ text: String) -> String {
+  text.count <= 40 ? text : text.prefix(40) + "…"
+}
