@@ -55,7 +55,7 @@ extension Tape: RandomAccessCollection {
       if let adjoint = entry.adjoint { fields.append("grad \(Tape.abbreviate(adjoint))") }
       let label = fields.map(Tape.escapeRecordField).joined(separator: " | ")
       let shape = entry.inputs.isEmpty ? "Mrecord, style=filled, fillcolor=\"#eef3fb\"" : "record"
-      lines.append("  n\(entry.index) [shape=\(shape), label=\"{ \(label) }\"];")
+      lines.append("  n\(entry.index) [shape=\(shape), label=\"\(label)\"];")
       for input in entry.inputs { lines.append("  n\(input) -> n\(entry.index);") }
     }
     lines.append("}")
