@@ -59,6 +59,7 @@ extension Tape {
       case .transpose: (dx, dw) = (Transpose.pullback(cotangent), nil)
       case .broadcast: (dx, dw) = (Broadcast.pullback(cotangent, x: x), nil)
       case .softmax: (dx, dw) = (Softmax.pullback(cotangent, y: y), nil)
+      case .logSoftmax: (dx, dw) = (LogSoftmax.pullback(cotangent, y: y), nil)
       }
       if wrt.0 { accumulate(dx, into: lhs) }
       if wrt.1 { accumulate(dw, into: rhs) }

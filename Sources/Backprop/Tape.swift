@@ -9,7 +9,7 @@ enum Op: UInt8, Sendable, CaseIterable {
   case maximum
   case sum, max
   case matmul, reshape, transpose, broadcast
-  case softmax
+  case softmax, logSoftmax
 
   /// The name printed in a tape listing.
   var name: String {
@@ -34,6 +34,7 @@ enum Op: UInt8, Sendable, CaseIterable {
     case .transpose: "transpose"
     case .broadcast: "broadcast"
     case .softmax: "softmax"
+    case .logSoftmax: "logSoftmax"
     }
   }
 }

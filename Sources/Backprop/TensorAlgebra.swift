@@ -24,6 +24,7 @@ protocol TensorAlgebra {
   static func - (lhs: Double, rhs: Self) -> Self
 
   func raised(to exponent: Double) -> Self
+  func exponential() -> Self
   func sum(alongAxes axes: [Int]) -> Self
   func broadcasted(to shape: [Int]) -> Self
   func reshaped(to shape: [Int]) -> Self
@@ -50,6 +51,8 @@ extension Tensor: TensorAlgebra {
 
   func raised(to exponent: Double) -> Tensor { Backprop.pow(self, exponent) }
 
+  func exponential() -> Tensor { Backprop.exp(self) }
+
   func matrixProduct(_ rhs: Tensor) -> Tensor { Backprop.matmul(self, rhs) }
 }
 
@@ -59,6 +62,8 @@ extension Variable: TensorAlgebra {
   }
 
   func raised(to exponent: Double) -> Variable { Backprop.pow(self, exponent) }
+
+  func exponential() -> Variable { Backprop.exp(self) }
 
   func matrixProduct(_ rhs: Variable) -> Variable { Backprop.matmul(self, rhs) }
 }

@@ -85,6 +85,37 @@ struct SoftmaxTests {
     expectClose(pullback(at: x, of: composedSoftmax)(g), expected, tolerance: 1e-15)
   }
 
+  @Test(
+    "Fused logSoftmax agrees with its composed twin and with the formula",
+    arguments: [1, 2, 3, 10, 100], Input.allCases)
+  func logSoftmaxJacobiansAgree(n: Int, input: Input) {
+    let x = input.tensor(count: n)
+    let comparison = compareJacobians(at: x, logSoftmax, composedLogSoftmax)
+    #expect(comparison.maxAbsoluteDifference <= 1e-12, "\(comparison)")
+    // ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ.
+    let s = softmax(x).scalars
+    let expected = Tensor(
+      shape: [n, n], scalars: (0..<(n * n)).map { ($0 / n == $0 % n ? 1 : 0) - s[$0 % n] })
+    // Rounding scales with the logits: y = x − shift carries an absolute error of about ε·|x|,
+    // and a central difference of values that large about ε·|y|/h.
+    let scale = Swift.max(1, x.scalars.map(abs).max()!)
+    expectClose(comparison.first, expected, tolerance: 1e-15 * scale)
+    expectClose(numericalJacobian(at: x, of: logSoftmax), expected, tolerance: 1e-9 * scale)
+  }
+
+  @Test func logSoftmaxIsOneEntryAndDifferentiatesTwice() {
+    let tape = Tape()
+    let x = tape.variable([1, 2, 3])
+    let before = tape.count
+    _ = logSoftmax(x)
+    #expect(tape.count - before == 1)
+    let point: Tensor = [0.5, -1, 2]
+    let weights: Tensor = [1, -2, 0.5]
+    expectClose(
+      hessian(at: point) { (logSoftmax($0) * weights).sum() },
+      hessian(at: point) { (composedLogSoftmax($0) * weights).sum() }, tolerance: 1e-15)
+  }
+
   @Test("One tape entry fused, several composed")
   func tapeCost() {
     let tape = Tape()
@@ -121,7 +152,7 @@ struct SoftmaxTests {
     #expect(logSumExp(Variable(batch)).shape == [2])
     expectClose(
       logSumExp(Variable(batch)).value, [log(exp(1) + exp(2) + exp(3)), log(3)], tolerance: 1e-15)
-    expectClose(exp(logSoftmax(Variable(batch)).value), softmax(batch), tolerance: 1e-16)
+    expectClose(exp(logSoftmax(Variable(batch)).value), softmax(batch), tolerance: 2.5e-16)
   }
 
   @Test(
@@ -134,12 +165,14 @@ struct SoftmaxTests {
     #expect(composedSoftmax(Variable(x)).value == oneHot)
     #expect(logSumExp(Variable(x)).value == Tensor(scalars[0]))
     #expect(logSoftmax(Variable(x)).value == Tensor([0, -scalars[0], scalars[2] - scalars[0]]))
+    #expect(composedLogSoftmax(Variable(x)).value == logSoftmax(x))
     let matrix = x.reshaped(to: [1, 3])
     #expect(crossEntropy(logits: Variable(matrix), labels: [0]).value == Tensor(0))
     #expect(crossEntropy(logits: Variable(matrix), labels: [1]).value == Tensor(scalars[0]))
     let gradients = [
       gradient(at: x) { logSumExp($0) },
       gradient(at: x) { (logSoftmax($0) * Tensor([1, 2, 3])).sum() },
+      gradient(at: x) { (composedLogSoftmax($0) * Tensor([1, 2, 3])).sum() },
       gradient(at: x) { (softmax($0) * Tensor([1, 2, 3])).sum() },
       gradient(at: x) { (composedSoftmax($0) * Tensor([1, 2, 3])).sum() },
       gradient(at: matrix) { crossEntropy(logits: $0, labels: [1]) },
@@ -148,7 +181,7 @@ struct SoftmaxTests {
       #expect(g.scalars.allSatisfy { $0.isFinite }, "\(g)")
     }
     #expect(gradients[0] == oneHot)
-    #expect(gradients[4] == Tensor(shape: [1, 3], scalars: [1, -1, 0]))
+    #expect(gradients[5] == Tensor(shape: [1, 3], scalars: [1, -1, 0]))
   }
 }
 

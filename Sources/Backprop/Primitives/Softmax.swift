@@ -75,13 +75,57 @@ public func logSumExp(_ x: Variable) -> Variable {
   return total.reshaped(to: Array(x.shape.dropLast()))
 }
 
-/// The logarithm of the softmax along the last axis, composed:
-/// yᵢ = (xᵢ − m) − ln Σⱼ e^(xⱼ − m); x̄ = ȳ − softmax(x) Σⱼ ȳⱼ.
+/// Log-softmax along the last axis, fused into one tape entry:
+/// yᵢ = (xᵢ − m) − ln Σⱼ e^(xⱼ − m), with m = maxⱼ xⱼ.
 ///
-/// Computing it directly rather than as `log(softmax(x))` keeps it finite where a softmax
-/// entry underflows to 0: for [1000, 0, −1000] it is [0, −1000, −2000], not [0, −∞, −∞].
-public func logSoftmax(_ x: Variable) -> Variable {
-  precondition(x.shape.count >= 1, "logSoftmax: needs at least one axis, got shape []")
+/// VJP: x̄ = ȳ − softmax(x) Σⱼ ȳⱼ, where softmax(x) = eʸ is recovered from the output.
+///
+/// Computed directly rather than as ln(softmax(x)), it stays finite where a softmax entry
+/// underflows to 0: for [1000, 0, −1000] it is [0, −1000, −2000], not [0, −∞, −∞].
+enum LogSoftmax {
+  static func forward(_ x: Tensor) -> Tensor {
+    precondition(x.rank >= 1, "logSoftmax: needs at least one axis, got shape \(x.shape)")
+    let classes = x.shape[x.rank - 1]
+    let count = x.scalarCount
+    return x.withUnsafeScalars { source in
+      Tensor(shape: x.shape, count: count) { out in
+        var start = 0
+        while start < count {
+          let row = start..<(start + classes)
+          var maximum = -Double.infinity
+          for index in row where source[index] > maximum || source[index].isNaN {
+            maximum = source[index]
+          }
+          var total = 0.0
+          for index in row { total += Foundation.exp(source[index] - maximum) }
+          let shift = maximum + Foundation.log(total)
+          for index in row { out[index] = source[index] - shift }
+          start += classes
+        }
+      }
+    }
+  }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T {
+    let last = y.shape.count - 1
+    return cotangent - y.exponential() * cotangent.sum(alongAxes: [last])
+  }
+}
+
+/// Log-softmax along the last axis as one fused tape entry:
+/// yᵢ = xᵢ − m − ln Σⱼ e^(xⱼ − m), x̄ = ȳ − softmax(x) Σⱼ ȳⱼ.
+///
+/// - Precondition: `x` has at least one axis.
+public func logSoftmax(_ x: Variable) -> Variable { .apply(.logSoftmax, x, LogSoftmax.forward) }
+
+/// Log-softmax along the last axis: yᵢ = xᵢ − m − ln Σⱼ e^(xⱼ − m), with m = maxⱼ xⱼ.
+public func logSoftmax(_ x: Tensor) -> Tensor { LogSoftmax.forward(x) }
+
+/// Log-softmax along the last axis composed of recorded primitives, the twin that
+/// ``logSoftmax(_:)-(Variable)`` is tested against: (x − m) − ln Σⱼ e^(xⱼ − m), with the max,
+/// subtract, exp, sum, log and subtract each recorded.
+public func composedLogSoftmax(_ x: Variable) -> Variable {
+  precondition(x.shape.count >= 1, "composedLogSoftmax: needs at least one axis, got shape []")
   let shifted = x - x.max(alongAxes: -1)
   return shifted - log(exp(shifted).sum(alongAxes: -1))
 }
