@@ -13,6 +13,8 @@ let package = Package(
     .target(name: "BackpropCommand", dependencies: ["Backprop"]),
     .executableTarget(name: "backprop", dependencies: ["BackpropCommand"]),
     .executableTarget(name: "Playground", dependencies: ["Backprop"], path: "Playground"),
+    // `swift run -c release Benchmarks`: ratios against baselines timed in the same run.
+    .executableTarget(name: "Benchmarks", dependencies: ["Backprop"]),
     .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
     .testTarget(
       name: "BackpropCommandTests", dependencies: ["BackpropCommand", "Backprop", "backprop"]),

@@ -60,6 +60,9 @@ extension Tape {
       case .broadcast: (dx, dw) = (Broadcast.pullback(cotangent, x: x), nil)
       case .softmax: (dx, dw) = (Softmax.pullback(cotangent, y: y), nil)
       case .logSoftmax: (dx, dw) = (LogSoftmax.pullback(cotangent, y: y), nil)
+      case .crossEntropy:
+        let saved = self.saved[Int32(position)]
+        (dx, dw) = (CrossEntropy.pullback(cotangent, logits: x, labels: w, saved: saved), nil)
       }
       if wrt.0 { accumulate(dx, into: lhs) }
       if wrt.1 { accumulate(dw, into: rhs) }

@@ -9,7 +9,7 @@ enum Op: UInt8, Sendable, CaseIterable {
   case maximum
   case sum, max
   case matmul, reshape, transpose, broadcast
-  case softmax, logSoftmax
+  case softmax, logSoftmax, crossEntropy
 
   /// The name printed in a tape listing.
   var name: String {
@@ -35,6 +35,7 @@ enum Op: UInt8, Sendable, CaseIterable {
     case .broadcast: "broadcast"
     case .softmax: "softmax"
     case .logSoftmax: "logSoftmax"
+    case .crossEntropy: "crossEntropy"
     }
   }
 }
@@ -74,6 +75,9 @@ public final class Tape {
   var entries: [Record] = []
   /// The adjoint of every entry from the last ``Variable/backward()``, empty before one.
   var adjoints: [Tensor?] = []
+  /// What a few fused primitives keep for their VJP beyond their output, by entry index (the
+  /// softmax of a cross-entropy). A side table, so that the entries of every other op stay small.
+  var saved: [Int32: Tensor] = [:]
 
   /// Creates an empty tape.
   public init() {}

@@ -2,6 +2,7 @@
 /// the primitives, which pair each forward loop with its vector-Jacobian product.
 extension Tensor {
   /// Applies `transform` to every scalar.
+  @inline(__always)
   func map(_ transform: (Double) -> Double) -> Tensor {
     switch storage {
     case .scalar(let value):
@@ -19,6 +20,7 @@ extension Tensor {
   /// Combines two tensors scalar by scalar under NumPy broadcasting.
   ///
   /// - Precondition: the shapes broadcast; the message names `op`.
+  @inline(__always)
   static func elementwise(
     _ lhs: Tensor, _ rhs: Tensor, op: String, _ combine: (Double, Double) -> Double
   ) -> Tensor {

@@ -12,6 +12,8 @@ protocol TensorAlgebra {
   var value: Tensor { get }
   /// The tape entry at `index`, lifted into this algebra.
   static func entry(_ index: Int32, on tape: Tape) -> Self
+  /// A constant, which contributes no derivative.
+  static func constant(_ value: Tensor) -> Self
 
   static func + (lhs: Self, rhs: Self) -> Self
   static func - (lhs: Self, rhs: Self) -> Self
@@ -25,6 +27,7 @@ protocol TensorAlgebra {
 
   func raised(to exponent: Double) -> Self
   func exponential() -> Self
+  func softmaxAlongLastAxis() -> Self
   func sum(alongAxes axes: [Int]) -> Self
   func broadcasted(to shape: [Int]) -> Self
   func reshaped(to shape: [Int]) -> Self
@@ -49,9 +52,13 @@ extension Tensor: TensorAlgebra {
     tape.entries[Int(index)].value
   }
 
+  static func constant(_ value: Tensor) -> Tensor { value }
+
   func raised(to exponent: Double) -> Tensor { Backprop.pow(self, exponent) }
 
   func exponential() -> Tensor { Backprop.exp(self) }
+
+  func softmaxAlongLastAxis() -> Tensor { Backprop.softmax(self) }
 
   func matrixProduct(_ rhs: Tensor) -> Tensor { Backprop.matmul(self, rhs) }
 }
@@ -61,9 +68,13 @@ extension Variable: TensorAlgebra {
     Variable(tape: tape, index: index)
   }
 
+  static func constant(_ value: Tensor) -> Variable { Variable(value) }
+
   func raised(to exponent: Double) -> Variable { Backprop.pow(self, exponent) }
 
   func exponential() -> Variable { Backprop.exp(self) }
+
+  func softmaxAlongLastAxis() -> Variable { Backprop.softmax(self) }
 
   func matrixProduct(_ rhs: Variable) -> Variable { Backprop.matmul(self, rhs) }
 }

@@ -130,6 +130,24 @@ extension Variable {
     let value = forward(tape.entries[Int(i)].value, tape.entries[Int(j)].value)
     return tape.record(op, value, i, j)
   }
+
+  /// Evaluates a two-operand primitive whose VJP needs more than its output: `forward` returns
+  /// the value and what to keep, which the tape holds beside the entry.
+  static func apply(
+    _ op: Op, _ lhs: Variable, _ rhs: Variable,
+    _ forward: (Tensor, Tensor) -> (Tensor, Tensor)
+  ) -> Variable {
+    var kept: Tensor?
+    let result = apply(op, lhs, rhs) { a, b in
+      let (value, saved) = forward(a, b)
+      kept = saved
+      return value
+    }
+    if case .recorded(let tape, let index) = result.node, let kept {
+      tape.saved[index] = kept
+    }
+    return result
+  }
 }
 
 extension Variable: CustomStringConvertible {

@@ -35,8 +35,32 @@ enum Softmax {
   }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T {
+    T.self == Tensor.self ? kernel(cotangent.value, y: y.value) as! T : rule(cotangent, y: y)
+  }
+
+  /// The rule, in operations that are themselves recorded when T is Variable.
+  static func rule<T: TensorAlgebra>(_ cotangent: T, y: T) -> T {
     let last = y.shape.count - 1
     return y * (cotangent - (cotangent * y).sum(alongAxes: [last]))
+  }
+
+  /// The same rule for plain tensors in one pass per row, with no temporaries.
+  static func kernel(_ cotangent: Tensor, y: Tensor) -> Tensor {
+    let classes = y.shape[y.rank - 1]
+    let count = y.scalarCount
+    return cotangent.withUnsafeScalars { g in
+      y.withUnsafeScalars { y in
+        Tensor(shape: cotangent.shape, count: count) { out in
+          var start = 0
+          while start < count {
+            var dot = 0.0
+            for index in start..<(start + classes) { dot += g[index] * y[index] }
+            for index in start..<(start + classes) { out[index] = y[index] * (g[index] - dot) }
+            start += classes
+          }
+        }
+      }
+    }
   }
 }
 
@@ -130,29 +154,116 @@ public func composedLogSoftmax(_ x: Variable) -> Variable {
   return shifted - log(exp(shifted).sum(alongAxes: -1))
 }
 
-/// The mean cross-entropy of logits `[N, C]` against integer class labels, composed:
-/// L = −(1/N) Σₙ log softmax(xₙ)[labelₙ].
+/// Cross-entropy of logits `[N, C]` against class labels, averaged over the N rows, fused into
+/// one tape entry: L = (1/N) Σₙ (mₙ + ln Σⱼ e^(xₙⱼ − mₙ) − xₙ,labelₙ), with mₙ = maxⱼ xₙⱼ.
 ///
-/// Its gradient is (softmax(x) − Y) / N, with Y the one-hot labels.
+/// VJP: x̄ = ȳ (P − Y) / N, with P = softmax(x) row by row and Y the one-hot labels. The forward
+/// pass keeps P for the backward pass, which is then one subtraction: no exponential is
+/// evaluated twice. The labels are recorded as a constant operand and receive no gradient.
+enum CrossEntropy {
+  /// The loss, and the softmax that its VJP needs.
+  static func forward(_ logits: Tensor, _ labels: Tensor) -> (loss: Tensor, probabilities: Tensor) {
+    let (rows, classes) = (logits.shape[0], logits.shape[1])
+    var loss = 0.0
+    let probabilities = logits.withUnsafeScalars { x in
+      labels.withUnsafeScalars { labels in
+        Tensor(shape: logits.shape, count: rows * classes) { p in
+          for row in 0..<rows {
+            let start = row * classes
+            var maximum = -Double.infinity
+            for index in start..<(start + classes) where x[index] > maximum || x[index].isNaN {
+              maximum = x[index]
+            }
+            var total = 0.0
+            for index in start..<(start + classes) {
+              p[index] = Foundation.exp(x[index] - maximum)
+              total += p[index]
+            }
+            let scale = 1 / total
+            for index in start..<(start + classes) { p[index] *= scale }
+            loss += maximum + Foundation.log(total) - x[start + Int(labels[row])]
+          }
+        }
+      }
+    }
+    return (Tensor(loss / Double(Swift.max(rows, 1))), probabilities)
+  }
+
+  /// The one-hot matrix of the labels, for logits of `shape`.
+  static func oneHot(_ labels: Tensor, shape: [Int]) -> Tensor {
+    Tensor(shape: shape, count: shape[0] * shape[1]) { y in
+      y.initialize(repeating: 0)
+      labels.withUnsafeScalars { labels in
+        for row in 0..<shape[0] { y[row * shape[1] + Int(labels[row])] = 1 }
+      }
+    }
+  }
+
+  static func pullback<T: TensorAlgebra>(
+    _ cotangent: T, logits: T, labels: T, saved probabilities: Tensor?
+  ) -> T {
+    if T.self == Tensor.self, let probabilities {
+      return kernel(cotangent.value, probabilities: probabilities, labels: labels.value) as! T
+    }
+    return rule(cotangent, logits: logits, labels: labels)
+  }
+
+  /// The rule, differentiable again when T is Variable: P is recomputed as a recorded softmax.
+  static func rule<T: TensorAlgebra>(_ cotangent: T, logits: T, labels: T) -> T {
+    let shape = logits.shape
+    let rows = Double(Swift.max(shape[0], 1))
+    let difference = logits.softmaxAlongLastAxis() - T.constant(oneHot(labels.value, shape: shape))
+    return difference * (cotangent / T.constant(Tensor(rows)))
+  }
+
+  /// The same rule for plain tensors, one pass over the saved softmax: ȳ (P − Y) / N.
+  static func kernel(_ cotangent: Tensor, probabilities: Tensor, labels: Tensor) -> Tensor {
+    let shape = probabilities.shape
+    let factor = cotangent.scalar! / Double(Swift.max(shape[0], 1))
+    return probabilities.withUnsafeScalars { p in
+      labels.withUnsafeScalars { labels in
+        Tensor(shape: shape, count: p.count) { out in
+          for index in 0..<p.count { out[index] = p[index] * factor }
+          for row in 0..<shape[0] { out[row * shape[1] + Int(labels[row])] -= factor }
+        }
+      }
+    }
+  }
+}
+
+/// The mean cross-entropy of logits `[N, C]` against integer class labels, fused into one tape
+/// entry: L = −(1/N) Σₙ log softmax(xₙ)[labelₙ].
+///
+/// Its gradient is (softmax(x) − Y) / N, with Y the one-hot labels. It stays finite for logits
+/// such as [1e300, 0, −1e300].
 ///
 /// - Precondition: the logits are a matrix, there is one label per row, and each label is a
 ///   column index.
 public func crossEntropy(logits: Variable, labels: [Int]) -> Variable {
-  let shape = logits.shape
+  checkLabels(labels, shape: logits.shape, op: "crossEntropy")
+  return .apply(
+    .crossEntropy, logits, Variable(Tensor(labels.map(Double.init))), CrossEntropy.forward)
+}
+
+/// Cross-entropy composed entirely of recorded primitives (through ``composedLogSoftmax(_:)``),
+/// the twin that ``crossEntropy(logits:labels:)`` is tested and benchmarked against.
+public func composedCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
+  checkLabels(labels, shape: logits.shape, op: "composedCrossEntropy")
+  let labelValues = Tensor(labels.map(Double.init))
+  let picked = composedLogSoftmax(logits) * CrossEntropy.oneHot(labelValues, shape: logits.shape)
+  return -picked.sum() / Double(Swift.max(logits.shape[0], 1))
+}
+
+/// Checks that `labels` has one class index per row of logits of `shape` [N, C].
+func checkLabels(_ labels: [Int], shape: [Int], op: String) {
   precondition(
     shape.count == 2 && shape[0] == labels.count,
-    "crossEntropy: logits of shape \(shape) need rank 2 and one label per row (got \(labels.count))"
-  )
-  let (rows, classes) = (shape[0], shape[1])
-  var oneHot = [Double](repeating: 0, count: rows * classes)
+    "\(op): logits of shape \(shape) need rank 2 and one label per row (got \(labels.count))")
   for (row, label) in labels.enumerated() {
     precondition(
-      (0..<classes).contains(label),
-      "crossEntropy: label \(label) at row \(row) is not a class index in 0..<\(classes)")
-    oneHot[row * classes + label] = 1
+      (0..<shape[1]).contains(label),
+      "\(op): label \(label) at row \(row) is not a class index in 0..<\(shape[1])")
   }
-  let picked = logSoftmax(logits) * Tensor(shape: shape, scalars: oneHot)
-  return -picked.sum() / Double(Swift.max(rows, 1))
 }
 
 /// The logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ), composed as (1 + tanh(x/2)) / 2; σ′ = σ(1 − σ).

@@ -1,0 +1,81 @@
+import Foundation
+
+/// How hard to run: the full sizes, or tiny ones that only prove the benchmark still works.
+struct Settings {
+  var quick = false
+  var repeats: Int { quick ? 1 : 21 }
+  var warmUps: Int { quick ? 0 : 3 }
+}
+
+/// One timed variant: what it is, its median time, and the baseline it is compared with.
+struct Row {
+  var workload: String
+  var variant: String
+  var seconds: Double
+  var baseline: String
+  var baselineSeconds: Double
+  var target: String
+  /// Whether the target is met, or `nil` where the row is for information only.
+  var met: Bool?
+  var note = ""
+
+  var ratio: Double { seconds / baselineSeconds }
+}
+
+/// The median wall time of `body` over repeated runs, after warm-up runs.
+///
+/// The median, not the mean or minimum: this machine is shared, and the median ignores the
+/// runs another process disturbed without rewarding a lucky one.
+func median(_ settings: Settings, _ body: () -> Void) -> Double {
+  for _ in 0..<settings.warmUps { body() }
+  let clock = ContinuousClock()
+  var samples: [Double] = []
+  for _ in 0..<settings.repeats {
+    let elapsed = clock.measure(body)
+    samples.append(
+      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+  }
+  samples.sort()
+  return samples[samples.count / 2]
+}
+
+/// Keeps a value alive and opaque to the optimizer, so the work that made it is not removed.
+@inline(never)
+@_optimize(none)
+func consume<T>(_ value: T) {
+  withExtendedLifetime(value) {}
+}
+
+/// A duration in the unit that suits it.
+func format(seconds: Double) -> String {
+  switch seconds {
+  case ..<1e-6: String(format: "%.0f ns", seconds * 1e9)
+  case ..<1e-3: String(format: "%.2f µs", seconds * 1e6)
+  case ..<1: String(format: "%.2f ms", seconds * 1e3)
+  default: String(format: "%.2f s", seconds)
+  }
+}
+
+/// The resident set size of this process, from /proc (Linux), in bytes.
+func residentBytes() -> Int {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+    return 0
+  }
+  for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+    let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    return kilobytes * 1024
+  }
+  return 0
+}
+
+/// A reproducible generator (SplitMix64) for the workloads' inputs.
+struct SplitMix: RandomNumberGenerator {
+  var state: UInt64
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
