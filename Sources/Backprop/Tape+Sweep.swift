@@ -24,22 +24,25 @@ extension Tape {
       }
     }
 
+    // One read of the list for the whole loop: the class property is checked for exclusive
+    // access on every read, and the loop reads it several times per entry. When T is Variable
+    // the sweep appends to the live list, which copies it once; the snapshot stays as it was.
+    let records = entries
     var position = Int(output)
     while position >= 0 {
       defer { position -= 1 }
-      let entry = entries[position]
-      guard entry.needsGradient, let cotangent = adjoints[position] else { continue }
-      let (lhs, rhs) = (entry.lhs, entry.rhs)
-      let x = lhs >= 0 ? T.entry(lhs, on: self) : cotangent
-      let w = rhs >= 0 ? T.entry(rhs, on: self) : cotangent
-      let y = T.entry(Int32(position), on: self)
+      guard records[position].needsGradient, let cotangent = adjoints[position] else { continue }
+      let (op, lhs, rhs) = (records[position].op, records[position].lhs, records[position].rhs)
+      let x = lhs >= 0 ? T.entry(lhs, value: records[Int(lhs)].value, on: self) : cotangent
+      let w = rhs >= 0 ? T.entry(rhs, value: records[Int(rhs)].value, on: self) : cotangent
+      let y = T.entry(Int32(position), value: records[position].value, on: self)
       let wrt = (
-        lhs >= 0 && entries[Int(lhs)].needsGradient, rhs >= 0 && entries[Int(rhs)].needsGradient
+        lhs >= 0 && records[Int(lhs)].needsGradient, rhs >= 0 && records[Int(rhs)].needsGradient
       )
 
       // One line per primitive: the rule itself lives beside the primitive's forward pass.
       let (dx, dw): (T?, T?)
-      switch entry.op {
+      switch op {
       case .variable, .constant: continue
       case .add: (dx, dw) = Add.pullback(cotangent, a: x, b: w, wrt: wrt)
       case .subtract: (dx, dw) = Subtract.pullback(cotangent, a: x, b: w, wrt: wrt)

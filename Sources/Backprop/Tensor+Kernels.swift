@@ -1,3 +1,14 @@
+/// An elementwise primitive's scalar function, as a static method: kernels generic over it are
+/// specialized and inlined, so their loops vectorize, which a closure argument does not ensure.
+protocol UnaryScalarFunction {
+  static func scalar(_ x: Double) -> Double
+}
+
+/// A two-operand elementwise primitive's scalar function (see ``UnaryScalarFunction``).
+protocol BinaryScalarFunction {
+  static func scalar(_ a: Double, _ b: Double) -> Double
+}
+
 /// The loops every primitive's forward pass is made of. They are internal: the public surface is
 /// the primitives, which pair each forward loop with its vector-Jacobian product.
 extension Tensor {
@@ -7,11 +18,60 @@ extension Tensor {
     switch storage {
     case .scalar(let value):
       return Tensor(transform(value))
-    case .buffer(let source):
+    case .buffer(_, let source):
       let count = source.count
       return source.withUnsafeBufferPointer { source in
         Tensor(shape: shape, count: count) { out in
           for index in 0..<count { out[index] = transform(source[index]) }
+        }
+      }
+    }
+  }
+
+  /// Applies a primitive's scalar function to every scalar.
+  func map<Function: UnaryScalarFunction>(_: Function.Type) -> Tensor {
+    switch storage {
+    case .scalar(let value):
+      return Tensor(Function.scalar(value))
+    case .buffer(let shape, let source):
+      let count = source.count
+      return source.withUnsafeBufferPointer { source in
+        Tensor(shape: shape, count: count) { out in
+          for index in 0..<count { out[index] = Function.scalar(source[index]) }
+        }
+      }
+    }
+  }
+
+  /// Combines two tensors with a primitive's scalar function under NumPy broadcasting, with
+  /// tight loops for equal shapes and for a single scalar on either side.
+  static func elementwise<Function: BinaryScalarFunction>(
+    _ lhs: Tensor, _ rhs: Tensor, op: String, _: Function.Type
+  ) -> Tensor {
+    if case .scalar(let a) = lhs.storage, case .scalar(let b) = rhs.storage {
+      return Tensor(Function.scalar(a, b))
+    }
+    let (lhsShape, rhsShape) = (lhs.shape, rhs.shape)
+    let shape = Shape.broadcast(lhsShape, rhsShape, op: op)
+    let count = Shape.scalarCount(shape, op: op)
+    return lhs.withUnsafeScalars { a in
+      rhs.withUnsafeScalars { b in
+        Tensor(shape: shape, count: count) { out in
+          if lhsShape == rhsShape {
+            for index in 0..<count { out[index] = Function.scalar(a[index], b[index]) }
+          } else if b.count == 1 && lhsShape == shape {
+            let b0 = b[0]
+            for index in 0..<count { out[index] = Function.scalar(a[index], b0) }
+          } else if a.count == 1 && rhsShape == shape {
+            let a0 = a[0]
+            for index in 0..<count { out[index] = Function.scalar(a0, b[index]) }
+          } else {
+            let aStrides = Shape.broadcastStrides(of: lhsShape, to: shape)
+            let bStrides = Shape.broadcastStrides(of: rhsShape, to: shape)
+            Shape.forEachPosition(in: shape, strides: aStrides, bStrides) { linear, i, j in
+              out[linear] = Function.scalar(a[i], b[j])
+            }
+          }
         }
       }
     }

@@ -15,30 +15,37 @@ import Foundation
 /// Tensors are values: copying one is cheap (the buffer is shared and copied on write).
 public struct Tensor: Sendable {
   /// Where the scalars live: inline for rank 0, in a copy-on-write array otherwise.
+  ///
+  /// The shape lives inside the buffer case, so a rank-0 tensor is one `Double` and a tag:
+  /// copying it touches no reference count.
   enum Storage: Sendable {
     case scalar(Double)
-    case buffer([Double])
+    case buffer(shape: [Int], scalars: [Double])
   }
-
-  /// The size of each axis, outermost first; `[]` for a scalar.
-  public let shape: [Int]
 
   let storage: Storage
 
-  /// Wraps storage whose size the caller has already checked against `shape`.
-  init(shape: [Int], storage: Storage) {
-    self.shape = shape
-    self.storage = storage
+  /// The size of each axis, outermost first; `[]` for a scalar.
+  public var shape: [Int] {
+    switch storage {
+    case .scalar: return []
+    case .buffer(let shape, _): return shape
+    }
+  }
+
+  /// Wraps scalars whose count the caller has already checked against a non-empty `shape`.
+  init(shape: [Int], buffer: [Double]) {
+    storage = .buffer(shape: shape, scalars: buffer)
   }
 
   /// Creates a rank-0 tensor holding `scalar`.
   public init(_ scalar: Double) {
-    self.init(shape: [], storage: .scalar(scalar))
+    storage = .scalar(scalar)
   }
 
   /// Creates a rank-1 tensor holding `scalars`.
   public init(_ scalars: [Double]) {
-    self.init(shape: [scalars.count], storage: .buffer(scalars))
+    self.init(shape: [scalars.count], buffer: scalars)
   }
 
   /// Creates a rank-2 tensor from rows of equal length.
@@ -51,7 +58,7 @@ public struct Tensor: Sendable {
         row.count == columns,
         "Tensor(_:): row \(index) has \(row.count) scalars, but row 0 has \(columns)")
     }
-    self.init(shape: [rows.count, columns], storage: .buffer(rows.flatMap { $0 }))
+    self.init(shape: [rows.count, columns], buffer: rows.flatMap { $0 })
   }
 
   /// Creates a tensor of the given shape from scalars in row-major order.
@@ -65,7 +72,7 @@ public struct Tensor: Sendable {
     if shape.isEmpty {
       self.init(scalars[0])
     } else {
-      self.init(shape: shape, storage: .buffer(scalars))
+      self.init(shape: shape, buffer: scalars)
     }
   }
 
@@ -75,7 +82,7 @@ public struct Tensor: Sendable {
     if shape.isEmpty {
       self.init(value)
     } else {
-      self.init(shape: shape, storage: .buffer(Array(repeating: value, count: count)))
+      self.init(shape: shape, buffer: Array(repeating: value, count: count))
     }
   }
 
@@ -100,13 +107,18 @@ public struct Tensor: Sendable {
   }
 
   /// The number of axes: 0 for a scalar, 1 for a vector, 2 for a matrix.
-  public var rank: Int { shape.count }
+  public var rank: Int {
+    switch storage {
+    case .scalar: return 0
+    case .buffer(let shape, _): return shape.count
+    }
+  }
 
   /// The number of scalars: the product of the shape (1 for rank 0).
   public var scalarCount: Int {
     switch storage {
     case .scalar: return 1
-    case .buffer(let buffer): return buffer.count
+    case .buffer(_, let buffer): return buffer.count
     }
   }
 
@@ -114,7 +126,7 @@ public struct Tensor: Sendable {
   public var scalars: [Double] {
     switch storage {
     case .scalar(let value): return [value]
-    case .buffer(let buffer): return buffer
+    case .buffer(_, let buffer): return buffer
     }
   }
 
@@ -122,7 +134,7 @@ public struct Tensor: Sendable {
   public var scalar: Double? {
     switch storage {
     case .scalar(let value): return value
-    case .buffer(let buffer): return buffer.count == 1 ? buffer[0] : nil
+    case .buffer(_, let buffer): return buffer.count == 1 ? buffer[0] : nil
     }
   }
 
@@ -158,10 +170,10 @@ public struct Tensor: Sendable {
       "reshape: shape \(shape) (\(scalarCount) scalars) cannot become \(newShape) (\(count))")
     if newShape == shape { return self }
     switch storage {
-    case .scalar(let value): return Tensor(shape: newShape, storage: .buffer([value]))
-    case .buffer(let buffer):
+    case .scalar(let value): return Tensor(shape: newShape, buffer: [value])
+    case .buffer(_, let buffer):
       return newShape.isEmpty
-        ? Tensor(buffer[0]) : Tensor(shape: newShape, storage: .buffer(buffer))
+        ? Tensor(buffer[0]) : Tensor(shape: newShape, buffer: buffer)
     }
   }
 }
@@ -179,7 +191,7 @@ extension Tensor {
       return try withUnsafePointer(to: &copy) {
         try body(UnsafeBufferPointer(start: $0, count: 1))
       }
-    case .buffer(let buffer):
+    case .buffer(_, let buffer):
       return try buffer.withUnsafeBufferPointer(body)
     }
   }
@@ -200,7 +212,7 @@ extension Tensor {
         initialize(buffer)
         initialized = count
       }
-      self.init(shape: shape, storage: .buffer(buffer))
+      self.init(shape: shape, buffer: buffer)
     }
   }
 }

@@ -10,8 +10,8 @@ protocol TensorAlgebra {
   var shape: [Int] { get }
   /// The forward value, read to build constant masks (the ties of `max`).
   var value: Tensor { get }
-  /// The tape entry at `index`, lifted into this algebra.
-  static func entry(_ index: Int32, on tape: Tape) -> Self
+  /// The tape entry at `index`, whose forward value is `value`, lifted into this algebra.
+  static func entry(_ index: Int32, value: Tensor, on tape: Tape) -> Self
   /// A constant, which contributes no derivative.
   static func constant(_ value: Tensor) -> Self
 
@@ -48,9 +48,7 @@ extension TensorAlgebra {
 extension Tensor: TensorAlgebra {
   var value: Tensor { self }
 
-  static func entry(_ index: Int32, on tape: Tape) -> Tensor {
-    tape.entries[Int(index)].value
-  }
+  static func entry(_ index: Int32, value: Tensor, on tape: Tape) -> Tensor { value }
 
   static func constant(_ value: Tensor) -> Tensor { value }
 
@@ -64,7 +62,7 @@ extension Tensor: TensorAlgebra {
 }
 
 extension Variable: TensorAlgebra {
-  static func entry(_ index: Int32, on tape: Tape) -> Variable {
+  static func entry(_ index: Int32, value: Tensor, on tape: Tape) -> Variable {
     Variable(tape: tape, index: index)
   }
 

@@ -2,8 +2,12 @@
 // VJP sums its cotangent back to the operand's own shape (`unbroadcast`).
 
 /// Addition: y = a + b. VJP: ā = ȳ, b̄ = ȳ, each summed back to its operand's shape.
-enum Add {
-  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor { .elementwise(a, b, op: "add", +) }
+enum Add: BinaryScalarFunction {
+  static func scalar(_ a: Double, _ b: Double) -> Double { a + b }
+
+  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
+    .elementwise(a, b, op: "add", Self.self)
+  }
 
   static func pullback<T: TensorAlgebra>(
     _ cotangent: T, a: T, b: T, wrt: (Bool, Bool)
@@ -16,8 +20,12 @@ enum Add {
 }
 
 /// Subtraction: y = a − b. VJP: ā = ȳ, b̄ = −ȳ, each summed back to its operand's shape.
-enum Subtract {
-  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor { .elementwise(a, b, op: "subtract", -) }
+enum Subtract: BinaryScalarFunction {
+  static func scalar(_ a: Double, _ b: Double) -> Double { a - b }
+
+  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
+    .elementwise(a, b, op: "subtract", Self.self)
+  }
 
   static func pullback<T: TensorAlgebra>(
     _ cotangent: T, a: T, b: T, wrt: (Bool, Bool)
@@ -31,8 +39,12 @@ enum Subtract {
 
 /// Multiplication, elementwise: y = a ⊙ b. VJP: ā = ȳ ⊙ b, b̄ = ȳ ⊙ a, each summed back to its
 /// operand's shape.
-enum Multiply {
-  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor { .elementwise(a, b, op: "multiply", *) }
+enum Multiply: BinaryScalarFunction {
+  static func scalar(_ a: Double, _ b: Double) -> Double { a * b }
+
+  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
+    .elementwise(a, b, op: "multiply", Self.self)
+  }
 
   static func pullback<T: TensorAlgebra>(
     _ cotangent: T, a: T, b: T, wrt: (Bool, Bool)
@@ -48,8 +60,12 @@ enum Multiply {
 /// reusing the forward value), each summed back to its operand's shape.
 ///
 /// Division by zero follows IEEE 754: ±∞ or NaN in the value, and in the gradient.
-enum Divide {
-  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor { .elementwise(a, b, op: "divide", /) }
+enum Divide: BinaryScalarFunction {
+  static func scalar(_ a: Double, _ b: Double) -> Double { a / b }
+
+  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
+    .elementwise(a, b, op: "divide", Self.self)
+  }
 
   static func pullback<T: TensorAlgebra>(
     _ cotangent: T, a: T, b: T, y: T, wrt: (Bool, Bool)
@@ -63,8 +79,10 @@ enum Divide {
 }
 
 /// Negation: y = −x. VJP: x̄ = −ȳ.
-enum Negate {
-  static func forward(_ x: Tensor) -> Tensor { x.map(-) }
+enum Negate: UnaryScalarFunction {
+  static func scalar(_ x: Double) -> Double { -x }
+
+  static func forward(_ x: Tensor) -> Tensor { x.map(Self.self) }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T) -> T { -cotangent }
 }

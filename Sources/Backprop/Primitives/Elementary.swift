@@ -6,8 +6,10 @@ import Foundation
 /// Exponential: y = eˣ. VJP: x̄ = ȳ ⊙ y.
 ///
 /// Overflows to +∞ above x ≈ 709.78 and underflows to 0 below x ≈ −745.13, as `Foundation.exp`.
-enum Exp {
-  static func forward(_ x: Tensor) -> Tensor { x.map { Foundation.exp($0) } }
+enum Exp: UnaryScalarFunction {
+  static func scalar(_ x: Double) -> Double { Foundation.exp(x) }
+
+  static func forward(_ x: Tensor) -> Tensor { x.map(Self.self) }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T { cotangent * y }
 }
@@ -15,8 +17,10 @@ enum Exp {
 /// Natural logarithm: y = ln x. VJP: x̄ = ȳ ⊘ x.
 ///
 /// ln 0 = −∞ with derivative +∞; the logarithm of a negative number is NaN.
-enum Log {
-  static func forward(_ x: Tensor) -> Tensor { x.map { Foundation.log($0) } }
+enum Log: UnaryScalarFunction {
+  static func scalar(_ x: Double) -> Double { Foundation.log(x) }
+
+  static func forward(_ x: Tensor) -> Tensor { x.map(Self.self) }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T) -> T { cotangent / x }
 }
@@ -24,8 +28,10 @@ enum Log {
 /// Square root: y = √x. VJP: x̄ = ȳ ⊘ (2y).
 ///
 /// √0 = 0 with derivative +∞; the square root of a negative number is NaN.
-enum Sqrt {
-  static func forward(_ x: Tensor) -> Tensor { x.map { $0.squareRoot() } }
+enum Sqrt: UnaryScalarFunction {
+  static func scalar(_ x: Double) -> Double { x.squareRoot() }
+
+  static func forward(_ x: Tensor) -> Tensor { x.map(Self.self) }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T { cotangent / (2 * y) }
 }
@@ -50,8 +56,10 @@ enum Pow {
 }
 
 /// Hyperbolic tangent: y = tanh x. VJP: x̄ = ȳ ⊙ (1 − y²).
-enum Tanh {
-  static func forward(_ x: Tensor) -> Tensor { x.map { Foundation.tanh($0) } }
+enum Tanh: UnaryScalarFunction {
+  static func scalar(_ x: Double) -> Double { Foundation.tanh(x) }
+
+  static func forward(_ x: Tensor) -> Tensor { x.map(Self.self) }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T {
     cotangent * (1 - y * y)
@@ -63,9 +71,11 @@ enum Tanh {
 ///
 /// **Ties** (a = b) split the cotangent equally, ½ to each, as PyTorch's `maximum` and JAX do:
 /// the mean of the two one-sided derivatives. A NaN operand gives NaN.
-enum Maximum {
+enum Maximum: BinaryScalarFunction {
+  static func scalar(_ a: Double, _ b: Double) -> Double { a > b || a.isNaN ? a : b }
+
   static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
-    .elementwise(a, b, op: "max") { a, b in a > b || a.isNaN ? a : b }
+    .elementwise(a, b, op: "max", Self.self)
   }
 
   /// The share of the cotangent that goes to the first argument at each position.
