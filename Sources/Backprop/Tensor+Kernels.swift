@@ -77,59 +77,33 @@ extension Tensor {
     }
   }
 
-  /// Combines two tensors scalar by scalar under NumPy broadcasting.
-  ///
-  /// - Precondition: the shapes broadcast; the message names `op`.
-  @inline(__always)
-  static func elementwise(
-    _ lhs: Tensor, _ rhs: Tensor, op: String, _ combine: (Double, Double) -> Double
-  ) -> Tensor {
-    // Rank 0 with rank 0 is the scalar-chain hot path: no buffers, no shape arithmetic.
-    if case .scalar(let a) = lhs.storage, case .scalar(let b) = rhs.storage {
-      return Tensor(combine(a, b))
-    }
-    let shape = Shape.broadcast(lhs.shape, rhs.shape, op: op)
-    let count = Shape.scalarCount(shape, op: op)
-    return lhs.withUnsafeScalars { a in
-      rhs.withUnsafeScalars { b in
-        Tensor(shape: shape, count: count) { out in
-          if lhs.shape == rhs.shape {
-            for index in 0..<count { out[index] = combine(a[index], b[index]) }
-          } else if rhs.scalarCount == 1 && lhs.shape == shape {
-            let b0 = b[0]
-            for index in 0..<count { out[index] = combine(a[index], b0) }
-          } else if lhs.scalarCount == 1 && rhs.shape == shape {
-            let a0 = a[0]
-            for index in 0..<count { out[index] = combine(a0, b[index]) }
-          } else {
-            let aStrides = Shape.broadcastStrides(of: lhs.shape, to: shape)
-            let bStrides = Shape.broadcastStrides(of: rhs.shape, to: shape)
-            Shape.forEachPosition(in: shape, strides: aStrides, bStrides) { linear, i, j in
-              out[linear] = combine(a[i], b[j])
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /// Folds the scalars along `axes` with `combine`, starting from `initial`; the reduced axes
-  /// stay in the shape with size 1.
-  func reduce(
-    alongAxes axes: [Int], op: String, initial: Double,
-    _ combine: (Double, Double) -> Double
+  /// Folds the scalars along `axes` with a primitive's scalar function, starting from
+  /// `initial`; the reduced axes stay in the shape with size 1.
+  func reduce<Function: BinaryScalarFunction>(
+    alongAxes axes: [Int], op: String, initial: Double, _: Function.Type
   ) -> Tensor {
     let axes = Shape.normalize(axes: axes, rank: rank, op: op)
-    var shape = self.shape
-    for axis in axes { shape[axis] = 1 }
     if axes.isEmpty { return self }
+    let inShape = self.shape
+    var shape = inShape
+    for axis in axes { shape[axis] = 1 }
     let count = Shape.scalarCount(shape, op: op)
-    let outStrides = Shape.broadcastStrides(of: shape, to: self.shape)
     return withUnsafeScalars { source in
       Tensor(shape: shape, count: count) { out in
-        out.initialize(repeating: initial)
-        Shape.forEachPosition(in: self.shape, strides: outStrides, outStrides) { linear, o, _ in
-          out[o] = combine(out[o], source[linear])
+        if axes == Array((rank - axes.count)..<rank) {
+          // The reduced axes are the trailing ones: each result folds one contiguous run.
+          let run = count == 0 ? 0 : source.count / count
+          for o in 0..<count {
+            var total = initial
+            for i in (o * run)..<((o + 1) * run) { total = Function.scalar(total, source[i]) }
+            out[o] = total
+          }
+        } else {
+          out.initialize(repeating: initial)
+          let outStrides = Shape.broadcastStrides(of: shape, to: inShape)
+          Shape.forEachPosition(in: inShape, strides: outStrides, outStrides) { linear, o, _ in
+            out[o] = Function.scalar(out[o], source[linear])
+          }
         }
       }
     }
@@ -140,16 +114,32 @@ extension Tensor {
   ///
   /// - Precondition: this shape broadcasts to `target`.
   public func broadcasted(to target: [Int]) -> Tensor {
+    let shape = self.shape
     precondition(
       Shape.broadcasts(shape, to: target),
       "broadcast: shape \(shape) does not broadcast to \(target)")
     if target == shape { return self }
-    let strides = Shape.broadcastStrides(of: shape, to: target)
     let count = Shape.scalarCount(target, op: "broadcast")
+    let lead = target.count - shape.count
+    // Which axes are repeated: a trailing block (each scalar repeats in a run) or a leading
+    // block (the whole tensor repeats) have tight loops; any other pattern walks strides.
+    let repeated = target.indices.map { $0 < lead || shape[$0 - lead] != target[$0] }
+    let firstRepeated = repeated.firstIndex(of: true) ?? target.count
+    let lastKept = repeated.lastIndex(of: false) ?? -1
     return withUnsafeScalars { source in
       Tensor(shape: target, count: count) { out in
-        Shape.forEachPosition(in: target, strides: strides, strides) { linear, i, _ in
-          out[linear] = source[i]
+        if lastKept < firstRepeated {
+          let run = source.count == 0 ? 0 : count / source.count
+          for i in 0..<source.count {
+            for o in (i * run)..<((i + 1) * run) { out[o] = source[i] }
+          }
+        } else if repeated.lastIndex(of: true)! < repeated.firstIndex(of: false)! {
+          for o in 0..<count { out[o] = source[o % source.count] }
+        } else {
+          let strides = Shape.broadcastStrides(of: shape, to: target)
+          Shape.forEachPosition(in: target, strides: strides, strides) { linear, i, _ in
+            out[linear] = source[i]
+          }
         }
       }
     }

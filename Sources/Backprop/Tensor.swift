@@ -226,7 +226,7 @@ extension Tensor {
 private func adviseHugePages(_ buffer: UnsafeMutableBufferPointer<Double>) {
   #if os(Linux)
     let hugePage = 2 << 20
-    guard let base = buffer.baseAddress, buffer.count * 8 >= 4 * hugePage else { return }
+    guard let base = buffer.baseAddress, buffer.count * 8 >= 2 * hugePage else { return }
     let start = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
     let end = (Int(bitPattern: base) + buffer.count * 8) & ~(hugePage - 1)
     guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }

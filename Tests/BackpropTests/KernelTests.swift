@@ -46,3 +46,70 @@ struct KernelTests {
     expectClose(h, twin, tolerance: 1e-15)
   }
 }
+
+/// Reductions and broadcasts against a plain reference written here, by explicit multi-index
+/// iteration: every fast path (trailing axes, leading axes, a single scalar) and the general
+/// strided walk must give the same numbers.
+@Suite("Reduction and broadcast kernels agree with a plain reference")
+struct ShapeKernelTests {
+  /// The multi-indices of a shape in row-major order.
+  static func indices(_ shape: [Int]) -> [[Int]] {
+    shape.reduce([[]]) { partial, axis in
+      partial.flatMap { prefix in (0..<axis).map { prefix + [$0] } }
+    }
+  }
+
+  static func offset(_ index: [Int], _ shape: [Int]) -> Int {
+    zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 }
+  }
+
+  static let shapes: [[Int]] = [[5], [2, 3], [3, 1, 4], [2, 3, 2, 2]]
+
+  @Test(arguments: shapes)
+  func reductionsOverEveryAxisSubset(shape: [Int]) {
+    var generator = SeededGenerator(seed: UInt64(shape.count))
+    let x = Tensor.random(shape, using: &generator)
+    let subsets = (1..<(1 << shape.count)).map { mask in
+      shape.indices.filter { mask & (1 << $0) != 0 }
+    }
+    for axes in subsets {
+      var reduced = shape
+      for axis in axes { reduced[axis] = 1 }
+      var sums = [Double](repeating: 0, count: reduced.reduce(1, *))
+      var maxima = [Double](repeating: -.infinity, count: sums.count)
+      for index in Self.indices(shape) {
+        var target = index
+        for axis in axes { target[axis] = 0 }
+        let o = Self.offset(target, reduced)
+        sums[o] += x[index]
+        maxima[o] = Swift.max(maxima[o], x[index])
+      }
+      expectClose(
+        x.sum(alongAxes: axes), Tensor(shape: reduced, scalars: sums), tolerance: 1e-15,
+        "sum \(axes)")
+      #expect(x.max(alongAxes: axes) == Tensor(shape: reduced, scalars: maxima), "max \(axes)")
+    }
+  }
+
+  @Test(arguments: shapes)
+  func broadcastsOfEveryPattern(shape: [Int]) {
+    var generator = SeededGenerator(seed: UInt64(10 + shape.count))
+    let target = [2] + shape
+    // Every way of collapsing some axes to 1, each broadcast back to the target.
+    for mask in 0..<(1 << shape.count) {
+      let small = shape.indices.map { mask & (1 << $0) != 0 ? 1 : shape[$0] }
+      let x = Tensor.random(small, using: &generator)
+      var expected: [Double] = []
+      for index in Self.indices(target) {
+        let source = zip(index.dropFirst(), small).map { $1 == 1 ? 0 : $0 }
+        expected.append(x[source])
+      }
+      #expect(x.broadcasted(to: target) == Tensor(shape: target, scalars: expected), "\(small)")
+      // The same pattern through an elementwise op, on either side.
+      let y = Tensor.random(target, using: &generator)
+      let sum = zip(expected, y.scalars).map(+)
+      #expect(x + y == Tensor(shape: target, scalars: sum), "\(small) + \(target)")
+      #expect(y + x == Tensor(shape: target, scalars: sum), "\(target) + \(small)")
+    }
+  }
+}

@@ -80,7 +80,13 @@ enum Maximum: BinaryScalarFunction {
 
   /// The share of the cotangent that goes to the first argument at each position.
   static func share(_ a: Tensor, _ b: Tensor) -> Tensor {
-    .elementwise(a, b, op: "max") { a, b in a > b ? 1 : a == b ? 0.5 : a.isNaN || b.isNaN ? .nan : 0
+    .elementwise(a, b, op: "max", Share.self)
+  }
+
+  /// 1 where the first argument wins, ½ at a tie, 0 where it loses, NaN if either is NaN.
+  enum Share: BinaryScalarFunction {
+    static func scalar(_ a: Double, _ b: Double) -> Double {
+      a > b ? 1 : a == b ? 0.5 : a.isNaN || b.isNaN ? .nan : 0
     }
   }
 

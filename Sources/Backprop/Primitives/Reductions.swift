@@ -5,7 +5,7 @@
 /// Sum: y = Σᵢ xᵢ over the reduced axes. VJP: x̄ = ȳ broadcast to the shape of x.
 enum Sum {
   static func forward(_ x: Tensor, alongAxes axes: [Int]) -> Tensor {
-    x.reduce(alongAxes: axes, op: "sum", initial: 0, +)
+    x.reduce(alongAxes: axes, op: "sum", initial: 0, Add.self)
   }
 
   /// The sum of every scalar as a rank-0 tensor, with four accumulators so the loop vectorizes
@@ -47,9 +47,7 @@ enum Max {
     precondition(
       axes.allSatisfy { x.shape[$0] > 0 },
       "max: cannot reduce an axis of length 0 in shape \(x.shape)")
-    return x.reduce(alongAxes: axes, op: "max", initial: -.infinity) { a, b in
-      a > b || a.isNaN ? a : b
-    }
+    return x.reduce(alongAxes: axes, op: "max", initial: -.infinity, Maximum.self)
   }
 
   /// The maximum of every scalar, as a rank-0 tensor.
@@ -63,13 +61,20 @@ enum Max {
   static func tieWeights(x: Tensor, y: Tensor) -> Tensor {
     let kept = y.rank == x.rank ? y.shape : [Int](repeating: 1, count: x.rank)
     let y = y.reshaped(to: kept)
-    let attains = Tensor.elementwise(x, y, op: "max") { $0 == $1 ? 1 : $1.isNaN ? .nan : 0 }
+    let attains = Tensor.elementwise(x, y, op: "max", Attains.self)
     let axes = kept.indices.filter { kept[$0] == 1 }
     return attains / Sum.forward(attains, alongAxes: axes)
   }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
     cotangent.broadcasted(to: x.shape) * tieWeights(x: x.value, y: y.value)
+  }
+
+  /// 1 where an entry equals its maximum, 0 elsewhere; NaN where the maximum is NaN.
+  enum Attains: BinaryScalarFunction {
+    static func scalar(_ x: Double, _ maximum: Double) -> Double {
+      x == maximum ? 1 : maximum.isNaN ? .nan : 0
+    }
   }
 }
 
