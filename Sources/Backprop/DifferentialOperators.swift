@@ -20,15 +20,18 @@ extension Tape {
     return pullback(of: y, seed: .ones(y.shape), wrt: xs, op: "gradient(of:wrt:)")
   }
 
-  /// The vector-Jacobian products seedᵀ ∂y/∂xᵢ for each of `xs`: one reverse sweep from `y`.
-  func pullback(of y: Variable, seed: Tensor, wrt xs: [Variable], op: String) -> [Tensor] {
+  /// The vector-Jacobian products seedᵀ ∂y/∂xᵢ for each of `xs`: one reverse sweep from `y`,
+  /// which may be the tape's last (`consuming`; see ``reverseSweep(from:seed:consuming:)``).
+  func pullback(
+    of y: Variable, seed: Tensor, wrt xs: [Variable], op: String, consuming: Bool = false
+  ) -> [Tensor] {
     precondition(
       seed.shape == y.shape, "\(op): cotangent shape \(seed.shape) is not the result's \(y.shape)")
     let indices = xs.map { self.requireRecorded($0, op: op) }
     guard let output = requireOnThisTape(y, op: op) else {
       return xs.map { .zeros($0.shape) }  // a result that is a constant has zero derivative
     }
-    let adjoints: [Tensor?] = reverseSweep(from: output, seed: seed)
+    let adjoints: [Tensor?] = reverseSweep(from: output, seed: seed, consuming: consuming)
     return zip(indices, xs).map { index, x in
       Int(index) < adjoints.count ? adjoints[Int(index)] ?? .zeros(x.shape) : .zeros(x.shape)
     }
@@ -105,9 +108,10 @@ public func valueWithGradient(
   let input = tape.variable(x)
   let y = f(input)
   Variable.requireScalar(y.shape, op: "gradient(at:of:)")
-  return (
-    y.value, tape.pullback(of: y, seed: .ones(y.shape), wrt: [input], op: "gradient(at:of:)")[0]
-  )
+  // The tape is private to this call and swept once, so the sweep may consume what it saved.
+  let gradients = tape.pullback(
+    of: y, seed: .ones(y.shape), wrt: [input], op: "gradient(at:of:)", consuming: true)
+  return (y.value, gradients[0])
 }
 
 /// The gradient ∇f(x) of a function with a scalar result.
@@ -132,7 +136,7 @@ public func valueWithGradient(
   let y = f(first, second)
   Variable.requireScalar(y.shape, op: "gradient(at:_:of:)")
   let gradients = tape.pullback(
-    of: y, seed: .ones(y.shape), wrt: [first, second], op: "gradient(at:_:of:)")
+    of: y, seed: .ones(y.shape), wrt: [first, second], op: "gradient(at:_:of:)", consuming: true)
   return (y.value, (gradients[0], gradients[1]))
 }
 

@@ -9,7 +9,12 @@ extension Tape {
   /// With `T == Tensor` every VJP is evaluated at once. With `T == Variable` every VJP is
   /// recorded on this tape as new entries past `output`; the returned adjoints are then
   /// differentiable, and a later sweep from one of them differentiates this one.
-  func reverseSweep<T: TensorAlgebra>(from output: Int32, seed: T) -> [T?] {
+  ///
+  /// A `consuming` sweep is the tape's last: it takes what primitives saved for their VJPs out
+  /// of the tape, so a VJP may reuse that storage for its result instead of allocating.
+  func reverseSweep<T: TensorAlgebra>(
+    from output: Int32, seed: T, consuming: Bool = false
+  ) -> [T?] {
     var adjoints = [T?](repeating: nil, count: Int(output) + 1)
     adjoints[Int(output)] = seed
 
@@ -64,8 +69,11 @@ extension Tape {
       case .softmax: (dx, dw) = (Softmax.pullback(cotangent, y: y), nil)
       case .logSoftmax: (dx, dw) = (LogSoftmax.pullback(cotangent, y: y), nil)
       case .crossEntropy:
-        let saved = self.saved[Int32(position)]
-        (dx, dw) = (CrossEntropy.pullback(cotangent, logits: x, labels: w, saved: saved), nil)
+        // A consuming sweep takes the saved softmax out of the table, so the VJP can write the
+        // gradient into its storage; otherwise the table keeps its copy.
+        let key = Int32(position)
+        var saved = consuming ? self.saved.removeValue(forKey: key) : self.saved[key]
+        (dx, dw) = (CrossEntropy.pullback(cotangent, logits: x, labels: w, saved: &saved), nil)
       }
       if wrt.0 { accumulate(dx, into: lhs) }
       if wrt.1 { accumulate(dw, into: rhs) }

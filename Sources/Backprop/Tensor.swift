@@ -23,7 +23,7 @@ public struct Tensor: Sendable {
     case buffer(shape: [Int], scalars: [Double])
   }
 
-  let storage: Storage
+  var storage: Storage
 
   /// The size of each axis, outermost first; `[]` for a scalar.
   public var shape: [Int] {
@@ -181,6 +181,28 @@ public struct Tensor: Sendable {
 // MARK: - Raw access for kernels
 
 extension Tensor {
+  /// Calls `body` with the scalars to change them in place: without a copy when this tensor
+  /// holds the only reference to its buffer, as after `var t = consume saved`.
+  mutating func withUnsafeMutableScalars<Result>(
+    _ body: (inout UnsafeMutableBufferPointer<Double>) throws -> Result
+  ) rethrows -> Result {
+    // Move the storage out, leaving a placeholder: the switch then owns the only reference to
+    // the buffer (a switch over `storage` itself would hold a second one for its duration).
+    var taken = Storage.scalar(0)
+    swap(&taken, &storage)
+    switch consume taken {
+    case .scalar(var value):
+      defer { storage = .scalar(value) }
+      return try withUnsafeMutablePointer(to: &value) {
+        var buffer = UnsafeMutableBufferPointer(start: $0, count: 1)
+        return try body(&buffer)
+      }
+    case .buffer(let shape, var scalars):
+      defer { storage = .buffer(shape: shape, scalars: scalars) }
+      return try scalars.withUnsafeMutableBufferPointer(body)
+    }
+  }
+
   /// Calls `body` with the scalars in row-major order.
   func withUnsafeScalars<Result>(
     _ body: (UnsafeBufferPointer<Double>) throws -> Result

@@ -200,10 +200,11 @@ enum CrossEntropy {
   }
 
   static func pullback<T: TensorAlgebra>(
-    _ cotangent: T, logits: T, labels: T, saved probabilities: Tensor?
+    _ cotangent: T, logits: T, labels: T, saved: inout Tensor?
   ) -> T {
-    if T.self == Tensor.self, let probabilities {
-      return kernel(cotangent.value, probabilities: probabilities, labels: labels.value) as! T
+    if T.self == Tensor.self, saved != nil {
+      kernel(cotangent.value, labels: labels.value, overwriting: &saved!)
+      return saved! as! T
     }
     return rule(cotangent, logits: logits, labels: labels)
   }
@@ -216,16 +217,16 @@ enum CrossEntropy {
     return difference * (cotangent / T.constant(Tensor(rows)))
   }
 
-  /// The same rule for plain tensors, one pass over the saved softmax: ȳ (P − Y) / N.
-  static func kernel(_ cotangent: Tensor, probabilities: Tensor, labels: Tensor) -> Tensor {
+  /// The same rule for plain tensors, one pass over the saved softmax: ȳ (P − Y) / N, written
+  /// over P. When the caller holds the only reference to P (a consuming sweep took it out of
+  /// the tape) no buffer is allocated; otherwise copy-on-write gives the result its own.
+  static func kernel(_ cotangent: Tensor, labels: Tensor, overwriting probabilities: inout Tensor) {
     let shape = probabilities.shape
     let factor = cotangent.scalar! / Double(Swift.max(shape[0], 1))
-    return probabilities.withUnsafeScalars { p in
+    probabilities.withUnsafeMutableScalars { p in
+      for index in 0..<p.count { p[index] *= factor }
       labels.withUnsafeScalars { labels in
-        Tensor(shape: shape, count: p.count) { out in
-          for index in 0..<p.count { out[index] = p[index] * factor }
-          for row in 0..<shape[0] { out[row * shape[1] + Int(labels[row])] -= factor }
-        }
+        for row in 0..<shape[0] { p[row * shape[1] + Int(labels[row])] -= factor }
       }
     }
   }
