@@ -26,8 +26,7 @@ extension Tape: CustomStringConvertible {
         let cell = row[column]
         let padding = String(repeating: " ", count: widths[column] - cell.count)
         return column == 0 ? padding + cell : cell + padding
-      }.joined(separator: "  ").replacingOccurrences(
-        of: "\\s+$", with: "", options: .regularExpression)
+      }.joined(separator: "  ").trimmingTrailingSpaces()
     }.joined(separator: "\n")
   }
 

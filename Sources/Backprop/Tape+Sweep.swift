@@ -12,8 +12,12 @@ extension Tape {
   ///
   /// A `consuming` sweep is the tape's last: it takes what primitives saved for their VJPs out
   /// of the tape, so a VJP may reuse that storage for its result instead of allocating.
+  ///
+  /// `observe`, if given, sees the adjoints after each entry's VJP has been applied: the
+  /// entry's position and every adjoint so far (a learner's replay; it costs a copy per step).
   func reverseSweep<T: TensorAlgebra>(
-    from output: Int32, seed: T, consuming: Bool = false
+    from output: Int32, seed: T, consuming: Bool = false,
+    observe: ((Int, [T?]) -> Void)? = nil
   ) -> [T?] {
     var adjoints = [T?](repeating: nil, count: Int(output) + 1)
     adjoints[Int(output)] = seed
@@ -77,6 +81,7 @@ extension Tape {
       }
       if wrt.0 { accumulate(dx, into: lhs) }
       if wrt.1 { accumulate(dw, into: rhs) }
+      observe?(position, adjoints)
     }
     return adjoints
   }

@@ -1,0 +1,114 @@
+/// The reverse sweep replayed one entry at a time: after each VJP, every adjoint so far.
+///
+/// ```swift
+/// let tape = Tape()
+/// let x = tape.variable([1, 2])
+/// print((x * x).sum().backwardReplay())
+/// ```
+///
+/// Reading the table top to bottom shows the gradient flowing from the result back to the
+/// inputs: each step applies one entry's vector-Jacobian product and adds into the adjoints
+/// of its operands.
+public struct BackwardReplay: Sendable, CustomStringConvertible {
+  /// One step of the sweep.
+  public struct Step: Sendable {
+    /// The entry whose VJP this step applied.
+    public let entry: Int
+    /// That entry's op.
+    public let op: String
+    /// The adjoint of every entry after this step, `nil` where nothing has arrived yet.
+    public let adjoints: [Tensor?]
+  }
+
+  /// The ops of the tape's entries, by index, for labelling the columns.
+  public let ops: [String]
+  /// The adjoints before any VJP: only the seed, at the result.
+  public let seed: [Tensor?]
+  /// The steps, in the order the sweep took them (from the last entry to the first).
+  public let steps: [Step]
+
+  /// A table: one row per step, one column per entry, `·` where no adjoint has arrived.
+  public var description: String {
+    let header = ["step", "applied"] + ops.indices.map { "#\($0) \(ops[$0])" }
+    var rows = [header, ["seed", ""] + seed.map { $0.map(Tape.abbreviate) ?? "·" }]
+    for (number, step) in steps.enumerated() {
+      rows.append(
+        ["\(number + 1)", "#\(step.entry) \(step.op)"]
+          + step.adjoints.map { $0.map(Tape.abbreviate) ?? "·" })
+    }
+    let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+    return rows.map { row in
+      row.indices.map { column in
+        row[column] + String(repeating: " ", count: widths[column] - row[column].count)
+      }.joined(separator: "  ").trimmingTrailingSpaces()
+    }.joined(separator: "\n")
+  }
+}
+
+extension Variable {
+  /// Runs the reverse sweep from this scalar and records the adjoints after every step, for
+  /// learning how the gradient flows. The gradients themselves are those of ``backward()``.
+  ///
+  /// - Precondition: the variable is on a tape and holds exactly one scalar.
+  public func backwardReplay() -> BackwardReplay {
+    Self.requireScalar(shape, op: "backwardReplay()")
+    guard case .recorded(let tape, let index) = node else {
+      preconditionFailure("backwardReplay(): a constant is on no tape; nothing to differentiate")
+    }
+    var steps: [BackwardReplay.Step] = []
+    let ops = tape.entries.prefix(Int(index) + 1).map(\.op.name)
+    var seed = [Tensor?](repeating: nil, count: ops.count)
+    seed[Int(index)] = .ones(shape)
+    _ = tape.reverseSweep(from: index, seed: Tensor.ones(shape)) { position, adjoints in
+      steps.append(.init(entry: position, op: ops[position], adjoints: adjoints))
+    }
+    return BackwardReplay(ops: ops, seed: seed, steps: steps)
+  }
+}
+
+/// What a tape holds: how many entries, how many scalars their values and saved tensors keep,
+/// and the bytes that takes.
+public struct TapeCost: Sendable, Equatable, CustomStringConvertible {
+  /// The number of entries.
+  public let entries: Int
+  /// Scalars held: every entry's value, plus what fused primitives saved for their VJPs.
+  public let savedScalars: Int
+  /// Bytes held: the entries themselves plus the buffers of values and saved tensors (a rank-0
+  /// value lives inside its entry).
+  public let bytes: Int
+
+  /// `5 entries, 12 saved scalars, 256 bytes`.
+  public var description: String {
+    "\(entries) entries, \(savedScalars) saved scalars, \(bytes) bytes"
+  }
+}
+
+extension Tape {
+  /// What this tape holds: entries, saved scalars and bytes.
+  ///
+  /// Fused softmax records one entry where the composed form records five, and keeps one
+  /// vector where the composed form keeps several.
+  public var cost: TapeCost {
+    var scalars = 0
+    var bufferBytes = 0
+    for record in entries {
+      scalars += record.value.scalarCount
+      if record.value.rank > 0 { bufferBytes += record.value.scalarCount * 8 }
+    }
+    for tensor in saved.values {
+      scalars += tensor.scalarCount
+      bufferBytes += tensor.scalarCount * 8
+    }
+    return TapeCost(
+      entries: entries.count, savedScalars: scalars,
+      bytes: entries.count * MemoryLayout<Record>.stride + bufferBytes)
+  }
+}
+
+extension String {
+  func trimmingTrailingSpaces() -> String {
+    var text = self
+    while text.last == " " { text.removeLast() }
+    return text
+  }
+}

@@ -1,0 +1,44 @@
+import Testing
+
+@testable import Backprop
+
+@Suite("Backward replay and tape cost")
+struct TeachingTests {
+  @Test func replayEndsWhereBackwardEnds() {
+    let tape = Tape()
+    let x = tape.variable([1, 2])
+    let w = tape.variable(Tensor(3))
+    let y = (tanh(x * w) + x).sum()
+    let replay = y.backwardReplay()
+    // sum, add, tanh, multiply: one step per operation, from the last entry to the first.
+    #expect(replay.steps.map(\.op) == ["sum", "add", "tanh", "multiply"])
+    #expect(replay.steps.map(\.entry) == [5, 4, 3, 2])
+    #expect(replay.seed.compactMap { $0 } == [Tensor(1)])
+    y.backward()
+    let last = replay.steps.last!.adjoints
+    #expect(last[0] == x.grad && last[1] == w.grad)
+    // After the first step only the sum's operand has received its adjoint.
+    #expect(replay.steps[0].adjoints[4] == [1, 1] && replay.steps[0].adjoints[3] == nil)
+    let table = replay.description.split(separator: "\n")
+    #expect(table.count == 2 + replay.steps.count)
+    #expect(table[0].hasPrefix("step  applied"))
+  }
+
+  @Test func costCountsEntriesScalarsAndBytes() {
+    let stride = MemoryLayout<Record>.stride
+    let fused = Tape()
+    _ = softmax(fused.variable([1, 2, 3]))
+    #expect(fused.cost == TapeCost(entries: 2, savedScalars: 6, bytes: 2 * stride + 6 * 8))
+    let composed = Tape()
+    _ = composedSoftmax(composed.variable([1, 2, 3]))
+    // variable [3], max [1], subtract [3], exp [3], sum [1], divide [3].
+    #expect(composed.cost == TapeCost(entries: 6, savedScalars: 14, bytes: 6 * stride + 14 * 8))
+    let scalar = Tape()
+    _ = tanh(scalar.variable(Tensor(1)))
+    #expect(scalar.cost.bytes == 2 * stride, "rank-0 values live inside their entries")
+    // What a fused primitive saves for its VJP counts too.
+    let loss = Tape()
+    _ = crossEntropy(logits: loss.variable(Tensor([[1, 2, 3]])), labels: [0])
+    #expect(loss.cost.savedScalars == 3 + 1 + 1 + 3)
+  }
+}
