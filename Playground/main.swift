@@ -1,49 +1,55 @@
-import Backprop
+import Foundation
 
-// Softmax of [1, 2]: the fused tape entry, the composed one, and the formula diag(s) − s sᵀ.
-// Each figure is checked, not only printed, so a wrong engine makes this program fail.
+// `swift run Playground` lists the lessons; `swift run Playground 3` runs lesson 3;
+// `swift run Playground all` runs them all. `--output DIR` writes the lessons' pictures (SVG)
+// into DIR. Every lesson checks each claim it makes and the program exits 1 if any fails.
 
-let x: Tensor = [1, 2]
-let s = softmax(x)
-let fused = jacobian(at: x, of: softmax)
-let composed = jacobian(at: x, of: composedSoftmax)
-let analytic = softmaxJacobian(at: x)
-let numerical = numericalJacobian(at: x, of: softmax)
-
-func show(_ title: String, _ tensor: Tensor) {
-  print(title.padding(toLength: 34, withPad: " ", startingAt: 0), tensor.formatted { "\($0)" })
+var arguments = Array(CommandLine.arguments.dropFirst())
+var output: URL?
+if let flag = arguments.firstIndex(of: "--output") {
+  guard flag + 1 < arguments.count else {
+    FileHandle.standardError.write(Data("error: --output needs a folder\n".utf8))
+    exit(2)
+  }
+  output = URL(fileURLWithPath: arguments[flag + 1], isDirectory: true)
+  arguments.removeSubrange(flag...(flag + 1))
 }
 
-show("x", x)
-show("softmax(x)", s)
-show("Jacobian, fused (one tape entry)", fused)
-show("Jacobian, composed (five entries)", composed)
-show("Jacobian, analytic diag(s) − s sᵀ", analytic)
-show("Jacobian, central differences", numerical)
-
-let differences = [
-  ("fused vs composed", fused.maxAbsoluteDifference(from: composed), 1e-12),
-  ("fused vs analytic", fused.maxAbsoluteDifference(from: analytic), 1e-12),
-  ("composed vs analytic", composed.maxAbsoluteDifference(from: analytic), 1e-12),
-  ("fused vs central differences", fused.maxAbsoluteDifference(from: numerical), 1e-8),
-]
-print("\nlargest absolute differences:")
-var failed = false
-for (name, difference, tolerance) in differences {
-  let ok = difference <= tolerance
-  failed = failed || !ok
+guard let choice = arguments.first else {
   print(
-    "  \(name.padding(toLength: 30, withPad: " ", startingAt: 0)) \(difference)  \(ok ? "≤" : "> FAIL") \(tolerance)"
+    "Backprop lessons. Run one with `swift run Playground N`, or all with `swift run Playground all`."
   )
+  print("Add `--output DIR` to write the pictures (SVG) into DIR.\n")
+  for lesson in lessons { print("  \(lesson.number). \(lesson.title)") }
+  exit(0)
 }
-let expected = Tensor(shape: [2], scalars: [0.26894142, 0.73105858])
-if !s.isApproximatelyEqual(to: expected, absoluteTolerance: 5e-9) {
-  print("FAIL: softmax([1, 2]) is \(s), expected \(expected)")
-  failed = true
+
+let chosen: [LessonDefinition]
+if choice == "all" {
+  chosen = lessons
+} else if let number = Int(choice), let lesson = lessons.first(where: { $0.number == number }) {
+  chosen = [lesson]
+} else {
+  FileHandle.standardError.write(
+    Data("error: no lesson '\(choice)'; choose 1–\(lessons.count) or all\n".utf8))
+  exit(2)
 }
-let tape = Tape()
-let a = tape.variable(x)
-let y = logSumExp(a)
-y.backward()
-print("\nThe tape of logSumExp([1, 2]) after backward():\n\(tape)")
-if failed { fatalError("a figure above is wrong") }
+if let output {
+  try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+}
+
+var failures = 0
+for definition in chosen {
+  var lesson = Lesson(number: definition.number, title: definition.title, output: output)
+  lesson.heading()
+  definition.run(&lesson)
+  failures += lesson.failures
+  print()
+}
+if failures > 0 {
+  print("\(failures) claim(s) FAILED")
+  exit(1)
+}
+print(
+  "Every claim checked: \(chosen.count == 1 ? "lesson \(chosen[0].number)" : "all \(chosen.count) lessons") passed."
+)

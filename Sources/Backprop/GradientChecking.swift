@@ -90,9 +90,11 @@ public func checkGradient(
     let allowed = absoluteTolerance + relativeTolerance * abs(n)
     let ratio = error.isNaN ? .infinity : error / allowed
     if !(error <= allowed) { passed = false }
-    maxAbsolute = error.isNaN ? .nan : Swift.max(maxAbsolute, error)
+    // A NaN anywhere makes both maxima NaN, and they stay NaN.
     let scale = Swift.max(abs(a), abs(n))
-    if scale > 0 { maxRelative = Swift.max(maxRelative, error.isNaN ? .infinity : error / scale) }
+    let relative = error.isNaN ? .nan : scale > 0 ? error / scale : 0
+    maxAbsolute = maxAbsolute.isNaN || error.isNaN ? .nan : Swift.max(maxAbsolute, error)
+    maxRelative = maxRelative.isNaN || relative.isNaN ? .nan : Swift.max(maxRelative, relative)
     if ratio > worstRatio { (worst, worstRatio) = (index, ratio) }
   }
   return GradientCheckReport(

@@ -59,6 +59,12 @@ struct GradientCheckingTests {
     #expect(!check(error: 1e-4, absolute: 0, relative: 0))
   }
 
+  @Test func aNaNGradientFailsAndReportsNaN() {
+    let report = checkGradient(at: [1000, 0]) { x in (exp(x) / exp(x).sum()).sum() }
+    #expect(!report.passed)
+    #expect(report.maxAbsoluteError.isNaN && report.maxRelativeError.isNaN)
+  }
+
   @Test func compareJacobiansReportsTheWorstEntry() {
     let comparison = compareJacobians(at: [1, 2, 3], { $0 * 2 }, { $0 * Tensor([2, 2, 2.5]) })
     #expect(comparison.maxAbsoluteDifference == 0.5)
