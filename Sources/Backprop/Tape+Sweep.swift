@@ -64,6 +64,7 @@ extension Tape {
       case .pow: (dx, dw) = (Pow.pullback(cotangent, x: x, exponent: w), nil)
       case .tanh: (dx, dw) = (Tanh.pullback(cotangent, y: y), nil)
       case .maximum: (dx, dw) = Maximum.pullback(cotangent, a: x, b: w, wrt: wrt)
+      case .select: (dx, dw) = (Select.pullback(cotangent, mask: w), nil)
       case .sum: (dx, dw) = (Sum.pullback(cotangent, x: x), nil)
       case .max: (dx, dw) = (Max.pullback(cotangent, x: x, y: y), nil)
       case .matmul: (dx, dw) = Matmul.pullback(cotangent, a: x, b: w, wrt: wrt)

@@ -6,7 +6,7 @@ enum Op: UInt8, Sendable, CaseIterable {
   case variable, constant
   case add, subtract, multiply, divide, negate
   case exp, log, sqrt, pow, tanh
-  case maximum
+  case maximum, select
   case sum, max
   case matmul, reshape, transpose, broadcast
   case softmax, logSoftmax, crossEntropy
@@ -27,6 +27,7 @@ enum Op: UInt8, Sendable, CaseIterable {
     case .pow: "pow"
     case .tanh: "tanh"
     case .maximum: "maximum"
+    case .select: "select"
     case .sum: "sum"
     case .max: "max"
     case .matmul: "matmul"

@@ -28,6 +28,7 @@ protocol TensorAlgebra {
   func raised(to exponent: Double) -> Self
   func exponential() -> Self
   func softmaxAlongLastAxis() -> Self
+  func masked(by mask: Tensor) -> Self
   func sum(alongAxes axes: [Int]) -> Self
   func broadcasted(to shape: [Int]) -> Self
   func reshaped(to shape: [Int]) -> Self

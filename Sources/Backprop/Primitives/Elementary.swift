@@ -100,6 +100,27 @@ enum Maximum: BinaryScalarFunction {
   }
 }
 
+/// Masking: y = x where the constant mask is non-zero, and 0 elsewhere. VJP: x̄ = ȳ masked
+/// the same way.
+///
+/// It selects rather than multiplies, so a masked-out entry is 0 even when it is ±∞ or NaN,
+/// where x ⊙ mask would give 0 · ∞ = NaN. The mask is recorded as a constant operand and
+/// receives no gradient.
+enum Select: BinaryScalarFunction {
+  static func scalar(_ x: Double, _ mask: Double) -> Double { mask != 0 ? x : 0 }
+
+  static func forward(_ x: Tensor, _ mask: Tensor) -> Tensor {
+    precondition(
+      Shape.broadcasts(mask.shape, to: x.shape),
+      "select: mask shape \(mask.shape) does not broadcast to the operand's \(x.shape)")
+    return .elementwise(x, mask, op: "select", Self.self)
+  }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, mask: T) -> T {
+    cotangent.masked(by: mask.value)
+  }
+}
+
 // MARK: - Public functions
 
 /// The exponential eˣ of each element.
@@ -128,6 +149,27 @@ public func pow(_ x: Variable, _ exponent: Double) -> Variable {
 public func tanh(_ x: Tensor) -> Tensor { Tanh.forward(x) }
 /// The hyperbolic tangent of each element, recorded: y = tanh x, x̄ = ȳ ⊙ (1 − y²).
 public func tanh(_ x: Variable) -> Variable { .apply(.tanh, x, Tanh.forward) }
+
+extension Tensor {
+  /// The tensor where `mask` is non-zero and 0 elsewhere: a selection, so a masked-out ±∞ or
+  /// NaN becomes 0 (where multiplying by the mask would give NaN).
+  ///
+  /// - Precondition: the mask's shape broadcasts to this tensor's.
+  public func masked(by mask: Tensor) -> Tensor { Select.forward(self, mask) }
+}
+
+extension Variable {
+  /// The variable where the constant `mask` is non-zero and 0 elsewhere, recorded:
+  /// y = x where mask ≠ 0, else 0; x̄ = ȳ masked the same way.
+  ///
+  /// A selection, not a product: a masked-out ±∞ or NaN gives 0 and a zero gradient, where
+  /// x ⊙ mask would give NaN.
+  ///
+  /// - Precondition: the mask's shape broadcasts to the variable's.
+  public func masked(by mask: Tensor) -> Variable {
+    .apply(.select, self, Variable(mask), Select.forward)
+  }
+}
 
 /// The elementwise maximum of two tensors, with broadcasting.
 public func max(_ a: Tensor, _ b: Tensor) -> Tensor { Maximum.forward(a, b) }

@@ -87,15 +87,19 @@ public func composedSoftmax(_ x: Variable) -> Variable {
 }
 
 /// The log of the sum of exponentials along the last axis, which is dropped:
-/// y = m + ln Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ; x̄ = ȳ ⊙ softmax(x).
+/// y = m + ln Σⱼ e^(xⱼ − m); x̄ = ȳ ⊙ softmax(x).
 ///
-/// Composed of primitives; subtracting m keeps it finite for logits such as [1e300, 0, −1e300].
+/// Composed of primitives. The shift m is the row's maximum, held constant: it cancels in both
+/// value and gradient, so only rounding depends on it. It keeps the result finite for logits
+/// such as [1e300, 0, −1e300]. Where the maximum is not finite, m = 0 instead: a row of all
+/// −∞ (every entry masked) gives −∞, and a row with +∞ gives +∞, as the sum of exponentials
+/// does. The gradient of such a row is undefined (softmax is 0/0 or ∞/∞ there) and is NaN.
 ///
 /// - Precondition: `x` has at least one axis and the last is not empty.
 public func logSumExp(_ x: Variable) -> Variable {
   precondition(x.shape.count >= 1, "logSumExp: needs at least one axis, got shape []")
-  let maximum = x.max(alongAxes: -1)
-  let total = maximum + log(exp(x - maximum).sum(alongAxes: -1))
+  let shift = Max.forward(x.value, alongAxes: [-1]).map { $0.isFinite ? $0 : 0 }
+  let total = log(exp(x - shift).sum(alongAxes: -1)) + shift
   return total.reshaped(to: Array(x.shape.dropLast()))
 }
 
@@ -251,7 +255,10 @@ public func crossEntropy(logits: Variable, labels: [Int]) -> Variable {
 public func composedCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
   checkLabels(labels, shape: logits.shape, op: "composedCrossEntropy")
   let labelValues = Tensor(labels.map(Double.init))
-  let picked = composedLogSoftmax(logits) * CrossEntropy.oneHot(labelValues, shape: logits.shape)
+  // Select the labels' entries rather than multiply by the one-hot matrix: a masked logit
+  // gives a log-probability of −∞, and −∞ · 0 is NaN.
+  let picked = composedLogSoftmax(logits).masked(
+    by: CrossEntropy.oneHot(labelValues, shape: logits.shape))
   return -picked.sum() / Double(Swift.max(logits.shape[0], 1))
 }
 
@@ -273,9 +280,9 @@ func checkLabels(_ labels: [Int], shape: [Int], op: String) {
 /// form's backward pass multiplies 0 by ∞ and returns NaN, while this one returns 0.
 public func sigmoid(_ x: Variable) -> Variable { 0.5 * tanh(0.5 * x) + 0.5 }
 
-/// The rectified linear unit relu(x) = max(x, 0), composed as x ⊙ [x > 0].
+/// The rectified linear unit relu(x) = max(x, 0), composed as x selected where x > 0.
 ///
 /// At x = 0 the derivative is taken to be 0, as PyTorch and JAX do, rather than the ½ that
-/// `max(x, 0)` with its tie rule would give: the mask is a constant, so relu records only a
-/// multiplication and contributes no second derivative.
-public func relu(_ x: Variable) -> Variable { x * x.value.map { $0 > 0 ? 1 : 0 } }
+/// `max(x, 0)` with its tie rule would give. The mask is a constant, so relu contributes no
+/// second derivative, and relu(−∞) = 0.
+public func relu(_ x: Variable) -> Variable { x.masked(by: x.value.map { $0 > 0 ? 1 : 0 }) }

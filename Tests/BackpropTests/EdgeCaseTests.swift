@@ -1,0 +1,124 @@
+import Backprop
+import Testing
+
+/// Each decided edge case: its value and its gradient, as the op's doc comment and
+/// docs/conventions.md state them.
+@Suite("Edge cases, decided")
+struct EdgeCaseTests {
+  static let inf = Double.infinity
+
+  @Test("log at 0 and below: −∞ with derivative +∞; NaN with derivative 1/x, as PyTorch")
+  func logarithm() {
+    #expect(log(Tensor([0])) == [-Self.inf])
+    #expect(gradient(at: [0]) { log($0).sum() } == [Self.inf])
+    #expect(log(Tensor(-1)).scalar!.isNaN)
+    #expect(gradient(at: [-1]) { log($0).sum() } == [-1])
+  }
+
+  @Test("Division by zero follows IEEE 754, in value and gradient")
+  func divisionByZero() {
+    #expect(Tensor(1) / Tensor(0) == Tensor(Self.inf))
+    #expect((Tensor(0) / Tensor(0)).scalar!.isNaN)
+    let (ga, gb) = gradient(at: Tensor(1), Tensor(0)) { $0 / $1 }
+    #expect(ga == Tensor(Self.inf) && gb == Tensor(-Self.inf))
+  }
+
+  @Test("sqrt at 0 has derivative +∞; exp overflows to +∞ and underflows to 0")
+  func squareRootAndExponential() {
+    #expect(gradient(at: [0]) { sqrt($0).sum() } == [Self.inf])
+    #expect(exp(Tensor([1000, -1000])) == [Self.inf, 0])
+    #expect(gradient(at: [1000, -1000]) { exp($0).sum() } == [Self.inf, 0])
+  }
+
+  @Test("relu: derivative 0 at 0, and relu(−∞) = 0 with gradient 0 (a selection, not 0 · ∞)")
+  func rectifier() {
+    let x: Tensor = [-Self.inf, -1, 0, 2, Self.inf]
+    #expect(relu(Variable(x)).value == [0, 0, 0, 2, Self.inf])
+    #expect(gradient(at: x) { relu($0).sum() } == [0, 0, 0, 1, 1])
+  }
+
+  @Test("Masking selects: masked-out ±∞ and NaN become 0")
+  func masking() {
+    let x: Tensor = [-Self.inf, .nan, 3, Self.inf]
+    let mask: Tensor = [0, 0, 1, 0]
+    #expect(x.masked(by: mask) == [0, 0, 3, 0])
+    #expect(gradient(at: x) { $0.masked(by: mask).sum() } == mask)
+    // Broadcast masks select whole rows or columns.
+    let m = Tensor([[1, 2], [3, 4]])
+    #expect(m.masked(by: Tensor(shape: [2, 1], scalars: [0, 1])) == Tensor([[0, 0], [3, 4]]))
+  }
+
+  @Test("Masked logits (−∞): finite values, zero gradient on the masked entries, no NaN")
+  func maskedLogits() {
+    let x: Tensor = [-Self.inf, 0, 1]
+    let w: Tensor = [1, 2, 3]
+    let functions: [(String, (Variable) -> Variable)] = [
+      ("softmax", { (softmax($0) * w).sum() }),
+      ("composedSoftmax", { (composedSoftmax($0) * w).sum() }),
+      ("logSumExp", { logSumExp($0) }),
+      ("logSoftmax", { logSoftmax($0).masked(by: [0, 1, 1]).sum() }),
+      ("composedLogSoftmax", { composedLogSoftmax($0).masked(by: [0, 1, 1]).sum() }),
+      ("crossEntropy", { crossEntropy(logits: $0.reshaped(to: [1, 3]), labels: [2]) }),
+      (
+        "composedCrossEntropy",
+        { composedCrossEntropy(logits: $0.reshaped(to: [1, 3]), labels: [2]) }
+      ),
+    ]
+    let unmasked: Tensor = [0, 1]
+    for (name, f) in functions {
+      let (value, g) = valueWithGradient(at: x, of: f)
+      #expect(value.isFinite && g.isFinite, "\(name): \(value), \(g)")
+      #expect(g[0] == 0, "\(name): the masked entry gets no gradient")
+    }
+    #expect(softmax(x) == Tensor([0] + softmax(unmasked).scalars))
+    #expect(logSumExp(Variable(x)).value == logSumExp(Variable(unmasked)).value)
+  }
+
+  @Test("A row with every logit masked: logSumExp is −∞, softmax is 0/0 = NaN")
+  func fullyMaskedRow() {
+    let x: Tensor = [-Self.inf, -Self.inf]
+    #expect(logSumExp(Variable(x)).value == Tensor(-Self.inf))
+    #expect(softmax(x).scalars.allSatisfy { $0.isNaN })
+    #expect(logSumExp(Variable([Self.inf, 0])).value == Tensor(Self.inf))
+  }
+
+  @Test("Tensors with a zero-length axis")
+  func zeroLengthAxes() {
+    let empty = Tensor(shape: [0], scalars: [])
+    #expect(empty.sum() == Tensor(0))
+    #expect(gradient(at: empty) { $0.sum() } == empty)
+    #expect(empty.mean().scalar!.isNaN, "the mean of nothing is 0/0")
+    let rows = Tensor(shape: [2, 0], scalars: [])
+    #expect(softmax(rows).shape == [2, 0])
+    #expect((Tensor(shape: [0, 3], scalars: []) + Tensor([1, 2, 3])).shape == [0, 3])
+    let (ga, gb) = gradient(
+      at: Tensor(shape: [2, 0], scalars: []), Tensor(shape: [0, 3], scalars: [])
+    ) {
+      matmul($0, $1).sum()
+    }
+    #expect(matmul(rows, Tensor(shape: [0, 3], scalars: [])) == .zeros([2, 3]))
+    #expect(ga.shape == [2, 0] && gb.shape == [0, 3])
+  }
+
+  @Test("Rank 0 throughout")
+  func rankZero() {
+    let x = Tensor(1.5)
+    #expect(
+      gradient(at: x) { ($0 * $0 + exp($0)).sum().mean() } == Tensor(3 + exp(Tensor(1.5)).scalar!))
+    #expect(jacobian(at: x) { tanh($0) }.shape == [])
+    #expect(hessian(at: x) { pow($0, 3) } == Tensor(9))
+  }
+
+  @Test("Rank-4 broadcasting: values and gradients")
+  func rankFourBroadcasting() {
+    var generator = SeededGenerator(seed: 4)
+    let a = Tensor.random([2, 1, 3, 1], using: &generator)
+    let b = Tensor.random([4, 1, 5], using: &generator)
+    #expect((a * b).shape == [2, 4, 3, 5])
+    let (ga, gb) = gradient(at: a, b) { a, b in (a * b).sum() }
+    // ∂/∂a of Σ a·b is b summed over everything a was broadcast along, and vice versa.
+    expectClose(ga, Tensor(repeating: b.sum().scalar!, shape: [2, 1, 3, 1]), tolerance: 1e-14)
+    expectClose(gb, Tensor(repeating: a.sum().scalar!, shape: [4, 1, 5]), tolerance: 1e-14)
+    expectGradientMatchesFiniteDifferences(at: a) { a in (tanh(a * Variable(b)) * a).sum() }
+  }
+}
