@@ -30,18 +30,6 @@ extension Tape: RandomAccessCollection {
       adjoint: position < adjoints.count ? adjoints[position] : nil)
   }
 
-  /// Where a computation first went non-finite: the first entry, in the order they ran, whose
-  /// value holds a NaN or an infinity; failing that, the first entry the last backward sweep
-  /// reached (the sweep runs from the last entry down) whose adjoint does. `nil` if all are
-  /// finite.
-  public func firstNonFiniteEntry() -> Entry? {
-    if let position = entries.firstIndex(where: { !$0.value.isFinite }) {
-      return self[position]
-    }
-    let position = adjoints.lastIndex { adjoint in adjoint.map { !$0.isFinite } ?? false }
-    return position.map { self[$0] }
-  }
-
   /// The tape as a Graphviz DOT digraph: one node per entry labelled with its index, op, value
   /// and (after a backward pass) gradient, and an edge from each operand to its result.
   ///
@@ -76,4 +64,52 @@ extension Tape: RandomAccessCollection {
 extension Tensor {
   /// Whether every scalar is finite (neither NaN nor ±∞).
   public var isFinite: Bool { withUnsafeScalars { $0.allSatisfy { $0.isFinite } } }
+}
+
+/// Where a computation first produced a NaN or an infinity, found by a tape with
+/// ``Tape/detectsAnomalies`` on.
+public struct Anomaly: Sendable, CustomStringConvertible {
+  /// Whether the forward pass or the backward sweep went non-finite.
+  public enum Phase: String, Sendable {
+    /// A recorded value.
+    case forward
+    /// A contribution computed by an entry's vector-Jacobian product.
+    case backward
+  }
+
+  /// When it happened.
+  public let phase: Phase
+  /// The entry whose forward value, or whose VJP's result, was non-finite.
+  public let entry: Int
+  /// That entry's op.
+  public let op: String
+  /// Its operands: their entry indices, shapes and values.
+  public let inputs: [(index: Int, value: Tensor)]
+  /// The non-finite value itself: the entry's output, or the VJP's contribution.
+  public let value: Tensor
+
+  init(phase: Phase, entry: Int, value: Tensor, on tape: Tape) {
+    let view = tape[entry]
+    self.phase = phase
+    self.entry = entry
+    self.op = view.op
+    self.inputs = view.inputs.map { ($0, tape.entries[$0].value) }
+    self.value = value
+  }
+
+  /// `entry #1 (log) produced the non-finite value [0, -inf] in the forward pass, from
+  /// #0 [2] = [1, 0]`.
+  public var description: String {
+    let what = phase == .forward ? "value" : "adjoint contribution"
+    let pass = phase == .forward ? "forward pass" : "backward sweep"
+    var text = "entry #\(entry) (\(op)) produced the non-finite \(what) \(Tape.abbreviate(value))"
+    text += " in the \(pass)"
+    if !inputs.isEmpty {
+      text +=
+        ", from "
+        + inputs.map { "#\($0.index) \($0.value.shape) = \(Tape.abbreviate($0.value))" }
+        .joined(separator: " and ")
+    }
+    return text
+  }
 }

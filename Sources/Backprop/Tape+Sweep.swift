@@ -80,6 +80,14 @@ extension Tape {
         var saved = consuming ? self.saved.removeValue(forKey: key) : self.saved[key]
         (dx, dw) = (CrossEntropy.pullback(cotangent, logits: x, labels: w, saved: &saved), nil)
       }
+      if detectsAnomalies && anomaly == nil {
+        for contribution in [dx, dw] {
+          if let value = contribution?.value, !value.isFinite {
+            anomaly = Anomaly(phase: .backward, entry: position, value: value, on: self)
+            break
+          }
+        }
+      }
       if wrt.0 { accumulate(dx, into: lhs) }
       if wrt.1 { accumulate(dw, into: rhs) }
       observe?(position, adjoints)

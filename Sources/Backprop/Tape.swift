@@ -80,6 +80,14 @@ public final class Tape {
   /// softmax of a cross-entropy). A side table, so that the entries of every other op stay small.
   var saved: [Int32: Tensor] = [:]
 
+  /// Whether to check every recorded value and every adjoint for NaN and infinities, keeping
+  /// the first in ``anomaly``: opt-in, like PyTorch's `detect_anomaly`, because it reads every
+  /// scalar of every value.
+  public var detectsAnomalies = false
+
+  /// The first value or adjoint that went non-finite while ``detectsAnomalies`` was on.
+  public internal(set) var anomaly: Anomaly?
+
   /// Creates an empty tape.
   public init() {
     // Room for a small computation up front (8 KiB): growing from empty copies the list
@@ -109,7 +117,11 @@ public final class Tape {
   func append(_ entry: Record) -> Int32 {
     precondition(entries.count < Int(Int32.max), "Tape: more than \(Int32.max) entries")
     entries.append(entry)
-    return Int32(truncatingIfNeeded: entries.count - 1)
+    let index = Int32(truncatingIfNeeded: entries.count - 1)
+    if detectsAnomalies && anomaly == nil && !entry.value.isFinite {
+      anomaly = Anomaly(phase: .forward, entry: Int(index), value: entry.value, on: self)
+    }
+    return index
   }
 
   /// Records the result of `op` applied to the given operand entries.

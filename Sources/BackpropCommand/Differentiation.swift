@@ -11,6 +11,8 @@ struct Differentiation {
 
   func run() -> CommandResult {
     let tape = Tape()
+    // The NaN warning names where the computation first went non-finite.
+    tape.detectsAnomalies = true
     let variables = bindings.map { tape.variable($0.value) }
     let environment = Dictionary(
       zip(bindings.map(\.name), variables), uniquingKeysWith: { first, _ in first })
@@ -48,12 +50,8 @@ struct Differentiation {
     var errors = ""
     if !y.value.isFinite || results.contains(where: { !$0.isFinite }) {
       errors += "warning: the result is not finite"
-      if let entry = tape.firstNonFiniteEntry() {
-        let which = entry.value.isFinite ? "adjoint" : "value"
-        let shown = entry.value.isFinite ? entry.adjoint ?? entry.value : entry.value
-        errors +=
-          "; tape entry #\(entry.index) (\(entry.op)) is the first with a non-finite \(which): "
-        errors += Output.text(shown, indent: "").replacingOccurrences(of: "\n", with: " ")
+      if let anomaly = tape.anomaly {
+        errors += "; \(anomaly)"
       }
       errors += "\n"
     }

@@ -118,7 +118,8 @@ struct CommandTests {
     #expect(result.output.contains("-inf"))
     #expect(
       result.errors
-        == "warning: the result is not finite; tape entry #1 (log) is the first with a non-finite value: [0, -inf]\n"
+        == "warning: the result is not finite; entry #1 (log) produced the non-finite value [0, -inf]"
+        + " in the forward pass, from #0 [2] = [1, 0]\n"
     )
     let json = try runJSON(["grad", "sum(log(x))", "--at", "x=1,0"])
     #expect(json["value"] is NSNull)

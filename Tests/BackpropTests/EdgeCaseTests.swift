@@ -122,3 +122,41 @@ struct EdgeCaseTests {
     expectGradientMatchesFiniteDifferences(at: a) { a in (tanh(a * Variable(b)) * a).sum() }
   }
 }
+
+@Suite("Anomaly detection")
+struct AnomalyTests {
+  @Test func offByDefault() {
+    let tape = Tape()
+    _ = log(tape.variable([0]))
+    #expect(tape.anomaly == nil)
+  }
+
+  @Test("The first non-finite forward value names its entry, op and inputs")
+  func forward() throws {
+    let tape = Tape()
+    tape.detectsAnomalies = true
+    let x = tape.variable([1, 0])
+    let y = (log(x) * 2).sum()
+    let anomaly = try #require(tape.anomaly)
+    #expect(anomaly.phase == .forward && anomaly.entry == 1 && anomaly.op == "log")
+    #expect(anomaly.inputs.map(\.index) == [0] && anomaly.inputs[0].value == [1, 0])
+    #expect(anomaly.value == [0, -.infinity])
+    // Later non-finite values (the product, the sum) do not replace the first.
+    #expect(!y.value.isFinite && tape.anomaly?.entry == 1)
+  }
+
+  @Test("A VJP that first goes non-finite in the backward sweep is named")
+  func backward() throws {
+    let tape = Tape()
+    tape.detectsAnomalies = true
+    let x = tape.variable([4, 0])
+    let y = sqrt(x).sum()
+    #expect(tape.anomaly == nil, "every forward value is finite")
+    y.backward()
+    let anomaly = try #require(tape.anomaly)
+    #expect(
+      anomaly.phase == .backward && anomaly.op == "sqrt" && anomaly.value == [0.25, .infinity])
+    #expect(
+      anomaly.description.hasPrefix("entry #1 (sqrt) produced the non-finite adjoint contribution"))
+  }
+}
