@@ -12,6 +12,9 @@ let package = Package(
     // The command's parser, checker and printers, as a library so tests drive it in-process.
     .target(name: "BackpropCommand", dependencies: ["Backprop"]),
     .executableTarget(name: "backprop", dependencies: ["BackpropCommand"]),
+    // The command's fuzzing harness: `swift build --sanitize fuzzer --product FuzzCommand`
+    // builds it for libFuzzer; an ordinary build replays a corpus (see docs/reliability.md).
+    .executableTarget(name: "FuzzCommand", dependencies: ["BackpropCommand"]),
     .executableTarget(name: "Playground", dependencies: ["Backprop"], path: "Playground"),
     // `swift run -c release Benchmarks`: ratios against baselines timed in the same run.
     .executableTarget(name: "Benchmarks", dependencies: ["Backprop"]),

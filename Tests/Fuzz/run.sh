@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of the backprop command with libFuzzer.
+#   bash Tests/Fuzz/run.sh            # one minute, as CI runs it
+#   bash Tests/Fuzz/run.sh 3600       # an hour
+# The seed corpus in Tests/Fuzz/corpus is read, never written: new inputs go to a scratch
+# corpus in .build-fuzz/corpus, and a crashing input to .build-fuzz/crash-*.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds="${1:-60}"
+# libFuzzer brings its own main, so the harness's replay entry point is renamed.
+swift build --sanitize fuzzer --product FuzzCommand --scratch-path .build-fuzz \
+  -Xswiftc -Xfrontend -Xswiftc -entry-point-function-name -Xswiftc -Xfrontend -Xswiftc fuzz_replay_main
+mkdir -p .build-fuzz/corpus
+.build-fuzz/debug/FuzzCommand -max_total_time="$seconds" -print_final_stats=1 \
+  -artifact_prefix=.build-fuzz/ .build-fuzz/corpus Tests/Fuzz/corpus
