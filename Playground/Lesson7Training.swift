@@ -1,27 +1,8 @@
 import Backprop
 import Foundation
 
-/// SplitMix64, so the data and the initial weights are the same on every run.
-struct Generator: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A standard normal sample (Box–Muller).
-  mutating func normal() -> Double {
-    let u = Double.random(in: Double.ulpOfOne..<1, using: &self)
-    let v = Double.random(in: 0..<1, using: &self)
-    return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * .pi * v)
-  }
-}
-
 /// Three interleaved spiral arms in the plane, one per class: not separable by a line.
-func spirals(pointsPerClass n: Int, classes: Int, generator: inout Generator) -> (
+func spirals(pointsPerClass n: Int, classes: Int, generator: inout SeededGenerator) -> (
   x: Tensor, labels: [Int]
 ) {
   var scalars: [Double] = []
@@ -29,7 +10,8 @@ func spirals(pointsPerClass n: Int, classes: Int, generator: inout Generator) ->
   for label in 0..<classes {
     for i in 0..<n {
       let radius = Double(i) / Double(n - 1)
-      let angle = Double(label) * 4 + 4 * radius + generator.normal() * 0.2
+      let noise = Tensor.normal([], standardDeviation: 0.2, using: &generator).scalar!
+      let angle = Double(label) * 4 + 4 * radius + noise
       scalars += [radius * Foundation.sin(angle), radius * Foundation.cos(angle)]
       labels.append(label)
     }
@@ -90,7 +72,7 @@ struct Model {
 }
 
 func training(_ lesson: inout Lesson) {
-  var generator = Generator(state: 231)
+  var generator = SeededGenerator(seed: 231)
   let (x, labels) = spirals(pointsPerClass: 100, classes: 3, generator: &generator)
   lesson.say(
     """
@@ -107,19 +89,15 @@ func training(_ lesson: inout Lesson) {
   let linear = Model(
     name: "linear",
     parameters: [
-      Tensor(shape: [2, 3], scalars: (0..<6).map { _ in 0.01 * generator.normal() }), .zeros([3]),
+      .normal([2, 3], standardDeviation: 0.01, using: &generator), .zeros([3]),
     ],
     scores: { p, x in matmul(x, p[0]) + p[1] })
   let hidden = 64
   let network = Model(
     name: "two-layer",
     parameters: [
-      Tensor(
-        shape: [2, hidden], scalars: (0..<(2 * hidden)).map { _ in 0.5 * generator.normal() }),
-      .zeros([hidden]),
-      Tensor(
-        shape: [hidden, 3], scalars: (0..<(hidden * 3)).map { _ in 0.1 * generator.normal() }),
-      .zeros([3]),
+      .normal([2, hidden], standardDeviation: 0.5, using: &generator), .zeros([hidden]),
+      .normal([hidden, 3], standardDeviation: 0.1, using: &generator), .zeros([3]),
     ],
     scores: { p, x in matmul(relu(matmul(x, p[0]) + p[1]), p[2]) + p[3] })
 

@@ -102,7 +102,7 @@ func crossEntropyGradient(_ settings: Settings) -> [Row] {
   var rows: [Row] = []
   let sizes = settings.quick ? [10, 100] : [10, 1_000, 1_000_000]
   for n in sizes {
-    var generator = SplitMix(state: UInt64(n))
+    var generator = SeededGenerator(seed: UInt64(n))
     let scalars = (0..<n).map { _ in Double.random(in: -3...3, using: &generator) }
     let x = Tensor(shape: [1, n], scalars: scalars)
     let fused: (Variable) -> Variable = { crossEntropy(logits: $0, labels: [0]) }
@@ -159,7 +159,7 @@ func crossEntropyGradient(_ settings: Settings) -> [Row] {
 
 func softmaxJacobianWorkload(_ settings: Settings) -> [Row] {
   let n = settings.quick ? 10 : 100
-  var generator = SplitMix(state: 3)
+  var generator = SeededGenerator(seed: 3)
   let x = Tensor((0..<n).map { _ in Double.random(in: -3...3, using: &generator) })
   func analytic() -> [Double] {
     let s = softmax(x).scalars
@@ -229,7 +229,7 @@ func handWrittenClassifier(
 
 func classifierStep(_ settings: Settings) -> [Row] {
   let (n, d, c, reg) = settings.quick ? (16, 8, 10, 0.1) : (512, 64, 10, 0.1)
-  var generator = SplitMix(state: 4)
+  var generator = SeededGenerator(seed: 4)
   let xs = (0..<(n * d)).map { _ in Double.random(in: -1...1, using: &generator) }
   let ws = (0..<(d * c)).map { _ in Double.random(in: -0.01...0.01, using: &generator) }
   let labels = (0..<n).map { _ in Int.random(in: 0..<c, using: &generator) }

@@ -1,23 +1,12 @@
+import Backprop
 import BackpropCommand
 import Foundation
 import Testing
 
-/// SplitMix64, so every generated case is reproducible from its seed.
-struct Generator: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
-
 /// Random expressions over variables of several shapes, most well-formed and some not (shapes
 /// that don't broadcast, unknown names), and their character-level mutations.
 struct ExpressionGenerator {
-  var random: Generator
+  var random: SeededGenerator
   static let bindings = [
     "--at", "x=0.5,-1,2", "--at", "W=[[1,2],[3,-1],[0.5,0.25]]", "--at", "s=1.5", "--at",
     "v=[0.3,0.7]",
@@ -71,7 +60,7 @@ struct GeneratedInputTests {
   static let count = 1_200
 
   @Test func everyCaseAnswersOrErrorsCleanly() throws {
-    var generator = ExpressionGenerator(random: Generator(state: 2026))
+    var generator = ExpressionGenerator(random: SeededGenerator(seed: 2026))
     var (answered, refused) = (0, 0)
     for index in 0..<Self.count {
       var source = generator.expression(depth: 4)

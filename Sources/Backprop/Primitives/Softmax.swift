@@ -10,27 +10,13 @@ import Foundation
 /// every entry) but keeps every exponent ≤ 0, so large logits cannot overflow.
 enum Softmax {
   static func forward(_ x: Tensor) -> Tensor {
-    precondition(x.rank >= 1, "softmax: needs at least one axis, got shape \(x.shape)")
-    let classes = x.shape[x.rank - 1]
-    let count = x.scalarCount
-    return x.withUnsafeScalars { source in
-      Tensor(shape: x.shape, count: count) { out in
-        var start = 0
-        while start < count {
-          let row = start..<(start + classes)
-          var maximum = -Double.infinity
-          for index in row where source[index] > maximum || source[index].isNaN {
-            maximum = source[index]
-          }
-          var total = 0.0
-          for index in row {
-            out[index] = Foundation.exp(source[index] - maximum)
-            total += out[index]
-          }
-          for index in row { out[index] /= total }
-          start += classes
-        }
+    x.mapRows(op: "softmax") { source, out, row, maximum in
+      var total = 0.0
+      for index in row {
+        out[index] = Foundation.exp(source[index] - maximum)
+        total += out[index]
       }
+      for index in row { out[index] /= total }
     }
   }
 
@@ -58,6 +44,37 @@ enum Softmax {
             for index in start..<(start + classes) { out[index] = y[index] * (g[index] - dot) }
             start += classes
           }
+        }
+      }
+    }
+  }
+}
+
+extension Tensor {
+  /// A tensor of this shape written one row at a time along the last axis: `body` gets the
+  /// source scalars, the output, the row's range of positions, and the row's maximum (NaN if the
+  /// row holds one), which the softmax family subtracts before exponentiating.
+  ///
+  /// - Precondition: the tensor has at least one axis; the message names `op`.
+  func mapRows(
+    op: String,
+    _ body: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>, Range<Int>, Double) ->
+      Void
+  ) -> Tensor {
+    precondition(rank >= 1, "\(op): needs at least one axis, got shape \(shape)")
+    let classes = shape[rank - 1]
+    let count = scalarCount
+    return withUnsafeScalars { source in
+      Tensor(shape: shape, count: count) { out in
+        var start = 0
+        while start < count {
+          let row = start..<(start + classes)
+          var maximum = -Double.infinity
+          for index in row where source[index] > maximum || source[index].isNaN {
+            maximum = source[index]
+          }
+          body(source, out, row, maximum)
+          start += classes
         }
       }
     }
@@ -112,25 +129,11 @@ public func logSumExp(_ x: Variable) -> Variable {
 /// underflows to 0: for [1000, 0, −1000] it is [0, −1000, −2000], not [0, −∞, −∞].
 enum LogSoftmax {
   static func forward(_ x: Tensor) -> Tensor {
-    precondition(x.rank >= 1, "logSoftmax: needs at least one axis, got shape \(x.shape)")
-    let classes = x.shape[x.rank - 1]
-    let count = x.scalarCount
-    return x.withUnsafeScalars { source in
-      Tensor(shape: x.shape, count: count) { out in
-        var start = 0
-        while start < count {
-          let row = start..<(start + classes)
-          var maximum = -Double.infinity
-          for index in row where source[index] > maximum || source[index].isNaN {
-            maximum = source[index]
-          }
-          var total = 0.0
-          for index in row { total += Foundation.exp(source[index] - maximum) }
-          let shift = maximum + Foundation.log(total)
-          for index in row { out[index] = source[index] - shift }
-          start += classes
-        }
-      }
+    x.mapRows(op: "logSoftmax") { source, out, row, maximum in
+      var total = 0.0
+      for index in row { total += Foundation.exp(source[index] - maximum) }
+      let shift = maximum + Foundation.log(total)
+      for index in row { out[index] = source[index] - shift }
     }
   }
 
@@ -169,25 +172,18 @@ enum CrossEntropy {
   static func forward(_ logits: Tensor, _ labels: Tensor) -> (loss: Tensor, probabilities: Tensor) {
     let (rows, classes) = (logits.shape[0], logits.shape[1])
     var loss = 0.0
-    let probabilities = logits.withUnsafeScalars { x in
-      labels.withUnsafeScalars { labels in
-        Tensor(shape: logits.shape, count: rows * classes) { p in
-          for row in 0..<rows {
-            let start = row * classes
-            var maximum = -Double.infinity
-            for index in start..<(start + classes) where x[index] > maximum || x[index].isNaN {
-              maximum = x[index]
-            }
-            var total = 0.0
-            for index in start..<(start + classes) {
-              p[index] = Foundation.exp(x[index] - maximum)
-              total += p[index]
-            }
-            let scale = 1 / total
-            for index in start..<(start + classes) { p[index] *= scale }
-            loss += maximum + Foundation.log(total) - x[start + Int(labels[row])]
-          }
+    let probabilities = labels.withUnsafeScalars { labels in
+      logits.mapRows(op: "crossEntropy") { x, p, row, maximum in
+        var total = 0.0
+        for index in row {
+          p[index] = Foundation.exp(x[index] - maximum)
+          total += p[index]
         }
+        let scale = 1 / total
+        for index in row { p[index] *= scale }
+        loss +=
+          maximum + Foundation.log(total)
+          - x[row.lowerBound + Int(labels[row.lowerBound / classes])]
       }
     }
     return (Tensor(loss / Double(Swift.max(rows, 1))), probabilities)
