@@ -37,6 +37,7 @@ extension Tape {
     // access on every read, and the loop reads it several times per entry. When T is Variable
     // the sweep appends to the live list, which copies it once; the snapshot stays as it was.
     let records = entries
+    let detectsAnomalies = self.detectsAnomalies
     var position = Int(output)
     while position >= 0 {
       defer { position -= 1 }

@@ -80,16 +80,18 @@ public final class Tape {
   /// softmax of a cross-entropy). A side table, so that the entries of every other op stay small.
   var saved: [Int32: Tensor] = [:]
 
-  /// Whether to check every recorded value and every adjoint for NaN and infinities, keeping
-  /// the first in ``anomaly``: opt-in, like PyTorch's `detect_anomaly`, because it reads every
-  /// scalar of every value.
-  public var detectsAnomalies = false
+  /// Whether this tape checks every recorded value and every adjoint for NaN and infinities,
+  /// keeping the first in ``anomaly``: opt-in, like PyTorch's `detect_anomaly`, because it reads
+  /// every scalar of every value. A constant, so the check costs the hot path nothing when off.
+  public let detectsAnomalies: Bool
 
   /// The first value or adjoint that went non-finite while ``detectsAnomalies`` was on.
   public internal(set) var anomaly: Anomaly?
 
-  /// Creates an empty tape.
-  public init() {
+  /// Creates an empty tape; with `detectsAnomalies`, one that keeps the first value or adjoint
+  /// that goes NaN or infinite in ``anomaly``.
+  public init(detectsAnomalies: Bool = false) {
+    self.detectsAnomalies = detectsAnomalies
     // Room for a small computation up front (8 KiB): growing from empty copies the list
     // several times before it reaches even a few hundred entries.
     entries.reserveCapacity(256)
@@ -118,7 +120,7 @@ public final class Tape {
     precondition(entries.count < Int(Int32.max), "Tape: more than \(Int32.max) entries")
     entries.append(entry)
     let index = Int32(truncatingIfNeeded: entries.count - 1)
-    if detectsAnomalies && anomaly == nil && !entry.value.isFinite {
+    if detectsAnomalies && anomaly == nil && !entry.value.isFinite {  // `let` first: free when off
       anomaly = Anomaly(phase: .forward, entry: Int(index), value: entry.value, on: self)
     }
     return index

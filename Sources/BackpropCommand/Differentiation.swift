@@ -10,9 +10,8 @@ struct Differentiation {
   let dot: Bool
 
   func run() -> CommandResult {
-    let tape = Tape()
     // The NaN warning names where the computation first went non-finite.
-    tape.detectsAnomalies = true
+    let tape = Tape(detectsAnomalies: true)
     let variables = bindings.map { tape.variable($0.value) }
     let environment = Dictionary(
       zip(bindings.map(\.name), variables), uniquingKeysWith: { first, _ in first })

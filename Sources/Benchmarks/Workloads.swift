@@ -115,6 +115,7 @@ func crossEntropyGradient(_ settings: Settings) -> [Row] {
     let fusedTime = median(settings) { consume(gradient(at: x, of: fused)) }
     let composedTime = median(settings) { consume(gradient(at: x, of: composed)) }
     let forwardTime = median(settings) { consume(fused(Variable(x))) }
+    let composedForwardTime = median(settings) { consume(composed(Variable(x))) }
     let handTime = median(settings) { consume(handWrittenCrossEntropyGradient(scalars)) }
     let name = "W2 cross-entropy n=\(n)"
     let absolute = n == 10 ? 1e-6 : n == 1_000 ? 10e-6 : 3.4e-3
@@ -136,11 +137,13 @@ func crossEntropyGradient(_ settings: Settings) -> [Row] {
         workload: name, variant: "fused", seconds: fusedTime, baseline: "forward alone",
         baselineSeconds: forwardTime, target: n == 1_000_000 ? "≤ 2×" : "",
         met: n == 1_000_000 ? fusedTime <= 2 * forwardTime : nil))
+    // Each form's cheap-gradient ratio is against its own forward pass.
     rows.append(
       Row(
-        workload: name, variant: "composed", seconds: composedTime, baseline: "forward alone",
-        baselineSeconds: forwardTime, target: n == 1_000_000 ? "≤ 3×" : "",
-        met: n == 1_000_000 ? composedTime <= 3 * forwardTime : nil))
+        workload: name, variant: "composed", seconds: composedTime,
+        baseline: "composed forward alone",
+        baselineSeconds: composedForwardTime, target: n == 1_000_000 ? "≤ 3×" : "",
+        met: n == 1_000_000 ? composedTime <= 3 * composedForwardTime : nil))
     if n <= 1_000 {
       let compilerTime = median(settings) {
         consume(gradient(at: scalars, of: crossEntropyForAutoDiff))

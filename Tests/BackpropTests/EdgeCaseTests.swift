@@ -133,8 +133,7 @@ struct AnomalyTests {
 
   @Test("The first non-finite forward value names its entry, op and inputs")
   func forward() throws {
-    let tape = Tape()
-    tape.detectsAnomalies = true
+    let tape = Tape(detectsAnomalies: true)
     let x = tape.variable([1, 0])
     let y = (log(x) * 2).sum()
     let anomaly = try #require(tape.anomaly)
@@ -147,8 +146,7 @@ struct AnomalyTests {
 
   @Test("A VJP that first goes non-finite in the backward sweep is named")
   func backward() throws {
-    let tape = Tape()
-    tape.detectsAnomalies = true
+    let tape = Tape(detectsAnomalies: true)
     let x = tape.variable([4, 0])
     let y = sqrt(x).sum()
     #expect(tape.anomaly == nil, "every forward value is finite")
