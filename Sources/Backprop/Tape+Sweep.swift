@@ -26,7 +26,6 @@ extension Tape {
       guard let contribution else { return }
       let i = Int(index)
       if let existing = adjoints[i] {
-        adjoints[i] = nil  // release the old value so a Tensor sum can reuse its storage
         adjoints[i] = existing + contribution
       } else {
         adjoints[i] = contribution

@@ -2,7 +2,7 @@
 ///
 /// The reverse sweep dispatches on this code (see `Tape+Sweep.swift`); each primitive's forward
 /// pass and vector-Jacobian product sit together in the file of its family.
-enum Op: UInt8, Sendable, CaseIterable {
+enum Op: UInt8, Sendable {
   case variable, constant
   case add, subtract, multiply, divide, negate
   case exp, log, sqrt, pow, tanh
@@ -102,16 +102,21 @@ public final class Tape {
 
   /// Records a differentiable input: a leaf that gradients are taken with respect to.
   public func variable(_ value: Tensor) -> Variable {
-    Variable(
-      tape: self,
-      index: append(Record(value: value, lhs: -1, rhs: -1, op: .variable, needsGradient: true)))
+    Variable(tape: self, index: appendLeaf(value, differentiable: true))
   }
 
   /// Records a constant: a leaf that takes part in computations but receives no gradient.
   public func constant(_ value: Tensor) -> Variable {
-    Variable(
-      tape: self,
-      index: append(Record(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false)))
+    Variable(tape: self, index: appendLeaf(value, differentiable: false))
+  }
+
+  /// Appends a leaf: a differentiable `variable` or a `constant`.
+  @inline(__always)
+  func appendLeaf(_ value: Tensor, differentiable: Bool) -> Int32 {
+    append(
+      Record(
+        value: value, lhs: -1, rhs: -1, op: differentiable ? .variable : .constant,
+        needsGradient: differentiable))
   }
 
   /// Appends one entry and returns its index.
@@ -143,7 +148,7 @@ public final class Tape {
   func index(of variable: Variable, op: Op) -> Int32 {
     switch variable.node {
     case .constant(let value):
-      return append(Record(value: value, lhs: -1, rhs: -1, op: .constant, needsGradient: false))
+      return appendLeaf(value, differentiable: false)
     case .recorded(let tape, let index):
       precondition(
         tape === self, "\(op.name): the operands are variables from two different tapes")
