@@ -3,7 +3,9 @@ import Foundation
 /// How hard to run: the full sizes, or tiny ones that only prove the benchmark still works.
 struct Settings {
   var quick = false
-  var repeats: Int { quick ? 1 : 21 }
+  /// Runs per median, when set: more than the default gives a profiler more samples.
+  var repeatsOverride: Int?
+  var repeats: Int { repeatsOverride ?? (quick ? 1 : 21) }
   var warmUps: Int { quick ? 0 : 3 }
 }
 

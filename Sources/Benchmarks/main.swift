@@ -1,10 +1,12 @@
 import Foundation
 
-// Benchmarks: `swift run -c release Benchmarks [--quick] [--json PATH]`.
+// Benchmarks: `swift run -c release Benchmarks [--quick] [--only W1,W3] [--repeats N]
+// [--json PATH]`.
 // Every figure is a ratio against a baseline timed in this process, in this run.
 
 var settings = Settings()
 var jsonPath = ".build/benchmarks.json"
+var only: Set<String>?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
   switch argument {
@@ -15,17 +17,36 @@ while let argument = arguments.popFirst() {
       exit(2)
     }
     jsonPath = path
+  case "--repeats":
+    guard let text = arguments.popFirst(), let count = Int(text), count > 0 else {
+      FileHandle.standardError.write(Data("error: --repeats needs a positive count\n".utf8))
+      exit(2)
+    }
+    settings.repeatsOverride = count
+  case "--only":
+    // A subset of workloads by name, for profiling one of them.
+    guard let names = arguments.popFirst() else {
+      FileHandle.standardError.write(Data("error: --only needs workload names, as W1,W3\n".utf8))
+      exit(2)
+    }
+    only = Set(names.split(separator: ",").map { $0.uppercased() })
   default:
     FileHandle.standardError.write(
-      Data("error: unknown argument '\(argument)'; use --quick or --json PATH\n".utf8))
+      Data("error: unknown argument '\(argument)'; use --quick, --only NAMES, --repeats N or --json PATH\n".utf8))
     exit(2)
   }
 }
 
 var rows: [Row] = []
-for workload in [
-  scalarChain, crossEntropyGradient, softmaxJacobianWorkload, classifierStep, elementwise, memory,
-] {
+let workloads: [(String, (Settings) -> [Row])] = [
+  ("W1", scalarChain), ("W2", crossEntropyGradient), ("W3", softmaxJacobianWorkload),
+  ("W4", classifierStep), ("W5", elementwise), ("W6", memory),
+]
+if let only, let unknown = only.subtracting(workloads.map(\.0)).sorted().first {
+  FileHandle.standardError.write(Data("error: no workload '\(unknown)'; they are W1 to W6\n".utf8))
+  exit(2)
+}
+for (name, workload) in workloads where only?.contains(name) ?? true {
   let new = workload(settings)
   rows += new
   for row in new {
