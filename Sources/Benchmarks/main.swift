@@ -32,7 +32,9 @@ while let argument = arguments.popFirst() {
     only = Set(names.split(separator: ",").map { $0.uppercased() })
   default:
     FileHandle.standardError.write(
-      Data("error: unknown argument '\(argument)'; use --quick, --only NAMES, --repeats N or --json PATH\n".utf8))
+      Data(
+        "error: unknown argument '\(argument)'; use --quick, --only NAMES, --repeats N or --json PATH\n"
+          .utf8))
     exit(2)
   }
 }
