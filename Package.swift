@@ -8,7 +8,10 @@ let package = Package(
     .executable(name: "backprop", targets: ["backprop"]),
   ],
   targets: [
-    .target(name: "Backprop"),
+    .target(name: "Backprop", dependencies: ["BackpropKernels"]),
+    // The exponential in C, so that one function can be built for AVX2 and FMA and chosen at
+    // run time; Swift builds for the baseline target only (see its header).
+    .target(name: "BackpropKernels"),
     // The command's parser, checker and printers, as a library so tests drive it in-process.
     .target(name: "BackpropCommand", dependencies: ["Backprop"]),
     .executableTarget(name: "backprop", dependencies: ["BackpropCommand"]),
@@ -18,7 +21,7 @@ let package = Package(
     .executableTarget(name: "Playground", dependencies: ["Backprop"], path: "Playground"),
     // `swift run -c release Benchmarks`: ratios against baselines timed in the same run.
     .executableTarget(name: "Benchmarks", dependencies: ["Backprop"]),
-    .testTarget(name: "BackpropTests", dependencies: ["Backprop"]),
+    .testTarget(name: "BackpropTests", dependencies: ["Backprop", "BackpropKernels"]),
     .testTarget(
       name: "BackpropCommandTests", dependencies: ["BackpropCommand", "Backprop", "backprop"]),
   ],

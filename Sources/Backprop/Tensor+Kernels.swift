@@ -2,6 +2,19 @@
 /// specialized and inlined, so their loops vectorize, which a closure argument does not ensure.
 protocol UnaryScalarFunction {
   static func scalar(_ x: Double) -> Double
+  /// The function on every scalar of `source`, written to `out` (of the same count). A loop
+  /// over ``scalar(_:)`` unless the primitive has a vectorized kernel of its own.
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>)
+}
+
+extension UnaryScalarFunction {
+  @inline(__always)
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    for index in 0..<source.count { out[index] = scalar(source[index]) }
+  }
 }
 
 /// A two-operand elementwise primitive's scalar function (see ``UnaryScalarFunction``).
@@ -36,9 +49,7 @@ extension Tensor {
     case .buffer(let shape, let source):
       let count = source.count
       return source.withUnsafeBufferPointer { source in
-        Tensor(shape: shape, count: count) { out in
-          for index in 0..<count { out[index] = Function.scalar(source[index]) }
-        }
+        Tensor(shape: shape, count: count) { out in Function.apply(source, into: out) }
       }
     }
   }

@@ -11,11 +11,9 @@ import Foundation
 enum Softmax {
   static func forward(_ x: Tensor) -> Tensor {
     x.mapRows(op: "softmax") { source, out, row, maximum in
-      var total = 0.0
-      for index in row {
-        out[index] = Foundation.exp(source[index] - maximum)
-        total += out[index]
-      }
+      let total = exponentials(
+        of: UnsafeBufferPointer(rebasing: source[row]), minus: maximum,
+        into: UnsafeMutableBufferPointer(rebasing: out[row]))
       for index in row { out[index] /= total }
     }
   }
@@ -130,8 +128,10 @@ public func logSumExp(_ x: Variable) -> Variable {
 enum LogSoftmax {
   static func forward(_ x: Tensor) -> Tensor {
     x.mapRows(op: "logSoftmax") { source, out, row, maximum in
-      var total = 0.0
-      for index in row { total += Foundation.exp(source[index] - maximum) }
+      // The exponentials go through the output row, which is then overwritten.
+      let total = exponentials(
+        of: UnsafeBufferPointer(rebasing: source[row]), minus: maximum,
+        into: UnsafeMutableBufferPointer(rebasing: out[row]))
       let shift = maximum + Foundation.log(total)
       for index in row { out[index] = source[index] - shift }
     }
@@ -174,11 +174,9 @@ enum CrossEntropy {
     var loss = 0.0
     let probabilities = labels.withUnsafeScalars { labels in
       logits.mapRows(op: "crossEntropy") { x, p, row, maximum in
-        var total = 0.0
-        for index in row {
-          p[index] = Foundation.exp(x[index] - maximum)
-          total += p[index]
-        }
+        let total = exponentials(
+          of: UnsafeBufferPointer(rebasing: x[row]), minus: maximum,
+          into: UnsafeMutableBufferPointer(rebasing: p[row]))
         let scale = 1 / total
         for index in row { p[index] *= scale }
         loss +=

@@ -1,0 +1,29 @@
+// Numerical kernels that Swift cannot compile for the machine it runs on.
+//
+// Swift compiles a package for the baseline of its target (SSE2 on x86-64), and setting CPU
+// features needs unsafe flags, which a package used as a dependency may not have. Clang can
+// compile one function for AVX2 and FMA by attribute and choose it at run time, as PyTorch's
+// kernels do, so the exponential lives here, in C, with a portable twin for other machines.
+
+#ifndef BACKPROP_KERNELS_H
+#define BACKPROP_KERNELS_H
+
+#include <stddef.h>
+
+/// Writes exp(source[i] - shift) to destination[i] for 0 <= i < count and returns their sum.
+///
+/// Within 1 ulp of the exact exponential of the rounded difference for every input, including
+/// subnormal results; NaN gives NaN, +inf gives +inf and -inf gives 0. Uses AVX2 and FMA where
+/// the processor has them, else `bp_exponentials_portable`. The two buffers may be the same,
+/// but must not otherwise overlap.
+double bp_exponentials(const double *source, double shift, double *destination, ptrdiff_t count);
+
+/// The same kernel compiled for the baseline target: what `bp_exponentials` runs on a machine
+/// without AVX2 and FMA, exposed so that tests check it on every machine.
+double bp_exponentials_portable(
+    const double *source, double shift, double *destination, ptrdiff_t count);
+
+/// Whether `bp_exponentials` runs the AVX2 and FMA version on this machine.
+int bp_exponentials_uses_avx2(void);
+
+#endif
