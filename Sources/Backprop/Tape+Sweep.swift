@@ -11,7 +11,8 @@ extension Tape {
   /// differentiable, and a later sweep from one of them differentiates this one.
   ///
   /// A `consuming` sweep is the tape's last: it takes what primitives saved for their VJPs out
-  /// of the tape, so a VJP may reuse that storage for its result instead of allocating.
+  /// of the tape, so a VJP may reuse that storage for its result instead of allocating, and it
+  /// keeps only the leaves' adjoints, dropping each inner entry's once its VJP has run.
   ///
   /// `observe`, if given, sees the adjoints after each entry's VJP has been applied: the
   /// entry's position and every adjoint so far (a learner's replay; it costs a copy per step).
@@ -25,8 +26,10 @@ extension Tape {
     func accumulate(_ contribution: T?, into index: Int32) {
       guard let contribution else { return }
       let i = Int(index)
-      if let existing = adjoints[i] {
-        adjoints[i] = existing + contribution
+      // Taken out of the array, the adjoint is held once, so a tensor adds in place.
+      if var existing = adjoints[i].take() {
+        existing.accumulate(contribution)
+        adjoints[i] = existing
       } else {
         adjoints[i] = contribution
       }
@@ -40,8 +43,13 @@ extension Tape {
     var position = Int(output)
     while position >= 0 {
       defer { position -= 1 }
-      guard records[position].needsGradient, let cotangent = adjoints[position] else { continue }
       let (op, lhs, rhs) = (records[position].op, records[position].lhs, records[position].rhs)
+      guard records[position].needsGradient, op != .variable, op != .constant else { continue }
+      // The tape's last sweep returns only the leaves' adjoints, so it lets go of each inner
+      // entry's adjoint once used: its memory is free for the next VJP's result.
+      guard let cotangent = consuming ? adjoints[position].take() : adjoints[position] else {
+        continue
+      }
       let x = lhs >= 0 ? T.entry(lhs, value: records[Int(lhs)].value, on: self) : cotangent
       let w = rhs >= 0 ? T.entry(rhs, value: records[Int(rhs)].value, on: self) : cotangent
       let y = T.entry(Int32(position), value: records[position].value, on: self)
@@ -52,7 +60,7 @@ extension Tape {
       // One line per primitive: the rule itself lives beside the primitive's forward pass.
       let (dx, dw): (T?, T?)
       switch op {
-      case .variable, .constant: continue
+      case .variable, .constant: preconditionFailure("a leaf has no VJP")
       case .add: (dx, dw) = Add.pullback(cotangent, a: x, b: w, wrt: wrt)
       case .subtract: (dx, dw) = Subtract.pullback(cotangent, a: x, b: w, wrt: wrt)
       case .multiply: (dx, dw) = Multiply.pullback(cotangent, a: x, b: w, wrt: wrt)

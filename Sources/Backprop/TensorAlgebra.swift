@@ -16,6 +16,8 @@ protocol TensorAlgebra {
   static func constant(_ value: Tensor) -> Self
 
   static func + (lhs: Self, rhs: Self) -> Self
+  /// Adds a contribution of the same shape into an adjoint: the sweep's accumulation.
+  mutating func accumulate(_ contribution: Self)
   static func - (lhs: Self, rhs: Self) -> Self
   static func * (lhs: Self, rhs: Self) -> Self
   static func / (lhs: Self, rhs: Self) -> Self
@@ -37,6 +39,11 @@ protocol TensorAlgebra {
 }
 
 extension TensorAlgebra {
+  /// By default, a new sum: recorded on the tape when Self is Variable.
+  mutating func accumulate(_ contribution: Self) {
+    self = self + contribution
+  }
+
   /// Sums a cotangent of a broadcast result back to the shape of the operand that was
   /// broadcast: the VJP of broadcasting.
   func unbroadcast(to target: [Int]) -> Self {
@@ -48,6 +55,21 @@ extension TensorAlgebra {
 
 extension Tensor: TensorAlgebra {
   var value: Tensor { self }
+
+  /// Adds in place when this tensor holds the only reference to its buffer, which saves an
+  /// allocation per accumulation (copy-on-write copies the buffer first otherwise).
+  mutating func accumulate(_ contribution: Tensor) {
+    if case .scalar(let a) = storage, case .scalar(let b) = contribution.storage {
+      storage = .scalar(a + b)
+      return
+    }
+    precondition(shape == contribution.shape, "accumulate: \(contribution.shape) into \(shape)")
+    contribution.withUnsafeScalars { c in
+      withUnsafeMutableScalars { a in
+        for index in 0..<a.count { a[index] += c[index] }
+      }
+    }
+  }
 
   static func entry(_ index: Int32, value: Tensor, on tape: Tape) -> Tensor { value }
 
