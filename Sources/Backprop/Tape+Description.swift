@@ -1,20 +1,23 @@
 import Foundation
 
 extension Tape: CustomStringConvertible {
-  /// The Wengert list as a table: one row per entry with its index, op, operand indices,
-  /// shape and forward value, and after ``Variable/backward()`` its adjoint.
+  /// The Wengert list as a table: one row per entry with its index, op, operands (`#i` for
+  /// entry i, a value for a constant), shape and forward value, and after
+  /// ``Variable/backward()`` its adjoint.
   ///
   /// ```
-  /// index  op        inputs  shape  value                  adjoint
-  ///     0  variable          [3]    [1, 2, 3]              [0.0900306, 0.244728, 0.665241]
-  ///     1  max       0       [1]    [3]                    [0]
+  /// index  op        inputs    shape  value     adjoint
+  ///     0  variable            []     0.3       0.862221
+  ///     1  multiply  1.01, #0  []     0.303     0.853684
+  ///     2  add       #1, 0.1   []     0.403     0.853684
+  ///     3  tanh      #2        []     0.382513  1
   /// ```
   public var description: String {
     let swept = !adjoints.isEmpty
     var rows = [["index", "op", "inputs", "shape", "value"] + (swept ? ["adjoint"] : [])]
     for entry in self {
       var row = [
-        String(entry.index), entry.op, entry.inputs.map(String.init).joined(separator: ", "),
+        String(entry.index), entry.op, entry.operands.map(\.description).joined(separator: ", "),
         entry.value.shape.description, Tape.abbreviate(entry.value),
       ]
       if swept { row.append(entry.adjoint.map(Tape.abbreviate) ?? "") }

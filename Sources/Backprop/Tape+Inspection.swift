@@ -5,13 +5,34 @@ extension Tape: RandomAccessCollection {
     public let index: Int
     /// The primitive's name: `variable`, `constant`, `add`, `exp`, `softmax`, ….
     public let op: String
-    /// The indices of the operand entries, in order (empty for a leaf).
-    public let inputs: [Int]
+    /// The operands, in order: earlier entries, and constants such as the 1.01 of `1.01 * y`.
+    /// Empty for a leaf.
+    public let operands: [Operand]
+    /// The indices of the operand entries, in order: the edges of the graph.
+    public var inputs: [Int] {
+      operands.compactMap { if case .entry(let index) = $0 { index } else { nil } }
+    }
     /// The forward value.
     public let value: Tensor
     /// The adjoint ∂y/∂(this entry) from the last ``Variable/backward()``, or `nil` before
     /// one, or where y does not depend on this entry.
     public let adjoint: Tensor?
+  }
+
+  /// An operand of an entry: an earlier entry, or a constant. A constant that an operation on
+  /// a variable takes (the 1.01 of `1.01 * y`, a mask, an exponent) is kept beside the list
+  /// rather than as an entry of its own: it has no operands and never receives an adjoint.
+  public enum Operand: Sendable, CustomStringConvertible {
+    case entry(Int)
+    case constant(Tensor)
+
+    /// `#3` for an entry, the abbreviated value for a constant.
+    public var description: String {
+      switch self {
+      case .entry(let index): "#\(index)"
+      case .constant(let value): Tape.abbreviate(value)
+      }
+    }
   }
 
   /// The index of the first entry: 0.
@@ -23,9 +44,12 @@ extension Tape: RandomAccessCollection {
   /// The entry at `position`.
   public subscript(position: Int) -> Entry {
     let record = entries[position]
+    var operands: [Operand] = []
+    for code in [record.lhs, record.rhs] where code != -1 {
+      operands.append(code >= 0 ? .entry(Int(code)) : .constant(constants[Int(-2 - code)]))
+    }
     return Entry(
-      index: position, op: record.op.name,
-      inputs: [record.lhs, record.rhs].filter { $0 >= 0 }.map(Int.init),
+      index: position, op: record.op.name, operands: operands,
       value: record.value,
       adjoint: position < adjoints.count ? adjoints[position] : nil)
   }
@@ -40,6 +64,10 @@ extension Tape: RandomAccessCollection {
     ]
     for entry in self {
       var fields = ["#\(entry.index) \(entry.op)", "value \(Tape.abbreviate(entry.value))"]
+      let constants = entry.operands.filter { if case .constant = $0 { true } else { false } }
+      if !constants.isEmpty {
+        fields.insert("with " + constants.map(\.description).joined(separator: ", "), at: 1)
+      }
       if let adjoint = entry.adjoint { fields.append("grad \(Tape.abbreviate(adjoint))") }
       let label = fields.map(Tape.escapeRecordField).joined(separator: " | ")
       let shape = entry.inputs.isEmpty ? "Mrecord, style=filled, fillcolor=\"#eef3fb\"" : "record"

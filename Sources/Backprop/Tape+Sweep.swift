@@ -20,7 +20,12 @@ extension Tape {
     from output: Int32, seed: T, consuming: Bool = false,
     observe: ((Int, [T?]) -> Void)? = nil
   ) -> [T?] {
-    var adjoints = [T?](repeating: nil, count: Int(output) + 1)
+    // Each slot set to nil directly: `init(repeating:count:)` would copy a nil, through the
+    // type's value witness, once per entry.
+    var adjoints = [T?](unsafeUninitializedCapacity: Int(output) + 1) { slots, count in
+      for slot in slots.indices { (slots.baseAddress! + slot).initialize(to: nil) }
+      count = slots.count
+    }
     adjoints[Int(output)] = seed
 
     func accumulate(_ contribution: T?, into index: Int32) {
@@ -39,6 +44,7 @@ extension Tape {
     // access on every read, and the loop reads it several times per entry. When T is Variable
     // the sweep appends to the live list, which copies it once; the snapshot stays as it was.
     let records = entries
+    let constants = self.constants
     let detectsAnomalies = self.detectsAnomalies
     var position = Int(output)
     while position >= 0 {
@@ -50,8 +56,16 @@ extension Tape {
       guard let cotangent = consuming ? adjoints[position].take() : adjoints[position] else {
         continue
       }
-      let x = lhs >= 0 ? T.entry(lhs, value: records[Int(lhs)].value, on: self) : cotangent
-      let w = rhs >= 0 ? T.entry(rhs, value: records[Int(rhs)].value, on: self) : cotangent
+      // An operand is an entry, a constant (code ≤ −2), or absent (−1: the cotangent stands in,
+      // never read by a one-operand VJP).
+      let x =
+        lhs >= 0
+        ? T.entry(lhs, value: records[Int(lhs)].value, on: self)
+        : lhs == -1 ? cotangent : T.constant(constants[Int(-2 - lhs)])
+      let w =
+        rhs >= 0
+        ? T.entry(rhs, value: records[Int(rhs)].value, on: self)
+        : rhs == -1 ? cotangent : T.constant(constants[Int(-2 - rhs)])
       let y = T.entry(Int32(position), value: records[position].value, on: self)
       let wrt = (
         lhs >= 0 && records[Int(lhs)].needsGradient, rhs >= 0 && records[Int(rhs)].needsGradient

@@ -71,10 +71,11 @@ extension Variable {
 public struct TapeCost: Sendable, Equatable, CustomStringConvertible {
   /// The number of entries.
   public let entries: Int
-  /// Scalars held: every entry's value, plus what fused primitives saved for their VJPs.
+  /// Scalars held: every entry's value, the constant operands, and what fused primitives saved
+  /// for their VJPs.
   public let savedScalars: Int
-  /// Bytes held: the entries themselves plus the buffers of values and saved tensors (a rank-0
-  /// value lives inside its entry).
+  /// Bytes held: the entries and constants themselves plus the buffers of values, constants
+  /// and saved tensors (a rank-0 value lives inside its entry or constant).
   public let bytes: Int
 
   /// `5 entries, 12 saved scalars, 256 bytes`.
@@ -95,13 +96,14 @@ extension Tape {
       scalars += record.value.scalarCount
       if record.value.rank > 0 { bufferBytes += record.value.scalarCount * 8 }
     }
-    for tensor in saved.values {
+    for tensor in saved.values + constants {
       scalars += tensor.scalarCount
-      bufferBytes += tensor.scalarCount * 8
+      if tensor.rank > 0 { bufferBytes += tensor.scalarCount * 8 }
     }
     return TapeCost(
       entries: entries.count, savedScalars: scalars,
-      bytes: entries.count * MemoryLayout<Record>.stride + bufferBytes)
+      bytes: entries.count * MemoryLayout<Record>.stride + constants.count
+        * MemoryLayout<Tensor>.stride + bufferBytes)
   }
 }
 

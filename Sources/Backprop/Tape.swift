@@ -79,6 +79,11 @@ public final class Tape {
   /// on each access to a class's stored `var` can therefore never fire, and it cost W1 a quarter
   /// of its time (1.73× to 1.30× `_Differentiation`), so it is turned off for this property only.
   @exclusivity(unchecked) var entries: [Record] = []
+  /// The constants that operations on this tape's variables took as operands: 1.01 in
+  /// `1.01 * y`, a mask, a pow's exponent. They are not entries of the list, since they have no
+  /// operands and receive no adjoint; an entry refers to constant k by the operand code −2 − k.
+  /// Unchecked for exclusivity for the same reason as `entries`.
+  @exclusivity(unchecked) var constants: [Tensor] = []
   /// The adjoint of every entry from the last ``Variable/backward()``, empty before one.
   var adjoints: [Tensor?] = []
   /// What a few fused primitives keep for their VJP beyond their output, by entry index (the
@@ -136,24 +141,32 @@ public final class Tape {
     return index
   }
 
-  /// Records the result of `op` applied to the given operand entries.
+  /// The value of operand `code`: an entry's index, or −2 − k for constant k.
+  @inline(__always)
+  func value(ofOperand code: Int32) -> Tensor {
+    code >= 0 ? entries[Int(code)].value : constants[Int(-2 - code)]
+  }
+
+  /// Records the result of `op` applied to the given operands (see ``value(ofOperand:)``).
   @inline(__always)
   func record(_ op: Op, _ value: Tensor, _ lhs: Int32, _ rhs: Int32 = -1) -> Variable {
     let needsGradient =
-      entries[Int(lhs)].needsGradient || (rhs >= 0 && entries[Int(rhs)].needsGradient)
+      (lhs >= 0 && entries[Int(lhs)].needsGradient)
+      || (rhs >= 0 && entries[Int(rhs)].needsGradient)
     let index = append(
       Record(value: value, lhs: lhs, rhs: rhs, op: op, needsGradient: needsGradient))
     return Variable(tape: self, index: index)
   }
 
-  /// The index of `variable` on this tape, recording it first if it is a constant that no
-  /// tape holds yet.
+  /// The operand code of `variable` on this tape: its entry's index, or for a constant that
+  /// no tape holds, −2 − k after adding it to the constants as number k.
   ///
   /// - Precondition: `variable` is not on another tape.
   func index(of variable: Variable, op: Op) -> Int32 {
     switch variable.node {
     case .constant(let value):
-      return appendLeaf(value, differentiable: false)
+      constants.append(value)
+      return -1 - Int32(truncatingIfNeeded: constants.count)
     case .recorded(let tape, let index):
       precondition(
         tape === self, "\(op.name): the operands are variables from two different tapes")

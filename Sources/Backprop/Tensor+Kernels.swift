@@ -42,6 +42,7 @@ extension Tensor {
   }
 
   /// Applies a primitive's scalar function to every scalar.
+  @inline(__always)
   func map<Function: UnaryScalarFunction>(_: Function.Type) -> Tensor {
     switch storage {
     case .scalar(let value):
@@ -56,12 +57,23 @@ extension Tensor {
 
   /// Combines two tensors with a primitive's scalar function under NumPy broadcasting, with
   /// tight loops for equal shapes and for a single scalar on either side.
+  ///
+  /// Two rank-0 operands are handled here, inlined into the caller: a chain of scalar
+  /// operations (and its backward pass) then costs no call per operation.
+  @inline(__always)
   static func elementwise<Function: BinaryScalarFunction>(
-    _ lhs: Tensor, _ rhs: Tensor, op: String, _: Function.Type
+    _ lhs: Tensor, _ rhs: Tensor, op: String, _ function: Function.Type
   ) -> Tensor {
     if case .scalar(let a) = lhs.storage, case .scalar(let b) = rhs.storage {
       return Tensor(Function.scalar(a, b))
     }
+    return elementwiseOfBuffers(lhs, rhs, op: op, function)
+  }
+
+  /// ``elementwise(_:_:op:_:)`` where an operand has a buffer.
+  static func elementwiseOfBuffers<Function: BinaryScalarFunction>(
+    _ lhs: Tensor, _ rhs: Tensor, op: String, _: Function.Type
+  ) -> Tensor {
     let (lhsShape, rhsShape) = (lhs.shape, rhs.shape)
     let shape = Shape.broadcast(lhsShape, rhsShape, op: op)
     let count = Shape.scalarCount(shape, op: op)

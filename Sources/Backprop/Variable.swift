@@ -118,17 +118,17 @@ extension Variable {
   static func apply(
     _ op: Op, _ lhs: Variable, _ rhs: Variable, _ forward: (Tensor, Tensor) -> Tensor
   ) -> Variable {
-    let tape: Tape
-    switch (lhs.node, rhs.node) {
-    case (.constant(let a), .constant(let b)):
-      return Variable(forward(a, b))
-    case (.recorded(let t, _), _), (_, .recorded(let t, _)):
-      tape = t
+    // The tape is bound inside each case rather than copied out to a local: a binding the
+    // optimizer can borrow costs no reference count, and this runs once per operation.
+    if case .recorded(let tape, let i) = lhs.node {
+      let j = tape.index(of: rhs, op: op)
+      return tape.record(op, forward(tape.entries[Int(i)].value, tape.value(ofOperand: j)), i, j)
     }
-    let i = tape.index(of: lhs, op: op)
-    let j = tape.index(of: rhs, op: op)
-    let value = forward(tape.entries[Int(i)].value, tape.entries[Int(j)].value)
-    return tape.record(op, value, i, j)
+    if case .recorded(let tape, let j) = rhs.node {
+      let i = tape.index(of: lhs, op: op)
+      return tape.record(op, forward(tape.value(ofOperand: i), tape.entries[Int(j)].value), i, j)
+    }
+    return Variable(forward(lhs.value, rhs.value))
   }
 
   /// Evaluates a two-operand primitive whose VJP needs more than its output: `forward` returns

@@ -90,13 +90,18 @@ enum Output {
   /// A finite number as JSON, or `null`.
   static func json(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
 
-  /// The tape as a JSON array of entries: index, op, inputs, shape, value, adjoint.
+  /// The tape as a JSON array of entries: index, op, inputs (operand entries), constants
+  /// (constant operands' values), shape, value, adjoint.
   static func json(_ tape: Tape) -> String {
     "["
       + tape.map { entry in
-        object([
+        let constants = entry.operands.compactMap { operand -> Tensor? in
+          if case .constant(let value) = operand { value } else { nil }
+        }
+        return object([
           ("index", "\(entry.index)"), ("op", json(entry.op)),
           ("inputs", "[" + entry.inputs.map(String.init).joined(separator: ", ") + "]"),
+          ("constants", "[" + constants.map(json).joined(separator: ", ") + "]"),
           ("shape", "[" + entry.value.shape.map(String.init).joined(separator: ", ") + "]"),
           ("value", json(entry.value)), ("adjoint", entry.adjoint.map(json) ?? "null"),
         ])

@@ -101,7 +101,8 @@ struct CommandTests {
 
   @Test func traceAndDot() throws {
     let trace = runCommand(["grad", "tanh(x) * 2", "--at", "x=0.5", "--trace"])
-    #expect(trace.output.contains("tanh      0       []     0.462117  2"))
+    #expect(trace.output.contains("tanh      #0      []     0.462117  2"))
+    #expect(trace.output.contains("multiply  #1, 2   []     0.924234  1"))
     let json = try runJSON(["grad", "sum(x * x)", "--at", "x=1,2", "--trace"])
     let entries = try #require(json["trace"] as? [[String: Any]])
     #expect(entries.map { $0["op"] as? String } == ["variable", "multiply", "sum"])
@@ -110,6 +111,10 @@ struct CommandTests {
     #expect(dot.output.hasPrefix("digraph tape {"))
     #expect(
       dot.output.contains("n0 -> n1;") && dot.output.contains("#1 tanh | value 0.462117 | grad 2"))
+    #expect(dot.output.contains("#2 multiply | with 2 | value 0.924234 | grad 1"))
+    let constants = try runJSON(["grad", "tanh(x) * 2", "--at", "x=0.5", "--trace"])
+    let last = try #require((constants["trace"] as? [[String: Any]])?.last)
+    #expect(flatten(last["constants"]) == [2] && flatten(last["inputs"]) == [1])
   }
 
   @Test func nonFiniteResultsArePrintedWithAWarning() throws {

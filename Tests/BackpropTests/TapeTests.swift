@@ -30,7 +30,13 @@ struct TapeTests {
     let lines = before.split(separator: "\n")
     #expect(lines.count == 1 + tape.count)
     #expect(
-      lines[2].contains("multiply") && lines[2].contains("0, 0") && lines[2].contains("[1, 4]"))
+      lines[2].contains("multiply") && lines[2].contains("#0, #0") && lines[2].contains("[1, 4]"))
+    // A constant operand is shown by its value, beside the entry it multiplies.
+    let scaled = Tape()
+    _ = 1.5 * scaled.variable(Tensor(2))
+    #expect(scaled.count == 2, "the constant 1.5 is not an entry")
+    #expect(scaled.description.split(separator: "\n")[2].contains("multiply  1.5, #0"))
+    #expect(scaled[1].operands.count == 2 && scaled[1].inputs == [0])
     y.backward()
     let after = tape.description
     #expect(after.contains("adjoint"))
