@@ -56,17 +56,17 @@ extension Tape {
       guard let cotangent = consuming ? adjoints[position].take() : adjoints[position] else {
         continue
       }
-      // An operand is an entry, a constant (code ≤ −2), or absent (−1: the cotangent stands in,
-      // never read by a one-operand VJP).
-      let x =
-        lhs >= 0
-        ? T.entry(lhs, value: records[Int(lhs)].value, on: self)
-        : lhs == -1 ? cotangent : T.constant(constants[Int(-2 - lhs)])
-      let w =
-        rhs >= 0
-        ? T.entry(rhs, value: records[Int(rhs)].value, on: self)
-        : rhs == -1 ? cotangent : T.constant(constants[Int(-2 - rhs)])
-      let y = T.entry(Int32(position), value: records[position].value, on: self)
+      // The operands x and w and the output y, lifted into T when a rule asks for them: each
+      // is a copy, and most rules read one or two of the three. An operand is an entry, or a
+      // constant (code ≤ −2).
+      func operand(_ code: Int32) -> T {
+        code >= 0
+          ? T.entry(code, value: records[Int(code)].value, on: self)
+          : T.constant(constants[Int(-2 - code)])
+      }
+      func x() -> T { operand(lhs) }
+      func w() -> T { operand(rhs) }
+      func y() -> T { T.entry(Int32(position), value: records[position].value, on: self) }
       let wrt = (
         lhs >= 0 && records[Int(lhs)].needsGradient, rhs >= 0 && records[Int(rhs)].needsGradient
       )
@@ -75,32 +75,32 @@ extension Tape {
       let (dx, dw): (T?, T?)
       switch op {
       case .variable, .constant: preconditionFailure("a leaf has no VJP")
-      case .add: (dx, dw) = Add.pullback(cotangent, a: x, b: w, wrt: wrt)
-      case .subtract: (dx, dw) = Subtract.pullback(cotangent, a: x, b: w, wrt: wrt)
-      case .multiply: (dx, dw) = Multiply.pullback(cotangent, a: x, b: w, wrt: wrt)
-      case .divide: (dx, dw) = Divide.pullback(cotangent, a: x, b: w, y: y, wrt: wrt)
+      case .add: (dx, dw) = Add.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+      case .subtract: (dx, dw) = Subtract.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+      case .multiply: (dx, dw) = Multiply.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+      case .divide: (dx, dw) = Divide.pullback(cotangent, a: x(), b: w(), y: y(), wrt: wrt)
       case .negate: (dx, dw) = (Negate.pullback(cotangent), nil)
-      case .exp: (dx, dw) = (Exp.pullback(cotangent, y: y), nil)
-      case .log: (dx, dw) = (Log.pullback(cotangent, x: x), nil)
-      case .sqrt: (dx, dw) = (Sqrt.pullback(cotangent, y: y), nil)
-      case .pow: (dx, dw) = (Pow.pullback(cotangent, x: x, exponent: w), nil)
-      case .tanh: (dx, dw) = (Tanh.pullback(cotangent, y: y), nil)
-      case .maximum: (dx, dw) = Maximum.pullback(cotangent, a: x, b: w, wrt: wrt)
-      case .select: (dx, dw) = (Select.pullback(cotangent, mask: w), nil)
-      case .sum: (dx, dw) = (Sum.pullback(cotangent, x: x), nil)
-      case .max: (dx, dw) = (Max.pullback(cotangent, x: x, y: y), nil)
-      case .matmul: (dx, dw) = Matmul.pullback(cotangent, a: x, b: w, wrt: wrt)
-      case .reshape: (dx, dw) = (Reshape.pullback(cotangent, x: x), nil)
+      case .exp: (dx, dw) = (Exp.pullback(cotangent, y: y()), nil)
+      case .log: (dx, dw) = (Log.pullback(cotangent, x: x()), nil)
+      case .sqrt: (dx, dw) = (Sqrt.pullback(cotangent, y: y()), nil)
+      case .pow: (dx, dw) = (Pow.pullback(cotangent, x: x(), exponent: w()), nil)
+      case .tanh: (dx, dw) = (Tanh.pullback(cotangent, y: y()), nil)
+      case .maximum: (dx, dw) = Maximum.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+      case .select: (dx, dw) = (Select.pullback(cotangent, mask: w()), nil)
+      case .sum: (dx, dw) = (Sum.pullback(cotangent, x: x()), nil)
+      case .max: (dx, dw) = (Max.pullback(cotangent, x: x(), y: y()), nil)
+      case .matmul: (dx, dw) = Matmul.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+      case .reshape: (dx, dw) = (Reshape.pullback(cotangent, x: x()), nil)
       case .transpose: (dx, dw) = (Transpose.pullback(cotangent), nil)
-      case .broadcast: (dx, dw) = (Broadcast.pullback(cotangent, x: x), nil)
-      case .softmax: (dx, dw) = (Softmax.pullback(cotangent, y: y), nil)
-      case .logSoftmax: (dx, dw) = (LogSoftmax.pullback(cotangent, y: y), nil)
+      case .broadcast: (dx, dw) = (Broadcast.pullback(cotangent, x: x()), nil)
+      case .softmax: (dx, dw) = (Softmax.pullback(cotangent, y: y()), nil)
+      case .logSoftmax: (dx, dw) = (LogSoftmax.pullback(cotangent, y: y()), nil)
       case .crossEntropy:
         // A consuming sweep takes the saved softmax out of the table, so the VJP can write the
         // gradient into its storage; otherwise the table keeps its copy.
         let key = Int32(position)
         var saved = consuming ? self.saved.removeValue(forKey: key) : self.saved[key]
-        (dx, dw) = (CrossEntropy.pullback(cotangent, logits: x, labels: w, saved: &saved), nil)
+        (dx, dw) = (CrossEntropy.pullback(cotangent, logits: x(), labels: w(), saved: &saved), nil)
       }
       if detectsAnomalies && anomaly == nil {
         for contribution in [dx, dw] {
