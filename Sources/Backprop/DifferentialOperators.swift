@@ -60,8 +60,19 @@ extension Tape {
     let (rows, columns) = (y.value.scalarCount, x.value.scalarCount)
     var scalars = [Double](repeating: 0, count: rows * columns)
     if let output = requireOnThisTape(y, op: op), entries[Int(output)].needsGradient {
+      // One adjoint array and one seed for every row: the seed's 1 moves along, written in
+      // place once the last sweep has let go of it.
+      var adjoints: [Tensor?] = []
+      var seed = Tensor.zeros(y.shape)
       for row in 0..<rows {
-        let adjoints: [Tensor?] = reverseSweep(from: output, seed: .oneHot(y.shape, at: row))
+        seed.withUnsafeMutableScalars { seed in
+          if row > 0 { seed[row - 1] = 0 }
+          seed[row] = 1
+        }
+        reverseSweep(from: output, seed: seed, into: &adjoints)
+        // Let go of the seed's slot, so that the seed is held once again. (If a VJP passed it
+        // on unchanged, copy-on-write still keeps the rows apart.)
+        adjoints[Int(output)] = nil
         guard Int(input) < adjoints.count, let adjoint = adjoints[Int(input)] else { continue }
         adjoint.withUnsafeScalars { source in
           for column in 0..<columns { scalars[row * columns + column] = source[column] }

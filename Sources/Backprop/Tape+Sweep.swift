@@ -20,11 +20,28 @@ extension Tape {
     from output: Int32, seed: T, consuming: Bool = false,
     observe: ((Int, [T?]) -> Void)? = nil
   ) -> [T?] {
-    // Each slot set to nil directly: `init(repeating:count:)` would copy a nil, through the
-    // type's value witness, once per entry.
-    var adjoints = [T?](unsafeUninitializedCapacity: Int(output) + 1) { slots, count in
-      for slot in slots.indices { (slots.baseAddress! + slot).initialize(to: nil) }
-      count = slots.count
+    var adjoints: [T?] = []
+    reverseSweep(from: output, seed: seed, into: &adjoints, consuming: consuming, observe: observe)
+    return adjoints
+  }
+
+  /// ``reverseSweep(from:seed:consuming:observe:)`` writing the adjoints into `adjoints`,
+  /// whose storage is reused when it already has one slot per entry up to `output`: a caller
+  /// that sweeps once per row of a Jacobian allocates the array once.
+  func reverseSweep<T: TensorAlgebra>(
+    from output: Int32, seed: T, into adjoints: inout [T?], consuming: Bool = false,
+    observe: ((Int, [T?]) -> Void)? = nil
+  ) {
+    let count = Int(output) + 1
+    if adjoints.count == count {
+      for slot in 0..<count { adjoints[slot] = nil }
+    } else {
+      // Each slot set to nil directly: `init(repeating:count:)` would copy a nil, through the
+      // type's value witness, once per entry.
+      adjoints = [T?](unsafeUninitializedCapacity: count) { slots, initialized in
+        for slot in slots.indices { (slots.baseAddress! + slot).initialize(to: nil) }
+        initialized = slots.count
+      }
     }
     adjoints[Int(output)] = seed
 
@@ -114,6 +131,5 @@ extension Tape {
       if wrt.1 { accumulate(dw, into: rhs) }
       observe?(position, adjoints)
     }
-    return adjoints
   }
 }

@@ -34,6 +34,10 @@ struct DifferentialOperatorsTests {
     #expect(j.shape == [2, 2, 2, 2])
     #expect(j[0, 1, 1, 0] == 1 && j[0, 1, 0, 1] == 0)
     #expect(jacobian(at: x) { $0.sum() } == [1, 1, 1])
+    // Rows reuse one seed, whose 1 moves along in place. Where a VJP hands the cotangent on
+    // unchanged (add passes it to both operands), every row must still be its own.
+    #expect(jacobian(at: x) { $0 + 1 } == Tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1]]))
+    #expect(jacobian(at: x) { ($0 + $0).reshaped(to: [3]) } == 2 * jacobian(at: x) { $0 + 0 })
     expectClose(
       jacobian(at: x) { tanh($0) * $0.sum() }, numericalJacobian(at: x) { tanh($0) * $0.sum() },
       tolerance: 1e-8)
