@@ -115,8 +115,7 @@ extension Tape {
       case .crossEntropy:
         // A consuming sweep takes the saved softmax out of the table, so the VJP can write the
         // gradient into its storage; otherwise the table keeps its copy.
-        let key = Int32(position)
-        var saved = consuming ? self.saved.removeValue(forKey: key) : self.saved[key]
+        var saved = savedTensor(for: Int32(position), taking: consuming)
         (dx, dw) = (CrossEntropy.pullback(cotangent, logits: x(), labels: w(), saved: &saved), nil)
       }
       if detectsAnomalies && anomaly == nil {

@@ -96,7 +96,7 @@ extension Tape {
       scalars += record.value.scalarCount
       if record.value.rank > 0 { bufferBytes += record.value.scalarCount * 8 }
     }
-    for tensor in saved.values + constants {
+    for tensor in saved.compactMap(\.tensor) + constants {
       scalars += tensor.scalarCount
       if tensor.rank > 0 { bufferBytes += tensor.scalarCount * 8 }
     }

@@ -88,7 +88,10 @@ public final class Tape {
   var adjoints: [Tensor?] = []
   /// What a few fused primitives keep for their VJP beyond their output, by entry index (the
   /// softmax of a cross-entropy). A side table, so that the entries of every other op stay small.
-  var saved: [Int32: Tensor] = [:]
+  ///
+  /// An array in entry order, searched by bisection: most tapes save nothing or once, and an
+  /// array costs one small allocation where a dictionary costs a hashed table.
+  var saved: [(entry: Int32, tensor: Tensor?)] = []
 
   /// Whether this tape checks every recorded value and every adjoint for NaN and infinities,
   /// keeping the first in ``anomaly``: opt-in, like PyTorch's `detect_anomaly`, because it reads
@@ -156,6 +159,24 @@ public final class Tape {
     let index = append(
       Record(value: value, lhs: lhs, rhs: rhs, op: op, needsGradient: needsGradient))
     return Variable(tape: self, index: index)
+  }
+
+  /// Keeps `tensor` for the VJP of the entry just recorded.
+  func save(_ tensor: Tensor, for entry: Int32) {
+    precondition(saved.last.map { $0.entry < entry } ?? true, "Tape: saved out of entry order")
+    saved.append((entry, tensor))
+  }
+
+  /// What was saved for `entry`, if anything; `taking` it leaves nothing behind, so that the
+  /// caller holds the only reference.
+  func savedTensor(for entry: Int32, taking: Bool) -> Tensor? {
+    var (low, high) = (0, saved.count)
+    while low < high {
+      let middle = (low + high) / 2
+      if saved[middle].entry < entry { low = middle + 1 } else { high = middle }
+    }
+    guard low < saved.count, saved[low].entry == entry else { return nil }
+    return taking ? saved[low].tensor.take() : saved[low].tensor
   }
 
   /// The operand code of `variable` on this tape: its entry's index, or for a constant that

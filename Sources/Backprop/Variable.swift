@@ -144,7 +144,7 @@ extension Variable {
       return value
     }
     if case .recorded(let tape, let index) = result.node, let kept {
-      tape.saved[index] = kept
+      tape.save(kept, for: index)
     }
     return result
   }
