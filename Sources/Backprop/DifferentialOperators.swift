@@ -9,7 +9,8 @@ extension Tape {
   ///
   /// - Precondition: `y` holds one scalar; `x` is recorded on this tape.
   public func gradient(of y: Variable, wrt x: Variable) -> Tensor {
-    gradient(of: y, wrt: [x])[0]
+    Variable.requireScalar(y.shape, op: "gradient(of:wrt:)")
+    return pullback(of: y, seed: .ones(y.shape), wrt: x, op: "gradient(of:wrt:)")
   }
 
   /// The gradients ∂y/∂xᵢ of a scalar `y` with respect to each of `xs`, in order.
@@ -32,9 +33,26 @@ extension Tape {
       return xs.map { .zeros($0.shape) }  // a result that is a constant has zero derivative
     }
     let adjoints: [Tensor?] = reverseSweep(from: output, seed: seed, consuming: consuming)
-    return zip(indices, xs).map { index, x in
-      Int(index) < adjoints.count ? adjoints[Int(index)] ?? .zeros(x.shape) : .zeros(x.shape)
-    }
+    return zip(indices, xs).map { index, x in adjoint(of: x, at: index, in: adjoints) }
+  }
+
+  /// ``pullback(of:seed:wrt:op:consuming:)`` for one input, without the arrays of inputs and
+  /// results: the path of `gradient(at:of:)`, where a small gradient costs about a
+  /// microsecond and each allocation is a few percent of it.
+  func pullback(
+    of y: Variable, seed: Tensor, wrt x: Variable, op: String, consuming: Bool = false
+  ) -> Tensor {
+    precondition(
+      seed.shape == y.shape, "\(op): cotangent shape \(seed.shape) is not the result's \(y.shape)")
+    let index = requireRecorded(x, op: op)
+    guard let output = requireOnThisTape(y, op: op) else { return .zeros(x.shape) }
+    let adjoints: [Tensor?] = reverseSweep(from: output, seed: seed, consuming: consuming)
+    return adjoint(of: x, at: index, in: adjoints)
+  }
+
+  /// The adjoint of input `x` at `index`, zeros if the output does not depend on it.
+  private func adjoint(of x: Variable, at index: Int32, in adjoints: [Tensor?]) -> Tensor {
+    Int(index) < adjoints.count ? adjoints[Int(index)] ?? .zeros(x.shape) : .zeros(x.shape)
   }
 
   /// The index of a variable that must be on this tape.
@@ -120,9 +138,9 @@ public func valueWithGradient(
   let y = f(input)
   Variable.requireScalar(y.shape, op: "gradient(at:of:)")
   // The tape is private to this call and swept once, so the sweep may consume what it saved.
-  let gradients = tape.pullback(
-    of: y, seed: .ones(y.shape), wrt: [input], op: "gradient(at:of:)", consuming: true)
-  return (y.value, gradients[0])
+  let gradient = tape.pullback(
+    of: y, seed: .ones(y.shape), wrt: input, op: "gradient(at:of:)", consuming: true)
+  return (y.value, gradient)
 }
 
 /// The gradient ∇f(x) of a function with a scalar result.
@@ -174,7 +192,7 @@ public func valueWithPullback(
   let y = f(input)
   return (
     y.value,
-    { cotangent in tape.pullback(of: y, seed: cotangent, wrt: [input], op: "pullback")[0] }
+    { cotangent in tape.pullback(of: y, seed: cotangent, wrt: input, op: "pullback") }
   )
 }
 
