@@ -32,7 +32,9 @@ enum Subtract: BinaryScalarFunction {
   ) -> (T?, T?) {
     (
       wrt.0 ? cotangent.unbroadcast(to: a.shape) : nil,
-      wrt.1 ? (-cotangent).unbroadcast(to: b.shape) : nil
+      // Summed back first, then negated: the same numbers (negation is exact), and only the
+      // summed cotangent, often one scalar, is negated rather than the whole broadcast one.
+      wrt.1 ? -cotangent.unbroadcast(to: b.shape) : nil
     )
   }
 }
@@ -73,7 +75,7 @@ enum Divide: BinaryScalarFunction {
     let scaled = cotangent / b
     return (
       wrt.0 ? scaled.unbroadcast(to: a.shape) : nil,
-      wrt.1 ? (-(scaled * y)).unbroadcast(to: b.shape) : nil
+      wrt.1 ? -(scaled * y).unbroadcast(to: b.shape) : nil
     )
   }
 }

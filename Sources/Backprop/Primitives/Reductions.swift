@@ -67,7 +67,10 @@ enum Max {
   }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
-    cotangent.broadcasted(to: x.shape) * tieWeights(x: x.value, y: y.value)
+    // The cotangent has y's shape, with the reduced axes kept as 1s, or is a scalar, so it
+    // broadcasts against the weights, which have x's: one pass and one buffer, where
+    // broadcasting it to x's shape first took two.
+    cotangent * tieWeights(x: x.value, y: y.value)
   }
 
   /// 1 where an entry equals its maximum, 0 elsewhere; NaN where the maximum is NaN.
