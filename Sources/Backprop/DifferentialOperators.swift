@@ -46,8 +46,8 @@ extension Tape {
       seed.shape == y.shape, "\(op): cotangent shape \(seed.shape) is not the result's \(y.shape)")
     let index = requireRecorded(x, op: op)
     guard let output = requireOnThisTape(y, op: op) else { return .zeros(x.shape) }
-    let adjoints: [Tensor?] = reverseSweep(from: output, seed: seed, consuming: consuming)
-    return adjoint(of: x, at: index, in: adjoints)
+    return adjoint(of: index, sweepingFrom: output, seed: seed, consuming: consuming)
+      ?? .zeros(x.shape)
   }
 
   /// The adjoint of input `x` at `index`, zeros if the output does not depend on it.

@@ -43,6 +43,34 @@ extension Tape {
         initialized = slots.count
       }
     }
+    adjoints.withUnsafeMutableBufferPointer { slots in
+      reverseSweep(from: output, seed: seed, slots: slots, consuming: consuming, observe: observe)
+    }
+  }
+
+  /// The adjoint of entry `index` alone, from a sweep whose other adjoints live only for the
+  /// call: the path of a gradient with respect to one input. The slots are freed one by one
+  /// in code specialized for T, where an array would free them through T's value witnesses,
+  /// a call per slot that cost a scalar chain 10%.
+  func adjoint<T: TensorAlgebra>(
+    of index: Int32, sweepingFrom output: Int32, seed: T, consuming: Bool
+  ) -> T? {
+    let count = Int(output) + 1
+    let slots = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+    for slot in 0..<count { (slots.baseAddress! + slot).initialize(to: nil) }
+    defer {
+      for slot in 0..<count { _ = (slots.baseAddress! + slot).move() }
+      slots.deallocate()
+    }
+    reverseSweep(from: output, seed: seed, slots: slots, consuming: consuming, observe: nil)
+    return Int(index) < count ? slots[Int(index)] : nil
+  }
+
+  /// The sweep itself, over `slots`, which hold nil for every entry up to `output`.
+  private func reverseSweep<T: TensorAlgebra>(
+    from output: Int32, seed: T, slots adjoints: UnsafeMutableBufferPointer<T?>, consuming: Bool,
+    observe: ((Int, [T?]) -> Void)?
+  ) {
     adjoints[Int(output)] = seed
 
     func accumulate(_ contribution: T?, into index: Int32) {
@@ -63,6 +91,10 @@ extension Tape {
     let records = entries
     let constants = self.constants
     let detectsAnomalies = self.detectsAnomalies
+    /// Operand `code`'s value in T: an entry of this tape, or a constant.
+    func lift(_ code: Int32, _ value: Tensor) -> T {
+      code >= 0 ? T.entry(code, value: value, on: self) : T.constant(value)
+    }
     var position = Int(output)
     while position >= 0 {
       defer { position -= 1 }
@@ -73,50 +105,38 @@ extension Tape {
       guard let cotangent = consuming ? adjoints[position].take() : adjoints[position] else {
         continue
       }
-      // The operands x and w and the output y, lifted into T when a rule asks for them: each
-      // is a copy, and most rules read one or two of the three. An operand is an entry, or a
-      // constant (code ≤ −2).
-      func operand(_ code: Int32) -> T {
-        code >= 0
-          ? T.entry(code, value: records[Int(code)].value, on: self)
-          : T.constant(constants[Int(-2 - code)])
-      }
-      func x() -> T { operand(lhs) }
-      func w() -> T { operand(rhs) }
-      func y() -> T { T.entry(Int32(position), value: records[position].value, on: self) }
       let wrt = (
         lhs >= 0 && records[Int(lhs)].needsGradient, rhs >= 0 && records[Int(rhs)].needsGradient
       )
 
-      // One line per primitive: the rule itself lives beside the primitive's forward pass.
+      // An operand is an entry, or a constant (code ≤ −2).
+      func operand(_ code: Int32) -> Tensor {
+        code >= 0 ? records[Int(code)].value : constants[Int(-2 - code)]
+      }
       let (dx, dw): (T?, T?)
-      switch op {
-      case .variable, .constant: preconditionFailure("a leaf has no VJP")
-      case .add: (dx, dw) = Add.pullback(cotangent, a: x(), b: w(), wrt: wrt)
-      case .subtract: (dx, dw) = Subtract.pullback(cotangent, a: x(), b: w(), wrt: wrt)
-      case .multiply: (dx, dw) = Multiply.pullback(cotangent, a: x(), b: w(), wrt: wrt)
-      case .divide: (dx, dw) = Divide.pullback(cotangent, a: x(), b: w(), y: y(), wrt: wrt)
-      case .negate: (dx, dw) = (Negate.pullback(cotangent), nil)
-      case .exp: (dx, dw) = (Exp.pullback(cotangent, y: y()), nil)
-      case .log: (dx, dw) = (Log.pullback(cotangent, x: x()), nil)
-      case .sqrt: (dx, dw) = (Sqrt.pullback(cotangent, y: y()), nil)
-      case .pow: (dx, dw) = (Pow.pullback(cotangent, x: x(), exponent: w()), nil)
-      case .tanh: (dx, dw) = (Tanh.pullback(cotangent, y: y()), nil)
-      case .maximum: (dx, dw) = Maximum.pullback(cotangent, a: x(), b: w(), wrt: wrt)
-      case .select: (dx, dw) = (Select.pullback(cotangent, mask: w()), nil)
-      case .sum: (dx, dw) = (Sum.pullback(cotangent, x: x()), nil)
-      case .max: (dx, dw) = (Max.pullback(cotangent, x: x(), y: y()), nil)
-      case .matmul: (dx, dw) = Matmul.pullback(cotangent, a: x(), b: w(), wrt: wrt)
-      case .reshape: (dx, dw) = (Reshape.pullback(cotangent, x: x()), nil)
-      case .transpose: (dx, dw) = (Transpose.pullback(cotangent), nil)
-      case .broadcast: (dx, dw) = (Broadcast.pullback(cotangent, x: x()), nil)
-      case .softmax: (dx, dw) = (Softmax.pullback(cotangent, y: y()), nil)
-      case .logSoftmax: (dx, dw) = (LogSoftmax.pullback(cotangent, y: y()), nil)
-      case .crossEntropy:
+      if T.self == Tensor.self, op.isElementwise,
+        case .scalar(let y) = records[position].value.storage,
+        case .scalar(let g) = (cotangent as! Tensor).storage
+      {
+        // A rank-0 elementwise entry has rank-0 operands too. Its rule runs on Double, the
+        // same generic rule with no tensors to copy, tag or unwrap: most of a scalar chain.
+        let (a, b) = Self.vjp(
+          op, g, x: { operand(lhs).scalar! }, w: { operand(rhs).scalar! }, y: { y }, wrt: wrt)
+        (dx, dw) = (a.map { Tensor($0) } as! T?, b.map { Tensor($0) } as! T?)
+      } else if op == .crossEntropy {
         // A consuming sweep takes the saved softmax out of the table, so the VJP can write the
         // gradient into its storage; otherwise the table keeps its copy.
         var saved = savedTensor(for: Int32(position), taking: consuming)
-        (dx, dw) = (CrossEntropy.pullback(cotangent, logits: x(), labels: w(), saved: &saved), nil)
+        let (logits, labels) = (lift(lhs, operand(lhs)), lift(rhs, operand(rhs)))
+        (dx, dw) = (
+          CrossEntropy.pullback(cotangent, logits: logits, labels: labels, saved: &saved), nil
+        )
+      } else {
+        // The operands and the output are lifted into T only when the rule reads them: each is
+        // a copy, and most rules read one or two of the three.
+        (dx, dw) = Self.vjp(
+          op, cotangent, x: { lift(lhs, operand(lhs)) }, w: { lift(rhs, operand(rhs)) },
+          y: { T.entry(Int32(position), value: records[position].value, on: self) }, wrt: wrt)
       }
       if detectsAnomalies && anomaly == nil {
         for contribution in [dx, dw] {
@@ -128,7 +148,41 @@ extension Tape {
       }
       if wrt.0 { accumulate(dx, into: lhs) }
       if wrt.1 { accumulate(dw, into: rhs) }
-      observe?(position, adjoints)
+      observe?(position, Array(adjoints))
+    }
+  }
+
+  /// One entry's vector-Jacobian product: the cotangents of its operands x and w, given its
+  /// own cotangent, or `nil` where an operand needs none. One line per primitive; the rule
+  /// itself lives beside the primitive's forward pass. Generic, so that the sweep runs it on
+  /// tensors, on recorded variables (reverse over reverse) and on rank-0 entries' `Double`s.
+  @inline(__always)
+  static func vjp<U: TensorAlgebra>(
+    _ op: Op, _ cotangent: U, x: () -> U, w: () -> U, y: () -> U, wrt: (Bool, Bool)
+  ) -> (U?, U?) {
+    switch op {
+    case .variable, .constant, .crossEntropy:
+      preconditionFailure("\(op.name): no VJP of this form")
+    case .add: return Add.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+    case .subtract: return Subtract.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+    case .multiply: return Multiply.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+    case .divide: return Divide.pullback(cotangent, a: x(), b: w(), y: y(), wrt: wrt)
+    case .negate: return (Negate.pullback(cotangent), nil)
+    case .exp: return (Exp.pullback(cotangent, y: y()), nil)
+    case .log: return (Log.pullback(cotangent, x: x()), nil)
+    case .sqrt: return (Sqrt.pullback(cotangent, y: y()), nil)
+    case .pow: return (Pow.pullback(cotangent, x: x(), exponent: w()), nil)
+    case .tanh: return (Tanh.pullback(cotangent, y: y()), nil)
+    case .maximum: return Maximum.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+    case .select: return (Select.pullback(cotangent, mask: w()), nil)
+    case .sum: return (Sum.pullback(cotangent, x: x()), nil)
+    case .max: return (Max.pullback(cotangent, x: x(), y: y()), nil)
+    case .matmul: return Matmul.pullback(cotangent, a: x(), b: w(), wrt: wrt)
+    case .reshape: return (Reshape.pullback(cotangent, x: x()), nil)
+    case .transpose: return (Transpose.pullback(cotangent), nil)
+    case .broadcast: return (Broadcast.pullback(cotangent, x: x()), nil)
+    case .softmax: return (Softmax.pullback(cotangent, y: y()), nil)
+    case .logSoftmax: return (LogSoftmax.pullback(cotangent, y: y()), nil)
     }
   }
 }

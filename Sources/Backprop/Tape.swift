@@ -11,6 +11,19 @@ enum Op: UInt8, Sendable {
   case matmul, reshape, transpose, broadcast
   case softmax, logSoftmax, crossEntropy
 
+  /// Whether the op works scalar by scalar (with broadcasting), so that a rank-0 result
+  /// comes from rank-0 operands.
+  var isElementwise: Bool {
+    switch self {
+    case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .sqrt, .pow, .tanh,
+      .maximum, .select:
+      true
+    case .variable, .constant, .sum, .max, .matmul, .reshape, .transpose, .broadcast, .softmax,
+      .logSoftmax, .crossEntropy:
+      false
+    }
+  }
+
   /// The name printed in a tape listing.
   var name: String {
     switch self {

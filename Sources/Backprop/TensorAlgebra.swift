@@ -99,3 +99,52 @@ extension Variable: TensorAlgebra {
 
   func matrixProduct(_ rhs: Variable) -> Variable { Backprop.matmul(self, rhs) }
 }
+
+/// The algebra on one scalar: what the sweep runs a rank-0 elementwise entry's rule on, so
+/// that a chain of scalar operations pays for no tensor. Only rank-0 shapes occur there; the
+/// shape operations accept exactly those.
+extension Double: TensorAlgebra {
+  var shape: [Int] { [] }
+
+  var value: Tensor { Tensor(self) }
+
+  static func entry(_ index: Int32, value: Tensor, on tape: Tape) -> Double { value.scalar! }
+
+  static func constant(_ value: Tensor) -> Double { value.scalar! }
+
+  mutating func accumulate(_ contribution: Double) { self += contribution }
+
+  static func * (lhs: Double, rhs: Tensor) -> Double { lhs * rhs.scalar! }
+
+  // Through the tensor primitives, so that a scalar and a rank-0 tensor agree to the bit.
+  func raised(to exponent: Double) -> Double { Backprop.pow(Tensor(self), exponent).scalar! }
+
+  func exponential() -> Double { Exp.scalar(self) }
+
+  func masked(by mask: Tensor) -> Double { Select.scalar(self, mask.scalar!) }
+
+  func sum(alongAxes axes: [Int]) -> Double {
+    precondition(axes.isEmpty, "sum: a scalar has no axis \(axes)")
+    return self
+  }
+
+  func broadcasted(to shape: [Int]) -> Double {
+    precondition(shape.isEmpty, "broadcast: a Double cannot take shape \(shape)")
+    return self
+  }
+
+  func reshaped(to shape: [Int]) -> Double {
+    precondition(shape.isEmpty, "reshape: a Double cannot take shape \(shape)")
+    return self
+  }
+
+  func transposed() -> Double { preconditionFailure("transpose: a scalar is not a matrix") }
+
+  func softmaxAlongLastAxis() -> Double {
+    preconditionFailure("softmax: a scalar has no last axis")
+  }
+
+  func matrixProduct(_ rhs: Double) -> Double {
+    preconditionFailure("matmul: scalars are not matrices")
+  }
+}

@@ -27,6 +27,26 @@ struct KernelTests {
       gradient, CrossEntropy.rule(seed, logits: logits, labels: labels), tolerance: 2.5e-16)
   }
 
+  /// The sweep runs a rank-0 elementwise entry's rule on `Double`s; a one-element tensor takes
+  /// the tensor path. Every elementwise primitive, ties and masks included, must give the same
+  /// bits both ways.
+  @Test(arguments: [0.3, 1.7, -0.4])
+  func scalarPathMatchesTheTensorPath(at start: Double) {
+    func f(_ x: Variable, _ c: Variable) -> Variable {
+      let a = exp(x) * c - x / (c + 2) + sqrt(x * x + 1) - pow(x, 3) + (-x)
+      let b = max(tanh(a), x) + max(x, x) + log(c * c + x * x) + a.masked(by: c.value)
+      return b * b + 0.5 * b
+    }
+    let scalar = Tape()
+    let (x0, c0) = (scalar.variable(Tensor(start)), Variable(Tensor(1.3)))
+    let y0 = f(x0, c0)
+    let vector = Tape()
+    let (x1, c1) = (vector.variable(Tensor([start])), Variable(Tensor([1.3])))
+    let y1 = f(x1, c1).sum()
+    #expect(y0.value.scalar == y1.value.scalars[0])
+    #expect(scalar.gradient(of: y0, wrt: x0).scalar == vector.gradient(of: y1, wrt: x1).scalars[0])
+  }
+
   @Test func fusedCrossEntropyMatchesItsComposedTwin() {
     var generator = SeededGenerator(seed: 77)
     let logits = Tensor.random([5, 4], scale: 3, using: &generator)
