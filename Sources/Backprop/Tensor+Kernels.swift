@@ -191,6 +191,10 @@ extension Tensor {
       lhs.rank == 2 && rhs.rank == 2 && lhs.shape[1] == rhs.shape[0],
       "matmul: shapes \(lhs.shape) and \(rhs.shape) are not [m, k] and [k, n]")
     let (m, k, n) = (lhs.shape[0], lhs.shape[1], rhs.shape[1])
+    // A narrow result (few columns, such as class scores) makes the row-update loop below
+    // short, and it reads and writes the output row once per term; dot products over a
+    // transposed right-hand side keep each sum in registers instead.
+    if n < 32 && k >= 8 { return dotProductKernel(lhs, rhs.transposedKernel(), m: m, k: k, n: n) }
     return lhs.withUnsafeScalars { a in
       rhs.withUnsafeScalars { b in
         Tensor(shape: [m, n], count: m * n) { out in
@@ -201,6 +205,42 @@ extension Tensor {
               let row = p * n
               let outRow = i * n
               for j in 0..<n { out[outRow + j] += aip * b[row + j] }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// C = A B for A [m, k] and B given transposed, [n, k]: each entry a dot product of two
+  /// contiguous rows, summed in eight lanes.
+  static func dotProductKernel(
+    _ lhs: Tensor, _ rhsTransposed: Tensor, m: Int, k: Int, n: Int
+  ) -> Tensor {
+    lhs.withUnsafeScalars { a in
+      rhsTransposed.withUnsafeScalars { b in
+        Tensor(shape: [m, n], count: m * n) { out in
+          let (a, b) = (a.baseAddress!, b.baseAddress!)
+          for i in 0..<m {
+            for j in 0..<n {
+              let (row, column) = (a + i * k, b + j * k)
+              var (low, high) = (SIMD4<Double>(), SIMD4<Double>())
+              var p = 0
+              while p + 8 <= k {
+                low +=
+                  SIMD4(row[p], row[p + 1], row[p + 2], row[p + 3])
+                  * SIMD4(column[p], column[p + 1], column[p + 2], column[p + 3])
+                high +=
+                  SIMD4(row[p + 4], row[p + 5], row[p + 6], row[p + 7])
+                  * SIMD4(column[p + 4], column[p + 5], column[p + 6], column[p + 7])
+                p += 8
+              }
+              var total = (low + high).sum()
+              while p < k {
+                total += row[p] * column[p]
+                p += 1
+              }
+              out[i * n + j] = total
             }
           }
         }

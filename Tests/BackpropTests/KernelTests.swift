@@ -47,6 +47,23 @@ struct KernelTests {
     #expect(scalar.gradient(of: y0, wrt: x0).scalar == vector.gradient(of: y1, wrt: x1).scalars[0])
   }
 
+  /// Both matrix-product loops (row updates, and dot products for a narrow result) against the
+  /// definition, summed in index order: they differ only in rounding.
+  @Test(arguments: [[3, 5, 7], [1, 8, 1], [17, 64, 10], [9, 13, 31], [4, 40, 32], [2, 7, 3]])
+  func matrixProduct(dimensions: [Int]) {
+    let (m, k, n) = (dimensions[0], dimensions[1], dimensions[2])
+    var generator = SeededGenerator(seed: UInt64(m * k * n))
+    let a = Tensor.random([m, k], using: &generator)
+    let b = Tensor.random([k, n], using: &generator)
+    var reference = [Double](repeating: 0, count: m * n)
+    for i in 0..<m {
+      for j in 0..<n {
+        for p in 0..<k { reference[i * n + j] += a[i, p] * b[p, j] }
+      }
+    }
+    expectClose(matmul(a, b), Tensor(shape: [m, n], scalars: reference), tolerance: 1e-14)
+  }
+
   @Test func fusedCrossEntropyMatchesItsComposedTwin() {
     var generator = SeededGenerator(seed: 77)
     let logits = Tensor.random([5, 4], scale: 3, using: &generator)
