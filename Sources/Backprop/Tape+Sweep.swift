@@ -85,9 +85,10 @@ extension Tape {
       }
     }
 
-    // One read of the list for the whole loop: the class property is checked for exclusive
-    // access on every read, and the loop reads it several times per entry. When T is Variable
-    // the sweep appends to the live list, which copies it once; the snapshot stays as it was.
+    // One read of the list for the whole loop, into a local the optimizer can keep in
+    // registers, where each read of a class property is a load through `self`. When T is
+    // Variable the sweep appends to the live list, which copies it once; the snapshot stays
+    // as it was, so the loop never sees the entries it adds.
     let records = entries
     let constants = self.constants
     let detectsAnomalies = self.detectsAnomalies
