@@ -46,7 +46,7 @@ extension Tape: RandomAccessCollection {
     let record = entries[position]
     var operands: [Operand] = []
     for code in [record.lhs, record.rhs] where code != -1 {
-      operands.append(code >= 0 ? .entry(Int(code)) : .constant(constants[Int(-2 - code)]))
+      operands.append(code >= 0 ? .entry(Int(code)) : .constant(value(ofOperand: code)))
     }
     return Entry(
       index: position, op: record.op.name, operands: operands,

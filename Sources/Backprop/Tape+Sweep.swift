@@ -92,9 +92,13 @@ extension Tape {
     let records = entries
     let constants = self.constants
     let detectsAnomalies = self.detectsAnomalies
-    /// Operand `code`'s value in T: an entry of this tape, or a constant.
-    func lift(_ code: Int32, _ value: Tensor) -> T {
-      code >= 0 ? T.entry(code, value: value, on: self) : T.constant(value)
+    /// Operand `code`'s value: an entry's, or a constant's (code ≤ −2).
+    func operand(_ code: Int32) -> Tensor {
+      code >= 0 ? records[Int(code)].value : constants[Int(-2 - code)]
+    }
+    /// Operand `code` lifted into T: an entry of this tape, or a constant.
+    func lift(_ code: Int32) -> T {
+      code >= 0 ? T.entry(code, value: operand(code), on: self) : T.constant(operand(code))
     }
     var position = Int(output)
     while position >= 0 {
@@ -110,10 +114,6 @@ extension Tape {
         lhs >= 0 && records[Int(lhs)].needsGradient, rhs >= 0 && records[Int(rhs)].needsGradient
       )
 
-      // An operand is an entry, or a constant (code ≤ −2).
-      func operand(_ code: Int32) -> Tensor {
-        code >= 0 ? records[Int(code)].value : constants[Int(-2 - code)]
-      }
       let (dx, dw): (T?, T?)
       if T.self == Tensor.self, op.isElementwise,
         case .scalar(let y) = records[position].value.storage,
@@ -128,7 +128,7 @@ extension Tape {
         // A consuming sweep takes the saved softmax out of the table, so the VJP can write the
         // gradient into its storage; otherwise the table keeps its copy.
         var saved = savedTensor(for: Int32(position), taking: consuming)
-        let (logits, labels) = (lift(lhs, operand(lhs)), lift(rhs, operand(rhs)))
+        let (logits, labels) = (lift(lhs), lift(rhs))
         (dx, dw) = (
           CrossEntropy.pullback(cotangent, logits: logits, labels: labels, saved: &saved), nil
         )
@@ -136,7 +136,7 @@ extension Tape {
         // The operands and the output are lifted into T only when the rule reads them: each is
         // a copy, and most rules read one or two of the three.
         (dx, dw) = Self.vjp(
-          op, cotangent, x: { lift(lhs, operand(lhs)) }, w: { lift(rhs, operand(rhs)) },
+          op, cotangent, x: { lift(lhs) }, w: { lift(rhs) },
           y: { T.entry(Int32(position), value: records[position].value, on: self) }, wrt: wrt)
       }
       if detectsAnomalies && anomaly == nil {

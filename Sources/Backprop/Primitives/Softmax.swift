@@ -10,10 +10,7 @@ import Foundation
 /// every entry) but keeps every exponent ≤ 0, so large logits cannot overflow.
 enum Softmax {
   static func forward(_ x: Tensor) -> Tensor {
-    x.mapRows(op: "softmax") { source, out, row, maximum in
-      let total = exponentials(
-        of: UnsafeBufferPointer(rebasing: source[row]), minus: maximum,
-        into: UnsafeMutableBufferPointer(rebasing: out[row]))
+    x.mapRowsOfExponentials(op: "softmax") { _, out, row, _, total in
       for index in row { out[index] /= total }
     }
   }
@@ -49,15 +46,17 @@ enum Softmax {
 }
 
 extension Tensor {
-  /// A tensor of this shape written one row at a time along the last axis: `body` gets the
-  /// source scalars, the output, the row's range of positions, and the row's maximum (NaN if the
-  /// row holds one), which the softmax family subtracts before exponentiating.
+  /// A tensor of this shape written one row at a time along the last axis, the softmax
+  /// family's shared first step: each output row first holds e^(xᵢ − m), with m the row's
+  /// maximum (NaN if the row holds one), subtracted so that no exponent is positive. `body`
+  /// gets the source scalars, the output, the row's range of positions, m, and Σᵢ e^(xᵢ − m).
   ///
   /// - Precondition: the tensor has at least one axis; the message names `op`.
-  func mapRows(
+  func mapRowsOfExponentials(
     op: String,
-    _ body: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>, Range<Int>, Double) ->
-      Void
+    _ body: (
+      UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>, Range<Int>, Double, Double
+    ) -> Void
   ) -> Tensor {
     precondition(rank >= 1, "\(op): needs at least one axis, got shape \(shape)")
     let classes = shape[rank - 1]
@@ -71,7 +70,10 @@ extension Tensor {
           for index in row where source[index] > maximum || source[index].isNaN {
             maximum = source[index]
           }
-          body(source, out, row, maximum)
+          let total = exponentials(
+            of: UnsafeBufferPointer(rebasing: source[row]), minus: maximum,
+            into: UnsafeMutableBufferPointer(rebasing: out[row]))
+          body(source, out, row, maximum, total)
           start += classes
         }
       }
@@ -127,11 +129,8 @@ public func logSumExp(_ x: Variable) -> Variable {
 /// underflows to 0: for [1000, 0, −1000] it is [0, −1000, −2000], not [0, −∞, −∞].
 enum LogSoftmax {
   static func forward(_ x: Tensor) -> Tensor {
-    x.mapRows(op: "logSoftmax") { source, out, row, maximum in
-      // The exponentials go through the output row, which is then overwritten.
-      let total = exponentials(
-        of: UnsafeBufferPointer(rebasing: source[row]), minus: maximum,
-        into: UnsafeMutableBufferPointer(rebasing: out[row]))
+    // The exponentials pass through the output row, which is then overwritten.
+    x.mapRowsOfExponentials(op: "logSoftmax") { source, out, row, maximum, total in
       let shift = maximum + Foundation.log(total)
       for index in row { out[index] = source[index] - shift }
     }
@@ -173,10 +172,7 @@ enum CrossEntropy {
     let (rows, classes) = (logits.shape[0], logits.shape[1])
     var loss = 0.0
     let probabilities = labels.withUnsafeScalars { labels in
-      logits.mapRows(op: "crossEntropy") { x, p, row, maximum in
-        let total = exponentials(
-          of: UnsafeBufferPointer(rebasing: x[row]), minus: maximum,
-          into: UnsafeMutableBufferPointer(rebasing: p[row]))
+      logits.mapRowsOfExponentials(op: "crossEntropy") { x, p, row, maximum, total in
         let scale = 1 / total
         for index in row { p[index] *= scale }
         loss +=
