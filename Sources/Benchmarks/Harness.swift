@@ -6,6 +6,9 @@ struct Settings {
   /// Runs per median, when set: more than the default gives a profiler more samples.
   var repeatsOverride: Int?
   var repeats: Int { repeatsOverride ?? (quick ? 1 : 21) }
+  /// Whether variants compared with each other take turns, one run each, instead of running
+  /// back to back: a check on how much each disturbs the other (see docs/performance.md).
+  var interleaved = false
   var warmUps: Int { quick ? 0 : 3 }
 }
 
@@ -39,6 +42,23 @@ func median(_ settings: Settings, _ body: () -> Void) -> Double {
   }
   samples.sort()
   return samples[samples.count / 2]
+}
+
+/// The median wall time of each body: each body's runs back to back, or with
+/// `settings.interleaved` one run of each body in turn.
+func medians(_ settings: Settings, _ bodies: [() -> Void]) -> [Double] {
+  guard settings.interleaved else { return bodies.map { median(settings, $0) } }
+  for _ in 0..<settings.warmUps { for body in bodies { body() } }
+  let clock = ContinuousClock()
+  var samples = [[Double]](repeating: [], count: bodies.count)
+  for _ in 0..<settings.repeats {
+    for (index, body) in bodies.enumerated() {
+      let elapsed = clock.measure(body)
+      samples[index].append(
+        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+  }
+  return samples.map { $0.sorted()[$0.count / 2] }
 }
 
 /// Keeps a value alive and opaque to the optimizer, so the work that made it is not removed.

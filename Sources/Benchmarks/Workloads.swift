@@ -48,8 +48,8 @@ func scalarChain(_ settings: Settings) -> [Row] {
   let (ours, theirs, hand) = (backprop(), compiler(), handWritten())
   precondition(abs(ours - theirs) <= 1e-9 * abs(theirs) && abs(ours - hand) <= 1e-9 * abs(hand))
 
-  let tapeTime = median(settings) { consume(backprop()) }
-  let compilerTime = median(settings) { consume(compiler()) }
+  let times = medians(settings, [{ consume(backprop()) }, { consume(compiler()) }])
+  let (tapeTime, compilerTime) = (times[0], times[1])
   let handTime = median(settings) { consume(handWritten()) }
   let forwardTime = median(settings) { consume(forward()) }
   let perEntry = tapeTime / Double(entries)

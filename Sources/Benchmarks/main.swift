@@ -1,6 +1,6 @@
 import Foundation
 
-// Benchmarks: `swift run -c release Benchmarks [--quick] [--only W1,W3] [--repeats N]
+// Benchmarks: `swift run -c release Benchmarks [--quick] [--only W1,W3] [--repeats N] [--interleaved]
 // [--json PATH]`.
 // Every figure is a ratio against a baseline timed in this process, in this run.
 
@@ -11,6 +11,7 @@ var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
   switch argument {
   case "--quick": settings.quick = true
+  case "--interleaved": settings.interleaved = true
   case "--json":
     guard let path = arguments.popFirst() else {
       FileHandle.standardError.write(Data("error: --json needs a path\n".utf8))
@@ -33,7 +34,7 @@ while let argument = arguments.popFirst() {
   default:
     FileHandle.standardError.write(
       Data(
-        "error: unknown argument '\(argument)'; use --quick, --only NAMES, --repeats N or --json PATH\n"
+        "error: unknown argument '\(argument)'; use --quick, --only NAMES, --repeats N, --interleaved or --json PATH\n"
           .utf8))
     exit(2)
   }
@@ -76,7 +77,8 @@ let records: [[String: Any]] = rows.map { row in
   ]
 }
 let document: [String: Any] = [
-  "quick": settings.quick, "repeats": settings.repeats, "rows": records,
+  "quick": settings.quick, "repeats": settings.repeats, "interleaved": settings.interleaved,
+  "rows": records,
 ]
 do {
   let data = try JSONSerialization.data(
