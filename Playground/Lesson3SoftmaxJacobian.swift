@@ -57,12 +57,12 @@ func softmaxJacobianLesson(_ lesson: inout Lesson) {
 
   // A picture: s₁ of softmax([t, 0]) (the logistic sigmoid) and its derivative, by the tape.
   let ts = stride(from: -6.0, through: 6.0, by: 0.1).map { $0 }
-  let values = ts.map { softmax(Tensor([$0, 0]))[0] }
+  let values = ts.map { softmax(Tensor([$0, 0]))[[0]] }
   let slopes = ts.map { t in
     gradient(at: Tensor(t)) { t in softmax(Tensor([1, 0]) * t.broadcasted(to: [2]))[0] }.scalar!
   }
   lesson.check(
-    "for two classes, s₁ = σ(t) and ds₁/dt = s₁(1 − s₁)",
+    "for two classes with logits [t, 0], s₁ = σ(t), the logistic sigmoid, and ds₁/dt = s₁(1 − s₁)",
     zip(values, slopes).allSatisfy { abs($1 - $0 * (1 - $0)) <= 1e-15 })
   lesson.write(
     SVG.linePlot(

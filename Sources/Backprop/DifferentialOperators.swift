@@ -7,18 +7,34 @@
 extension Tape {
   /// The gradient ∂y/∂x of a scalar `y` with respect to `x`, both on this tape.
   ///
+  /// It is also what `x.grad` reads afterwards. Unlike ``Variable/backward()``, the sweep keeps
+  /// no other adjoint, so the `grad` of any other entry is `nil` until the next sweep.
+  ///
   /// - Precondition: `y` holds one scalar; `x` is recorded on this tape.
   public func gradient(of y: Variable, wrt x: Variable) -> Tensor {
     Variable.requireScalar(y.shape, op: "gradient(of:wrt:)")
-    return pullback(of: y, seed: .ones(y.shape), wrt: x, op: "gradient(of:wrt:)")
+    let gradient = pullback(of: y, seed: .ones(y.shape), wrt: x, op: "gradient(of:wrt:)")
+    keep([(x, gradient)])
+    return gradient
   }
 
-  /// The gradients ∂y/∂xᵢ of a scalar `y` with respect to each of `xs`, in order.
+  /// The gradients ∂y/∂xᵢ of a scalar `y` with respect to each of `xs`, in order; each `x.grad`
+  /// reads its gradient afterwards, as for ``gradient(of:wrt:)-(_,Variable)``.
   ///
   /// - Precondition: `y` holds one scalar; every `x` is recorded on this tape.
   public func gradient(of y: Variable, wrt xs: [Variable]) -> [Tensor] {
     Variable.requireScalar(y.shape, op: "gradient(of:wrt:)")
-    return pullback(of: y, seed: .ones(y.shape), wrt: xs, op: "gradient(of:wrt:)")
+    let gradients = pullback(of: y, seed: .ones(y.shape), wrt: xs, op: "gradient(of:wrt:)")
+    keep(Array(zip(xs, gradients)))
+    return gradients
+  }
+
+  /// Makes `gradients` what the inputs' ``Variable/grad`` reads, in place of the last sweep's.
+  private func keep(_ gradients: [(Variable, Tensor)]) {
+    adjoints = []
+    requestedGradients = gradients.compactMap { x, gradient in
+      x.index.map { (Int32($0), gradient) }
+    }
   }
 
   /// The vector-Jacobian products seedᵀ ∂y/∂xᵢ for each of `xs`: one reverse sweep from `y`,
@@ -57,17 +73,19 @@ extension Tape {
 
   /// The index of a variable that must be on this tape.
   func requireRecorded(_ x: Variable, op: String) -> Int32 {
-    guard case .recorded(let tape, let index) = x.node else {
+    guard case .recorded(let tape, let index, let generation) = x.node else {
       preconditionFailure("\(op): the input is a constant; record it with Tape.variable(_:)")
     }
     precondition(tape === self, "\(op): the input and the result are on two different tapes")
+    requireCurrent(generation, op: op)
     return index
   }
 
   /// The index of a result on this tape, or `nil` if it is a constant.
   func requireOnThisTape(_ y: Variable, op: String) -> Int32? {
-    guard case .recorded(let tape, let index) = y.node else { return nil }
+    guard case .recorded(let tape, let index, let generation) = y.node else { return nil }
     precondition(tape === self, "\(op): the result and the input are on two different tapes")
+    requireCurrent(generation, op: op)
     return index
   }
 
@@ -88,13 +106,16 @@ extension Tape {
           seed[row] = 1
         }
         reverseSweep(from: output, seed: seed, into: &adjoints)
+        // Read the input's adjoint before letting go of the seed's slot: when the function
+        // returns its input, the two slots are one, and the adjoint is the seed itself.
+        if Int(input) < adjoints.count, let adjoint = adjoints[Int(input)] {
+          adjoint.withUnsafeScalars { source in
+            for column in 0..<columns { scalars[row * columns + column] = source[column] }
+          }
+        }
         // Let go of the seed's slot, so that the seed is held once again. (If a VJP passed it
         // on unchanged, copy-on-write still keeps the rows apart.)
         adjoints[Int(output)] = nil
-        guard Int(input) < adjoints.count, let adjoint = adjoints[Int(input)] else { continue }
-        adjoint.withUnsafeScalars { source in
-          for column in 0..<columns { scalars[row * columns + column] = source[column] }
-        }
       }
     }
     return Tensor(shape: y.shape + x.shape, scalars: scalars)
@@ -133,13 +154,19 @@ public func gradient(of y: Variable, wrt x: Variable) -> Variable {
 public func valueWithGradient(
   at x: Tensor, of f: (Variable) -> Variable
 ) -> (value: Tensor, gradient: Tensor) {
+  valueWithGradient(at: x, of: f, op: "gradient(at:of:)")
+}
+
+/// ``valueWithGradient(at:of:)`` whose messages name `op`, the operator the user called.
+func valueWithGradient(
+  at x: Tensor, of f: (Variable) -> Variable, op: String
+) -> (value: Tensor, gradient: Tensor) {
   let tape = Tape()
   let input = tape.variable(x)
   let y = f(input)
-  Variable.requireScalar(y.shape, op: "gradient(at:of:)")
+  Variable.requireScalar(y.shape, op: op)
   // The tape is private to this call and swept once, so the sweep may consume what it saved.
-  let gradient = tape.pullback(
-    of: y, seed: .ones(y.shape), wrt: input, op: "gradient(at:of:)", consuming: true)
+  let gradient = tape.pullback(of: y, seed: .ones(y.shape), wrt: input, op: op, consuming: true)
   return (y.value, gradient)
 }
 

@@ -1,32 +1,115 @@
 // Gradient checking: automatic derivatives compared with central differences, and two
 // functions compared by their Jacobians.
 
-/// The Jacobian of `f` at `x` by central differences:
-/// J[i…, j…] ≈ (f(x + h eⱼ) − f(x − h eⱼ))[i…] / 2h, of shape f(x).shape + x.shape.
+/// Central differences of `f` at `x`, one column per input scalar, with what is needed to
+/// tell whether each column means anything: the Jacobian that ``numericalJacobian(at:step:of:)``
+/// returns, the step of each column, and whether the column is resolved.
 ///
-/// `f` is evaluated on constants, so nothing is recorded. The error is O(h²) from truncation plus
-/// O(ε/h) from rounding; h = 1e-6 balances them for smooth functions of moderate scale.
+/// ```swift
+/// let estimate = CentralDifferences(at: [1e300, 1e300, 0], of: softmax)
+/// estimate.resolved   // [false, false, true]: softmax saturates within one step of 1e300
+/// ```
+public struct CentralDifferences: Sendable {
+  /// The estimate, of shape f(x).shape + x.shape.
+  public var jacobian: Tensor
+  /// The step taken for each input scalar: ((xⱼ + hⱼ) − (xⱼ − hⱼ)) / 2.
+  public var steps: [Double]
+  /// For each input scalar, whether the estimate is resolved: the difference quotients over
+  /// the step and over half of it agree to `relativeTolerance`, or within rounding.
+  public var resolved: [Bool]
+
+  /// Evaluates `f` on constants (nothing is recorded) at x ± hⱼ eⱼ and x ± hⱼ/2 eⱼ.
+  ///
+  /// The step is relative, hⱼ = step · max(1, |xⱼ|): a fixed 1e-6 is below the spacing of
+  /// Doubles once |xⱼ| > 2⁵³ · 1e-6 ≈ 9e9, where x + h rounds back to x and the quotient is 0/0
+  /// or noise. The quotient divides by the step actually taken, (x + h) − (x − h), so that
+  /// rounding of x ± h costs nothing.
+  ///
+  /// A quotient can also be wrong because the step is too long: at x = [1e300, 1e300, 0]
+  /// every representable step moves softmax from one saturated end to the other, and the
+  /// quotient is about 0 where the derivative is ¼. A smooth function's quotients over h and
+  /// h/2 agree to O(h²); a column where they differ by more than the tolerance (and more than
+  /// rounding) is marked unresolved rather than trusted.
+  public init(
+    at x: Tensor, step: Double = 1e-6, relativeTolerance: Double = 1e-3,
+    of f: (Variable) -> Variable
+  ) {
+    precondition(
+      step > 0 && step.isFinite, "numericalJacobian(at:step:of:): step \(step) is not positive")
+    let center = f(Variable(x)).value
+    let outputShape = center.shape
+    let (rows, columns) = (center.scalarCount, x.scalarCount)
+    var scalars = [Double](repeating: 0, count: rows * columns)
+    steps = []
+    resolved = []
+    var point = x.scalars
+    func quotient(_ column: Int, _ h: Double) -> (slope: [Double], size: Double, taken: Double) {
+      let original = point[column]
+      let (up, down) = (original + h, original - h)
+      point[column] = up
+      let plus = f(Variable(Tensor(shape: x.shape, scalars: point))).value.scalars
+      point[column] = down
+      let minus = f(Variable(Tensor(shape: x.shape, scalars: point))).value.scalars
+      point[column] = original
+      let taken = up - down
+      let size = zip(plus, minus).reduce(0.0) { Swift.max($0, abs($1.0), abs($1.1)) }
+      return (zip(plus, minus).map { ($0 - $1) / taken }, size, taken / 2)
+    }
+    for column in 0..<columns {
+      let h = step * Swift.max(1, abs(point[column]))
+      let (full, size, taken) = quotient(column, h)
+      let (half, halfSize, _) = quotient(column, h / 2)
+      // Rounding in f's values, |f| ε each, becomes |f| ε / h in a quotient; f computed with
+      // cancellation rounds worse than that, hence the wide margin. (A saturated step moves f
+      // by about |f| itself, far above it.)
+      let noise = 1e4 * Double.ulpOfOne * Swift.max(size, halfSize) / taken
+      var agree = true
+      for row in 0..<rows {
+        scalars[row * columns + column] = full[row]
+        let gap = abs(full[row] - half[row])
+        if gap > relativeTolerance * Swift.max(abs(full[row]), abs(half[row])) && gap > noise {
+          agree = false
+        }
+      }
+      steps.append(taken)
+      resolved.append(agree)
+    }
+    jacobian = Tensor(shape: outputShape + x.shape, scalars: scalars)
+  }
+}
+
+/// The Jacobian of `f` at `x` by central differences:
+/// J[i…, j…] ≈ (f(x + hⱼ eⱼ) − f(x − hⱼ eⱼ))[i…] / 2hⱼ, of shape f(x).shape + x.shape.
+///
+/// The step is relative to each input, hⱼ = step · max(1, |xⱼ|), so that x ± hⱼ differ from x
+/// at any magnitude (a fixed 1e-6 vanishes below the spacing of Doubles above about 9e9).
+/// `f` is evaluated on constants, so nothing is recorded. The error is O(h²) from truncation
+/// plus O(ε/h) from rounding; 1e-6 balances them for smooth functions.
 public func numericalJacobian(
   at x: Tensor, step: Double = 1e-6, of f: (Variable) -> Variable
 ) -> Tensor {
-  precondition(step > 0, "numericalJacobian(at:step:of:): step \(step) is not positive")
+  precondition(
+    step > 0 && step.isFinite, "numericalJacobian(at:step:of:): step \(step) is not positive")
   let outputShape = f(Variable(x)).shape
   let (rows, columns) = (outputShape.reduce(1, *), x.scalarCount)
   var scalars = [Double](repeating: 0, count: rows * columns)
   var point = x.scalars
   for column in 0..<columns {
     let original = point[column]
-    point[column] = original + step
+    let h = step * Swift.max(1, abs(original))
+    point[column] = original + h
     let plus = f(Variable(Tensor(shape: x.shape, scalars: point))).value.scalars
-    point[column] = original - step
+    point[column] = original - h
     let minus = f(Variable(Tensor(shape: x.shape, scalars: point))).value.scalars
+    let taken = (original + h) - (original - h)
     point[column] = original
-    for row in 0..<rows { scalars[row * columns + column] = (plus[row] - minus[row]) / (2 * step) }
+    for row in 0..<rows { scalars[row * columns + column] = (plus[row] - minus[row]) / taken }
   }
   return Tensor(shape: outputShape + x.shape, scalars: scalars)
 }
 
-/// The gradient of a scalar function by central differences: ∂f/∂xⱼ ≈ (f(x + h eⱼ) − f(x − h eⱼ)) / 2h.
+/// The gradient of a scalar function by central differences:
+/// ∂f/∂xⱼ ≈ (f(x + hⱼ eⱼ) − f(x − hⱼ eⱼ)) / 2hⱼ, with hⱼ = step · max(1, |xⱼ|).
 ///
 /// - Precondition: `f(x)` holds exactly one scalar.
 public func numericalGradient(
@@ -38,12 +121,30 @@ public func numericalGradient(
 
 /// What ``checkGradient(at:step:absoluteTolerance:relativeTolerance:of:)`` found.
 public struct GradientCheckReport: Sendable, CustomStringConvertible {
-  /// Whether every entry satisfied |a − n| ≤ absoluteTolerance + relativeTolerance · |n|.
-  public let passed: Bool
+  /// The outcome of a gradient check.
+  public enum Verdict: String, Sendable {
+    /// Every entry is within tolerance of a resolved central difference.
+    case passed
+    /// Some resolved central difference disagrees with the gradient.
+    case failed
+    /// Every resolved entry agrees, but central differences could not resolve some entry
+    /// (their quotients over h and h/2 disagree): the check can say nothing there.
+    case inconclusive
+  }
+
+  /// The outcome: passed, failed, or inconclusive.
+  public let verdict: Verdict
+  /// Whether the verdict is ``Verdict/passed``.
+  public var passed: Bool { verdict == .passed }
   /// The gradient from the reverse sweep.
   public let analytic: Tensor
   /// The gradient from central differences.
   public let numerical: Tensor
+  /// The step taken for each entry, hⱼ = step · max(1, |xⱼ|) (as rounded by x ± hⱼ).
+  public let steps: Tensor
+  /// The multi-indices of entries outside the tolerance that central differences could not
+  /// resolve: the check says nothing about them.
+  public let unresolvedIndices: [[Int]]
   /// The largest |a − n| over all entries.
   public let maxAbsoluteError: Double
   /// The largest |a − n| / max(|a|, |n|) over all entries (0 where both are 0).
@@ -52,24 +153,35 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
   /// the largest |a − n| / (absoluteTolerance + relativeTolerance · |n|).
   public let worstIndex: [Int]
 
-  /// One line: passed or FAILED, the errors, and the worst entry with both of its values.
+  /// One line: passed, FAILED or inconclusive, the errors, and the worst entry with both of
+  /// its values and its step.
   public var description: String {
     let worst = worstIndex.isEmpty ? [] : [worstIndex]
     let at =
       worst.map { index in
         let a = analytic[index]
         let n = numerical[index]
-        return ", worst at \(index): analytic \(a), numerical \(n)"
+        return ", worst at \(index): analytic \(a), numerical \(n), step \(steps[index])"
       }.first ?? ""
-    return "gradient check \(passed ? "passed" : "FAILED"): max absolute error "
-      + "\(maxAbsoluteError), max relative error \(maxRelativeError)\(at)"
+    let word = verdict == .failed ? "FAILED" : verdict.rawValue
+    let unresolved =
+      unresolvedIndices.isEmpty
+      ? ""
+      : "; central differences cannot resolve \(unresolvedIndices.count) entries, "
+        + "first \(unresolvedIndices[0]) (the step is too long for the function there)"
+    return "gradient check \(word): max absolute error "
+      + "\(maxAbsoluteError), max relative error \(maxRelativeError)\(at)\(unresolved)"
   }
 }
 
 /// Compares the reverse-mode gradient of `f` at `x` with central differences, entry by entry.
 ///
-/// The defaults are PyTorch's `gradcheck`: an entry passes when
-/// |analytic − numerical| ≤ 1e-5 + 1e-3 · |numerical|, with step 1e-6.
+/// The tolerances are PyTorch's `gradcheck`'s: an entry passes when
+/// |analytic − numerical| ≤ 1e-5 + 1e-3 · |numerical|. The step is relative to each entry,
+/// hⱼ = step · max(1, |xⱼ|) with step 1e-6, so that the check means something at any
+/// magnitude. Where central differences cannot resolve an entry (their quotients over hⱼ and
+/// hⱼ/2 disagree, as where a softmax saturates within one step), the verdict is
+/// ``GradientCheckReport/Verdict/inconclusive``, never passed.
 ///
 /// ```swift
 /// let report = checkGradient(at: [0.5, -1, 2]) { x in (softmax(x) * log(softmax(x))).sum() }
@@ -81,15 +193,26 @@ public func checkGradient(
   at x: Tensor, step: Double = 1e-6, absoluteTolerance: Double = 1e-5,
   relativeTolerance: Double = 1e-3, of f: (Variable) -> Variable
 ) -> GradientCheckReport {
-  let analytic = gradient(at: x, of: f)
-  let numerical = numericalGradient(at: x, step: step, of: f)
-  var (passed, maxAbsolute, maxRelative) = (true, 0.0, 0.0)
+  let analytic = valueWithGradient(at: x, of: f, op: "checkGradient(at:of:)").gradient
+  let differences = CentralDifferences(
+    at: x, step: step, relativeTolerance: relativeTolerance, of: f)
+  let numerical = differences.jacobian.reshaped(to: x.shape)
+  var (failed, maxAbsolute, maxRelative) = (false, 0.0, 0.0)
   var (worst, worstRatio) = (0, -1.0)
+  var unresolved: [[Int]] = []
   for (index, (a, n)) in zip(analytic.scalars, numerical.scalars).enumerated() {
     let error = a == n ? 0 : abs(a - n)  // equal infinities are no error
     let allowed = absoluteTolerance + relativeTolerance * abs(n)
     let ratio = error.isNaN ? .infinity : error / allowed
-    if !(error <= allowed) { passed = false }
+    // An entry within tolerance passes whatever the step; one outside it fails only if its
+    // central difference is resolved, and is inconclusive otherwise.
+    if !(error <= allowed) {
+      if differences.resolved[index] {
+        failed = true
+      } else {
+        unresolved.append(multiIndex(index, in: x.shape))
+      }
+    }
     // A NaN anywhere makes both maxima NaN, and they stay NaN.
     let scale = Swift.max(abs(a), abs(n))
     let relative = error.isNaN ? .nan : scale > 0 ? error / scale : 0
@@ -98,8 +221,10 @@ public func checkGradient(
     if ratio > worstRatio { (worst, worstRatio) = (index, ratio) }
   }
   return GradientCheckReport(
-    passed: passed, analytic: analytic, numerical: numerical, maxAbsoluteError: maxAbsolute,
-    maxRelativeError: maxRelative,
+    verdict: failed ? .failed : unresolved.isEmpty ? .passed : .inconclusive,
+    analytic: analytic, numerical: numerical,
+    steps: Tensor(shape: x.shape, scalars: differences.steps), unresolvedIndices: unresolved,
+    maxAbsoluteError: maxAbsolute, maxRelativeError: maxRelative,
     worstIndex: x.scalarCount == 0 ? [] : multiIndex(worst, in: x.shape))
 }
 

@@ -174,6 +174,7 @@ extension Tape {
     case .sqrt: return (Sqrt.pullback(cotangent, y: y()), nil)
     case .pow: return (Pow.pullback(cotangent, x: x(), exponent: w()), nil)
     case .tanh: return (Tanh.pullback(cotangent, y: y()), nil)
+    case .sigmoid: return (Sigmoid.pullback(cotangent, x: x(), y: y()), nil)
     case .maximum: return Maximum.pullback(cotangent, a: x(), b: w(), wrt: wrt)
     case .select: return (Select.pullback(cotangent, mask: w()), nil)
     case .sum: return (Sum.pullback(cotangent, x: x()), nil)

@@ -52,9 +52,10 @@ extension Variable {
   /// - Precondition: the variable is on a tape and holds exactly one scalar.
   public func backwardReplay() -> BackwardReplay {
     Self.requireScalar(shape, op: "backwardReplay()")
-    guard case .recorded(let tape, let index) = node else {
+    guard case .recorded(let tape, let index, let generation) = node else {
       preconditionFailure("backwardReplay(): a constant is on no tape; nothing to differentiate")
     }
+    tape.requireCurrent(generation, op: "backwardReplay()")
     var steps: [BackwardReplay.Step] = []
     let ops = tape.entries.prefix(Int(index) + 1).map(\.op.name)
     var seed = [Tensor?](repeating: nil, count: ops.count)

@@ -5,7 +5,7 @@
 enum Op: UInt8, Sendable {
   case variable, constant
   case add, subtract, multiply, divide, negate
-  case exp, log, sqrt, pow, tanh
+  case exp, log, sqrt, pow, tanh, sigmoid
   case maximum, select
   case sum, max
   case matmul, reshape, transpose, broadcast
@@ -16,7 +16,7 @@ enum Op: UInt8, Sendable {
   var isElementwise: Bool {
     switch self {
     case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .sqrt, .pow, .tanh,
-      .maximum, .select:
+      .sigmoid, .maximum, .select:
       true
     case .variable, .constant, .sum, .max, .matmul, .reshape, .transpose, .broadcast, .softmax,
       .logSoftmax, .crossEntropy:
@@ -39,6 +39,7 @@ enum Op: UInt8, Sendable {
     case .sqrt: "sqrt"
     case .pow: "pow"
     case .tanh: "tanh"
+    case .sigmoid: "sigmoid"
     case .maximum: "maximum"
     case .select: "select"
     case .sum: "sum"
@@ -97,8 +98,12 @@ public final class Tape {
   /// operands and receive no adjoint; an entry refers to constant k by the operand code −2 − k.
   /// Unchecked for exclusivity for the same reason as `entries`.
   @exclusivity(unchecked) var constants: [Tensor] = []
-  /// The adjoint of every entry from the last ``Variable/backward()``, empty before one.
+  /// The adjoint of every entry from the last ``Variable/backward()``, empty before one and
+  /// after any other sweep.
   var adjoints: [Tensor?] = []
+  /// The gradients that the last ``gradient(of:wrt:)-(_,Variable)`` computed, by entry: that
+  /// sweep keeps only what was asked for, so that its other adjoints are freed as it goes.
+  var requestedGradients: [(entry: Int32, gradient: Tensor)] = []
   /// What a few fused primitives keep for their VJP beyond their output, by entry index (the
   /// softmax of a cross-entropy). A side table, so that the entries of every other op stay small.
   ///
@@ -125,6 +130,40 @@ public final class Tape {
 
   /// The number of entries recorded so far.
   public var count: Int { entries.count }
+
+  /// How many times the tape has been reset; each variable remembers the generation it was
+  /// recorded in, so that one from before a reset is refused rather than read as another entry.
+  private(set) var generation: UInt32 = 0
+
+  /// Empties the tape for reuse: every entry, constant, saved tensor and gradient goes, and the
+  /// capacity stays.
+  ///
+  /// The pattern for a training loop that keeps one tape (micrograd's): reset it at the top of
+  /// each step, record the parameters as new variables, compute the loss, call `backward()`, and
+  /// read each parameter's ``Variable/grad``. Each step then costs what that step records; a
+  /// tape that is never reset keeps every step, and each sweep walks all of them. (Making a new
+  /// `Tape()` per step, as ``gradient(at:of:)`` does, is the same.)
+  ///
+  /// Variables recorded before the reset are stale: using one stops with a message naming the
+  /// operation.
+  public func reset() {
+    entries.removeAll(keepingCapacity: true)
+    constants.removeAll(keepingCapacity: true)
+    saved.removeAll(keepingCapacity: true)
+    adjoints = []
+    requestedGradients = []
+    anomaly = nil
+    generation &+= 1
+  }
+
+  /// Stops with a message if a variable of `generation` predates this tape's last reset.
+  @inline(__always)
+  func requireCurrent(_ generation: UInt32, op: String) {
+    if generation != self.generation {
+      preconditionFailure(
+        "\(op): the variable was recorded before its tape was reset; record it again")
+    }
+  }
 
   /// Records a differentiable input: a leaf that gradients are taken with respect to.
   public func variable(_ value: Tensor) -> Variable {
@@ -201,9 +240,10 @@ public final class Tape {
     case .constant(let value):
       constants.append(value)
       return -1 - Int32(truncatingIfNeeded: constants.count)
-    case .recorded(let tape, let index):
+    case .recorded(let tape, let index, let generation):
       precondition(
         tape === self, "\(op.name): the operands are variables from two different tapes")
+      requireCurrent(generation, op: op.name)
       return index
     }
   }

@@ -138,10 +138,28 @@ public struct Tensor: Sendable {
     }
   }
 
-  /// The scalar at a multi-index, one integer per axis.
+  /// The slice at `index` along the first axis, which is dropped: `t[i]` of a vector is a
+  /// rank-0 tensor, of a matrix its row i. The same meaning as ``Variable/subscript(_:)``.
+  ///
+  /// - Precondition: the tensor has at least one axis and `index` is within the first.
+  public subscript(index: Int) -> Tensor {
+    let shape = self.shape
+    precondition(
+      !shape.isEmpty && (0..<shape[0]).contains(index),
+      "subscript: index \(index) is out of range for shape \(shape)")
+    let inner = Array(shape.dropFirst())
+    let count = inner.reduce(1, *)
+    return withUnsafeScalars { source in
+      Tensor(shape: inner, count: count) { out in
+        for offset in 0..<count { out[offset] = source[index * count + offset] }
+      }
+    }
+  }
+
+  /// The scalar at a multi-index of two or more integers, one per axis: `m[i, j]`.
   ///
   /// - Precondition: one index per axis, each within its axis.
-  public subscript(indices: Int...) -> Double { self[indices] }
+  public subscript(first: Int, second: Int, rest: Int...) -> Double { self[[first, second] + rest] }
 
   /// The scalar at a multi-index given as an array, one integer per axis.
   ///

@@ -29,6 +29,7 @@ protocol TensorAlgebra {
 
   func raised(to exponent: Double) -> Self
   func exponential() -> Self
+  func sigmoid() -> Self
   func softmaxAlongLastAxis() -> Self
   func masked(by mask: Tensor) -> Self
   func sum(alongAxes axes: [Int]) -> Self
@@ -79,6 +80,8 @@ extension Tensor: TensorAlgebra {
 
   func exponential() -> Tensor { Backprop.exp(self) }
 
+  func sigmoid() -> Tensor { Backprop.sigmoid(self) }
+
   func softmaxAlongLastAxis() -> Tensor { Backprop.softmax(self) }
 
   func matrixProduct(_ rhs: Tensor) -> Tensor { Backprop.matmul(self, rhs) }
@@ -94,6 +97,8 @@ extension Variable: TensorAlgebra {
   func raised(to exponent: Double) -> Variable { Backprop.pow(self, exponent) }
 
   func exponential() -> Variable { Backprop.exp(self) }
+
+  func sigmoid() -> Variable { Backprop.sigmoid(self) }
 
   func softmaxAlongLastAxis() -> Variable { Backprop.softmax(self) }
 
@@ -120,6 +125,8 @@ extension Double: TensorAlgebra {
   func raised(to exponent: Double) -> Double { Backprop.pow(Tensor(self), exponent).scalar! }
 
   func exponential() -> Double { Exp.scalar(self) }
+
+  func sigmoid() -> Double { Sigmoid.scalar(self) }
 
   func masked(by mask: Tensor) -> Double { Select.scalar(self, mask.scalar!) }
 

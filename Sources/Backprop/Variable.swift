@@ -10,13 +10,15 @@
 public struct Variable {
   enum Node {
     case constant(Tensor)
-    case recorded(Tape, Int32)
+    /// An entry of a tape, in the tape's generation when it was recorded: a
+    /// ``Tape/reset()`` starts a new generation, and a variable from an earlier one is stale.
+    case recorded(Tape, Int32, generation: UInt32)
   }
 
   let node: Node
 
   init(tape: Tape, index: Int32) {
-    node = .recorded(tape, index)
+    node = .recorded(tape, index, generation: tape.generation)
   }
 
   /// A constant: it takes part in computations and never receives a gradient.
@@ -33,7 +35,9 @@ public struct Variable {
   public var value: Tensor {
     switch node {
     case .constant(let value): return value
-    case .recorded(let tape, let index): return tape.entries[Int(index)].value
+    case .recorded(let tape, let index, let generation):
+      tape.requireCurrent(generation, op: "value")
+      return tape.entries[Int(index)].value
     }
   }
 
@@ -42,23 +46,29 @@ public struct Variable {
 
   /// The tape this variable is recorded on, or `nil` for a constant.
   public var tape: Tape? {
-    if case .recorded(let tape, _) = node { return tape }
+    if case .recorded(let tape, _, _) = node { return tape }
     return nil
   }
 
   /// The variable's index in its tape's list, or `nil` for a constant.
   public var index: Int? {
-    if case .recorded(_, let index) = node { return Int(index) }
+    if case .recorded(_, let index, _) = node { return Int(index) }
     return nil
   }
 
-  /// The gradient from the tape's last ``backward()``: ∂y/∂self for the variable `y` it was
-  /// called on.
+  /// The gradient ∂y/∂self from the tape's last sweep from a scalar `y`, if that sweep
+  /// computed it: ``backward()`` computes it for every entry, and
+  /// ``Tape/gradient(of:wrt:)-(_,Variable)`` for the variables it was asked about, which it
+  /// also returns.
   ///
-  /// `nil` for a constant and before any backward pass; zeros if `y` does not depend on this
-  /// variable.
+  /// `nil` for a constant, before any sweep, and for an entry the last sweep did not compute;
+  /// zeros if `y` does not depend on this variable.
   public var grad: Tensor? {
-    guard case .recorded(let tape, let index) = node, !tape.adjoints.isEmpty else { return nil }
+    guard case .recorded(let tape, let index, let generation) = node else { return nil }
+    tape.requireCurrent(generation, op: "grad")
+    guard !tape.adjoints.isEmpty else {
+      return tape.requestedGradients.last { $0.entry == index }?.gradient
+    }
     let i = Int(index)
     return i < tape.adjoints.count ? tape.adjoints[i] ?? .zeros(shape) : .zeros(shape)
   }
@@ -80,11 +90,13 @@ public struct Variable {
   ///
   /// - Precondition: the variable is on a tape and `seed` has its shape.
   public func backward(seed: Tensor) {
-    guard case .recorded(let tape, let index) = node else {
+    guard case .recorded(let tape, let index, let generation) = node else {
       preconditionFailure("backward(seed:): a constant is on no tape; nothing to differentiate")
     }
+    tape.requireCurrent(generation, op: "backward(seed:)")
     precondition(
       seed.shape == shape, "backward(seed:): seed shape \(seed.shape) is not the result's \(shape)")
+    tape.requestedGradients = []
     tape.adjoints = tape.reverseSweep(from: index, seed: seed)
   }
 
@@ -105,7 +117,8 @@ extension Variable {
     switch x.node {
     case .constant(let value):
       return Variable(forward(value))
-    case .recorded(let tape, let index):
+    case .recorded(let tape, let index, let generation):
+      tape.requireCurrent(generation, op: op.name)
       return tape.record(op, forward(tape.entries[Int(index)].value), index)
     }
   }
@@ -120,11 +133,13 @@ extension Variable {
   ) -> Variable {
     // The tape is bound inside each case rather than copied out to a local: a binding the
     // optimizer can borrow costs no reference count, and this runs once per operation.
-    if case .recorded(let tape, let i) = lhs.node {
+    if case .recorded(let tape, let i, let generation) = lhs.node {
+      tape.requireCurrent(generation, op: op.name)
       let j = tape.index(of: rhs, op: op)
       return tape.record(op, forward(tape.entries[Int(i)].value, tape.value(ofOperand: j)), i, j)
     }
-    if case .recorded(let tape, let j) = rhs.node {
+    if case .recorded(let tape, let j, let generation) = rhs.node {
+      tape.requireCurrent(generation, op: op.name)
       let i = tape.index(of: lhs, op: op)
       return tape.record(op, forward(tape.value(ofOperand: i), tape.entries[Int(j)].value), i, j)
     }
@@ -143,7 +158,7 @@ extension Variable {
       kept = saved
       return value
     }
-    if case .recorded(let tape, let index) = result.node, let kept {
+    if case .recorded(let tape, let index, _) = result.node, let kept {
       tape.save(kept, for: index)
     }
     return result
@@ -155,7 +170,9 @@ extension Variable: CustomStringConvertible {
   public var description: String {
     switch node {
     case .constant(let value): return "Variable(constant: \(value))"
-    case .recorded(_, let index): return "Variable(#\(index): \(value))"
+    case .recorded(let tape, let index, let generation):
+      return generation == tape.generation
+        ? "Variable(#\(index): \(value))" : "Variable(#\(index), stale: its tape was reset)"
     }
   }
 }

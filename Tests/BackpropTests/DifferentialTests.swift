@@ -86,7 +86,7 @@ struct FunctionGenerator {
       }
     case "softmax":
       let f = pick(SoftmaxFamily.allCases)
-      let shape = f == .logSumExp ? Array(s.dropLast()) : s
+      let shape = f == .logSumExp ? Array(s.dropLast()) + [1] : s
       return GeneratedFunction(text: "\(f)(\(t))", shape: shape) { x, fused in
         f(c(x, fused), fused: fused)
       }
@@ -196,7 +196,7 @@ enum Reduction: CaseIterable, Sendable {
   }
 }
 
-/// The softmax family along the last axis, fused or composed.
+/// The softmax family along the last axis (logSumExp keeping it with size 1), fused or composed.
 enum SoftmaxFamily: CaseIterable, Sendable {
   case softmax, logSoftmax, logSumExp
 
@@ -204,7 +204,7 @@ enum SoftmaxFamily: CaseIterable, Sendable {
     switch self {
     case .softmax: return fused ? Backprop.softmax(u) : composedSoftmax(u)
     case .logSoftmax: return fused ? Backprop.logSoftmax(u) : composedLogSoftmax(u)
-    case .logSumExp: return Backprop.logSumExp(u)
+    case .logSumExp: return Backprop.logSumExp(u, alongAxes: -1)
     }
   }
 }

@@ -103,25 +103,50 @@ public func composedSoftmax(_ x: Variable) -> Variable {
   return exponentials / exponentials.sum(alongAxes: -1)
 }
 
-/// The log of the sum of exponentials along the last axis, which is dropped:
-/// y = m + ln Σⱼ e^(xⱼ − m); x̄ = ȳ ⊙ softmax(x).
+/// The log of the sum of the exponentials of every scalar, rank 0:
+/// y = m + ln Σᵢ e^(xᵢ − m); x̄ = ȳ ⊙ softmax(x) over all scalars.
 ///
-/// Composed of primitives. The shift m is the row's maximum, held constant: it cancels in both
-/// value and gradient, so only rounding depends on it. It keeps the result finite for logits
-/// such as [1e300, 0, −1e300]. Where the maximum is not finite, m = 0 instead: a row of all
-/// −∞ (every entry masked) gives −∞, and a row with +∞ gives +∞, as the sum of exponentials
-/// does. The gradient of such a row is undefined (softmax is 0/0 or ∞/∞ there) and is NaN.
-///
-/// - Precondition: `x` has at least one axis and the last is not empty.
+/// See ``logSumExp(_:alongAxes:)-([Int])`` for the shift m and the edges; an empty tensor
+/// gives −∞, the log of an empty sum, as PyTorch and JAX do.
 public func logSumExp(_ x: Variable) -> Variable {
-  precondition(x.shape.count >= 1, "logSumExp: needs at least one axis, got shape []")
-  let shift = Max.forward(x.value, alongAxes: [-1]).map { $0.isFinite ? $0 : 0 }
-  let total = log(exp(x - shift).sum(alongAxes: -1)) + shift
-  return total.reshaped(to: Array(x.shape.dropLast()))
+  logSumExp(x, alongAxes: Array(x.shape.indices)).reshaped(to: [])
+}
+
+/// The log of the sum of exponentials along `axes`, which stay with size 1 as in
+/// ``Variable/sum(alongAxes:)-([Int])``, so that `x - logSumExp(x, alongAxes: 1)` broadcasts
+/// row by row: y = m + ln Σᵢ e^(xᵢ − m) over the axes; x̄ = ȳ ⊙ e^(x − y), the softmax over them.
+///
+/// Composed of primitives. The shift m is the maximum over the axes, held constant: it cancels
+/// in both value and gradient, so only rounding depends on it, and it keeps the result finite
+/// for logits such as [1e300, 0, −1e300]. Where the maximum is not finite, m = 0 instead: a row
+/// of all −∞ (every entry masked) gives −∞, and a row with +∞ gives +∞, as the sum of
+/// exponentials does; their gradient is undefined (softmax is 0/0 or ∞/∞ there) and is NaN.
+/// Reducing an axis of length 0 gives −∞.
+///
+/// - Precondition: every axis is in range for the shape (negative axes count from the end).
+public func logSumExp(_ x: Variable, alongAxes axes: [Int]) -> Variable {
+  // Folded directly rather than through max(alongAxes:), which refuses an empty axis: here an
+  // empty axis has maximum −∞, so m = 0 and the sum of no exponentials is 0, whose log is −∞.
+  let shift = x.value.reduce(alongAxes: axes, op: "logSumExp", initial: -.infinity, Maximum.self)
+    .map { $0.isFinite ? $0 : 0 }
+  return log(exp(x - shift).sum(alongAxes: axes)) + shift
+}
+
+/// The log of the sum of exponentials along `axes`, which stay with size 1.
+public func logSumExp(_ x: Variable, alongAxes axes: Int...) -> Variable {
+  logSumExp(x, alongAxes: axes)
+}
+
+/// The log of the sum of the exponentials of every scalar, rank 0 (−∞ for an empty tensor).
+public func logSumExp(_ x: Tensor) -> Tensor { logSumExp(Variable(x)).value }
+
+/// The log of the sum of exponentials along `axes`, which stay with size 1.
+public func logSumExp(_ x: Tensor, alongAxes axes: [Int]) -> Tensor {
+  logSumExp(Variable(x), alongAxes: axes).value
 }
 
 /// Log-softmax along the last axis, fused into one tape entry:
-/// yᵢ = (xᵢ − m) − ln Σⱼ e^(xⱼ − m), with m = maxⱼ xⱼ.
+/// yᵢ = (xᵢ − m) − ln Σⱼ e^(xⱼ − m), with m = maxⱼ xⱼ, evaluated in that grouping.
 ///
 /// VJP: x̄ = ȳ − softmax(x) Σⱼ ȳⱼ, where softmax(x) = eʸ is recovered from the output.
 ///
@@ -131,8 +156,11 @@ enum LogSoftmax {
   static func forward(_ x: Tensor) -> Tensor {
     // The exponentials pass through the output row, which is then overwritten.
     x.mapRowsOfExponentials(op: "logSoftmax") { source, out, row, maximum, total in
-      let shift = maximum + Foundation.log(total)
-      for index in row { out[index] = source[index] - shift }
+      // (xᵢ − m) − ln Σ, in that order: xᵢ − m is exact for the row's largest entries, and
+      // ln Σ ∈ [0, ln n] then survives. Grouped as xᵢ − (m + ln Σ), it is rounded away
+      // whenever |m| ≫ ln Σ (at [1e17, 1e17] it gave 0, not −ln 2).
+      let logTotal = Foundation.log(total)
+      for index in row { out[index] = (source[index] - maximum) - logTotal }
     }
   }
 
@@ -175,9 +203,10 @@ enum CrossEntropy {
       logits.mapRowsOfExponentials(op: "crossEntropy") { x, p, row, maximum, total in
         let scale = 1 / total
         for index in row { p[index] *= scale }
+        // (m − x_label) + ln Σ: the difference first, for the reason given in LogSoftmax.
         loss +=
-          maximum + Foundation.log(total)
-          - x[row.lowerBound + Int(labels[row.lowerBound / classes])]
+          (maximum - x[row.lowerBound + Int(labels[row.lowerBound / classes])])
+          + Foundation.log(total)
       }
     }
     return (Tensor(loss / Double(Swift.max(rows, 1))), probabilities)
@@ -264,15 +293,15 @@ func checkLabels(_ labels: [Int], shape: [Int], op: String) {
   }
 }
 
-/// The logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ), composed as (1 + tanh(x/2)) / 2; σ′ = σ(1 − σ).
-///
-/// The tanh form is the same function, but it has no e⁻ˣ to overflow: for x = −1000 the direct
-/// form's backward pass multiplies 0 by ∞ and returns NaN, while this one returns 0.
-public func sigmoid(_ x: Variable) -> Variable { 0.5 * tanh(0.5 * x) + 0.5 }
-
 /// The rectified linear unit relu(x) = max(x, 0), composed as x selected where x > 0.
 ///
 /// At x = 0 the derivative is taken to be 0, as PyTorch and JAX do, rather than the ½ that
 /// `max(x, 0)` with its tie rule would give. The mask is a constant, so relu contributes no
 /// second derivative, and relu(−∞) = 0.
-public func relu(_ x: Variable) -> Variable { x.masked(by: x.value.map { $0 > 0 ? 1 : 0 }) }
+///
+/// NaN in gives NaN out, in the value and in the derivative (PyTorch's and JAX's relu return a
+/// NaN value but a zero derivative there): the mask is NaN where x is, and a NaN mask selects
+/// NaN.
+public func relu(_ x: Variable) -> Variable {
+  x.masked(by: x.value.map { $0 > 0 ? 1 : $0.isNaN ? .nan : 0 })
+}
