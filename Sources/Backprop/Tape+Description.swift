@@ -33,12 +33,20 @@ extension Tape: CustomStringConvertible {
     }.joined(separator: "\n")
   }
 
-  /// A tensor in six significant digits, with at most six scalars shown.
+  /// A tensor in six significant digits, nested by its shape (`[[1, 2], [3, 5]]`) when it has at
+  /// most six scalars, and otherwise its first six and the count.
   static func abbreviate(_ tensor: Tensor) -> String {
     let limit = 6
-    let shown = tensor.scalars.prefix(limit).map { String(format: "%.6g", $0) }
-    if tensor.rank == 0 { return shown[0] }
-    let more = tensor.scalarCount > limit ? ", … (\(tensor.scalarCount) scalars)" : ""
-    return "[" + shown.joined(separator: ", ") + more + "]"
+    if tensor.scalarCount <= limit { return tensor.formatted(number) }
+    let shown = tensor.scalars.prefix(limit).map(number)
+    return "[" + shown.joined(separator: ", ") + ", … (\(tensor.scalarCount) scalars)]"
+  }
+
+  /// A scalar in six significant digits, with NaN as `nan` whatever its sign bit (C's `%g`
+  /// prints `-nan`) and zero as `0` whatever its sign.
+  static func number(_ value: Double) -> String {
+    if value.isNaN { return "nan" }
+    if value == 0 { return "0" }
+    return String(format: "%.6g", value)
   }
 }

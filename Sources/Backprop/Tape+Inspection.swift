@@ -26,11 +26,13 @@ extension Tape: RandomAccessCollection {
     case entry(Int)
     case constant(Tensor)
 
-    /// `#3` for an entry, the abbreviated value for a constant.
+    /// `#3` for an entry; for a constant, its abbreviated value, after the word `constant`
+    /// unless it is a scalar (so that `constant [3]`, a vector, does not read as a shape).
     public var description: String {
       switch self {
       case .entry(let index): "#\(index)"
-      case .constant(let value): Tape.abbreviate(value)
+      case .constant(let value):
+        value.rank == 0 ? Tape.abbreviate(value) : "constant " + Tape.abbreviate(value)
       }
     }
   }

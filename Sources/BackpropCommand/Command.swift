@@ -1,4 +1,5 @@
 import Backprop
+import Foundation
 
 /// What a run of the `backprop` command produced.
 public struct CommandResult: Sendable, Equatable {
@@ -21,7 +22,11 @@ public func runCommand(
     let invocation = try Invocation(arguments, standardInput: standardInput)
     return try invocation.run()
   } catch {
-    return CommandResult(status: 2, output: "", errors: error.rendered)
+    // With --json anywhere among the options, a program reads the result: the error too is
+    // one JSON object, on standard error.
+    let options = arguments.prefix { $0 != "--" }
+    return CommandResult(
+      status: 2, output: "", errors: options.contains("--json") ? error.json : error.rendered)
   }
 }
 
@@ -163,8 +168,10 @@ struct Invocation {
     guard let equals = binding.firstIndex(of: "=") else {
       throw CommandError("--at '\(abbreviated(binding))' needs the form name=value, as in x=1,2,3")
     }
-    let name = String(binding[..<equals])
+    // Spaces around the name and the value are allowed, as in --at 'x = 1, 2'.
+    let name = binding[..<equals].trimmingCharacters(in: .whitespaces)
     let valueText = String(binding[binding.index(after: equals)...])
+      .trimmingCharacters(in: .whitespaces)
     guard let head = name.first, head.isLetter || head == "_",
       name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
     else {

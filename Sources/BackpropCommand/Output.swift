@@ -3,9 +3,11 @@ import Foundation
 
 /// Tensors as text for people and as JSON for programs.
 enum Output {
-  /// A scalar in ten significant digits: enough to compare by eye, short enough to align.
+  /// A scalar in ten significant digits: enough to compare by eye, short enough to align. NaN
+  /// is `nan` and zero `0`, whatever their sign bits.
   static func number(_ value: Double) -> String {
     if value.isNaN { return "nan" }
+    if value == 0 { return "0" }
     if value.isInfinite { return value < 0 ? "-inf" : "inf" }
     return String(format: "%.10g", value)
   }

@@ -220,6 +220,16 @@ struct Parser {
     var sign = 1.0
     while let symbol = nextSymbol(in: "-+") { if symbol == "-" { sign = -sign } }
     skipSpace()
+    // A value may be non-finite: inf, infinity or nan, in any case, as C's strtod reads them.
+    if let character = peek, character.isLetter {
+      let start = position
+      let word = parseIdentifier().lowercased()
+      if word == "inf" || word == "infinity" { return sign * .infinity }
+      if word == "nan" { return .nan }
+      throw CommandError(
+        "expected a number (or inf, -inf, nan), found '\(abbreviated(word))'", in: source,
+        at: start)
+    }
     guard let character = peek, character.isNumber || character == "." else {
       throw error("expected a number")
     }

@@ -26,6 +26,14 @@ struct CommandError: Error, Equatable {
     return text
   }
 
+  /// `{"error": "…", "column": n}` on one line, for `--json`: the message, and the 0-based
+  /// column in the expression when the error has one.
+  var json: String {
+    var members = [("error", Output.json(message))]
+    if let (_, column) = location { members.append(("column", "\(column)")) }
+    return Output.object(members) + "\n"
+  }
+
   /// At most ~70 characters of a long source around the column, so a caret stays readable.
   static func visibleWindow(of source: String, around column: Int) -> (text: String, column: Int) {
     let characters = Array(source)

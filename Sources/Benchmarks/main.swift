@@ -53,7 +53,7 @@ for (name, workload) in workloads where only?.contains(name) ?? true {
   let new = workload(settings)
   rows += new
   for row in new {
-    let ratio = row.baseline == "—" ? "" : String(format: "%.2f×", row.ratio)
+    let ratio = row.baseline == "—" ? "" : String(format: "%.3g×", row.ratio)
     let status = row.met.map { $0 ? "met" : "MISSED" } ?? ""
     let line = [
       row.workload.padding(toLength: 30, withPad: " ", startingAt: 0),

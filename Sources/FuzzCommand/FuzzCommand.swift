@@ -13,7 +13,10 @@ func check(_ bytes: UnsafeRawBufferPointer) {
   let result = runCommand(arguments) { text }
   switch result.status {
   case 0, 1: break
-  case 2: precondition(result.errors.hasPrefix("error: "), "status 2 without an error message")
+  case 2:
+    precondition(
+      result.errors.hasPrefix("error: ") || result.errors.hasPrefix("{\"error\": "),
+      "status 2 without an error message")
   default: preconditionFailure("unexpected status \(result.status)")
   }
 }

@@ -86,7 +86,7 @@ struct ErrorTests {
     (["softmax"], "error: softmax needs numbers"),
     (["softmax", "1", "x"], "error: expected a number"),
     (["softmax", "[[1,2]]"], "error: softmax takes a vector of numbers, not shape [1, 2]"),
-    (["grad", "x", "--at", "x=1", "--dot", "--json"], "error: --dot prints only the graph"),
+    (["grad", "x", "--at", "x=1", "--dot", "--trace"], "error: --dot prints only the graph"),
     // Not an error: [2, 1] and [1, 2] broadcast to [2, 2].
     (["grad", "sum(x + y)", "--at", "x=[[1],[2]]", "--at", "y=[[1,2]]", "--json"], ""),
   ]

@@ -83,8 +83,16 @@ struct GeneratedInputTests {
         #expect(result.status == 0 || arguments.first == "check", "\(arguments)")
       case 2:
         refused += 1
-        #expect(result.errors.hasPrefix("error: "), "\(arguments): \(result.errors)")
-        #expect(result.errors.split(separator: "\n").count(where: { $0.hasPrefix("error:") }) == 1)
+        if arguments.prefix(while: { $0 != "--" }).contains("--json") {
+          // With --json the error is one JSON object with an "error" member.
+          let object = try? JSONSerialization.jsonObject(with: Data(result.errors.utf8))
+          #expect((object as? [String: Any])?["error"] is String, "\(arguments): \(result.errors)")
+          #expect(result.errors.split(separator: "\n").count == 1)
+        } else {
+          #expect(result.errors.hasPrefix("error: "), "\(arguments): \(result.errors)")
+          #expect(
+            result.errors.split(separator: "\n").count(where: { $0.hasPrefix("error:") }) == 1)
+        }
         #expect(result.output.isEmpty)
       default:
         Issue.record("status \(result.status) for \(arguments)")
