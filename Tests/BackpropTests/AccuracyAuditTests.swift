@@ -1,0 +1,196 @@
+import Backprop
+import Foundation
+import Testing
+
+// The accuracy audit: every value and derivative against a high-precision reference
+// (ReferenceValues.swift, written by Tests/Reference/generate.py with mpmath), over the whole
+// Double range. Errors are in ulps of the reference: |got − exact| / ulp(exact), where the ulp
+// of 0 and of subnormals is the smallest subnormal, so tiny results are held to absolute
+// accuracy there. An exact value that overflows (±∞) must be matched exactly.
+//
+// Where the computation is accurate only relative to a scale, not to the value itself, the
+// bound says so: tanh′ = 1 − tanh² is accurate to a few ε absolute (the ulps are of 1 once
+// |tanh′| < 1), as in PyTorch and JAX. docs/accuracy.md has the table this prints.
+
+/// The error of `got` in ulps of `exact`, or of `scale` when that is larger.
+func ulpError(_ got: Double, _ exact: Double, scale: Double = 0) -> Double {
+  if got == exact || (got.isNaN && exact.isNaN) { return 0 }
+  if !got.isFinite || !exact.isFinite { return .infinity }
+  let unit = Swift.max(exact.magnitude, scale).ulp
+  return (got - exact).magnitude / Swift.max(unit, .leastNonzeroMagnitude)
+}
+
+/// An elementwise function as Backprop spells it, with the bounds the audit holds it to, in
+/// ulps: of the value, and of the first and second derivatives relative to max(|exact|, scale).
+struct AuditedFunction: Sendable {
+  let name: String
+  let apply: @Sendable (Variable) -> Variable
+  let bounds: (value: Double, first: Double, second: Double)
+  /// The scale below which derivative errors are measured absolutely (0: always relative).
+  var derivativeScale = 0.0
+  /// Whether the second derivative's error is in ulps of |f′| where that is larger: σ″ is
+  /// recorded as σ′σ(−x) − σ′σ(x), a difference of terms of size σ′ that cancels near 0.
+  var secondRelativeToFirst = false
+}
+
+let auditedFunctions: [AuditedFunction] = [
+  .init(name: "exp", apply: { exp($0) }, bounds: (1, 1, 1)),
+  .init(name: "log", apply: { log($0) }, bounds: (1, 1, 2)),
+  .init(name: "sqrt", apply: { sqrt($0) }, bounds: (0.5, 2, 4)),
+  .init(name: "tanh", apply: { tanh($0) }, bounds: (1, 2, 4), derivativeScale: 1),
+  .init(name: "sigmoid", apply: { sigmoid($0) }, bounds: (2, 4, 8), secondRelativeToFirst: true),
+  .init(name: "square", apply: { pow($0, 2) }, bounds: (0.5, 0, 0)),
+  .init(name: "cube", apply: { pow($0, 3) }, bounds: (1, 1, 2)),
+  .init(name: "pow0.5", apply: { pow($0, 0.5) }, bounds: (1, 2, 4)),
+  .init(name: "pow2.5", apply: { pow($0, 2.5) }, bounds: (1, 2, 4)),
+  .init(name: "pow-1", apply: { pow($0, -1) }, bounds: (1, 2, 4)),
+  .init(name: "reciprocal", apply: { 1 / $0 }, bounds: (0.5, 1, 2)),
+]
+
+@Suite("Accuracy audit against a high-precision reference, over the whole Double range")
+struct AccuracyAuditTests {
+  @Test("Elementwise values, first and second derivatives", arguments: auditedFunctions.map(\.name))
+  func elementwise(name: String) {
+    let audited = auditedFunctions.first { $0.name == name }!
+    let cases = elementwiseReference.filter { $0.function == name }
+    #expect(cases.count > 20, "the reference has \(cases.count) points for \(name)")
+    var worst = (value: 0.0, first: 0.0, second: 0.0)
+    for point in cases {
+      let x = Tensor(point.x)
+      // The rank-0 path (rules on Double) and the tensor path must agree to the bit.
+      let (value, first) = valueWithGradient(at: x) { audited.apply($0) }
+      let vectorFirst = gradient(at: Tensor([point.x])) { audited.apply($0).sum() }
+      #expect(
+        vectorFirst.scalars[0].bitPattern == first.scalar!.bitPattern
+          || (vectorFirst.scalars[0].isNaN && first.scalar!.isNaN),
+        "\(name)′(\(point.x)): rank 0 \(first), vector \(vectorFirst)")
+      let second = hessian(at: x) { audited.apply($0) }.scalar!
+      let errors = (
+        ulpError(value.scalar!, point.value),
+        ulpError(first.scalar!, point.first, scale: audited.derivativeScale),
+        ulpError(
+          second, point.second,
+          scale: Swift.max(
+            audited.derivativeScale, audited.secondRelativeToFirst ? point.first.magnitude : 0))
+      )
+      #expect(
+        errors.0 <= audited.bounds.value,
+        "\(name)(\(point.x)) = \(value.scalar!), exact \(point.value): \(errors.0) ulps")
+      #expect(
+        errors.1 <= audited.bounds.first,
+        "\(name)′(\(point.x)) = \(first.scalar!), exact \(point.first): \(errors.1) ulps")
+      #expect(
+        errors.2 <= audited.bounds.second,
+        "\(name)″(\(point.x)) = \(second), exact \(point.second): \(errors.2) ulps")
+      worst = (
+        Swift.max(worst.value, errors.0), Swift.max(worst.first, errors.1),
+        Swift.max(worst.second, errors.2)
+      )
+    }
+    print(
+      "accuracy | \(name) | \(cases.count) points | value \(worst.value) | first \(worst.first) | second \(worst.second)"
+    )
+  }
+
+  /// Worst error over a vector, each entry in ulps of the largest |exact| entry (normwise):
+  /// a gradient entry that is a difference of O(1) terms cannot be relatively accurate when it
+  /// is tiny, and this is the bound its conditioning allows.
+  func normwise(_ got: [Double], _ exact: [Double]) -> Double {
+    let scale = exact.map(\.magnitude).max() ?? 0
+    return zip(got, exact).map { ulpError($0, $1, scale: scale) }.max() ?? 0
+  }
+
+  @Test("The softmax family, fused and composed, values and gradients")
+  func softmaxFamily() {
+    var worst: [String: Double] = [:]
+    func record(_ key: String, _ error: Double, bound: Double, _ detail: @autoclosure () -> String) {
+      worst[key] = Swift.max(worst[key] ?? 0, error)
+      #expect(error <= bound, "\(key): \(error) ulps > \(bound) at \(detail())")
+    }
+    for case let point in softmaxFamilyReference {
+      let x = Tensor(point.x)
+      let w = Tensor(point.weights)
+      let row = x.reshaped(to: [1, point.x.count])
+      for fused in [true, false] {
+        let tag = fused ? "fused" : "composed"
+        let soft: (Variable) -> Variable = { fused ? softmax($0) : composedSoftmax($0) }
+        let logSoft: (Variable) -> Variable = { fused ? logSoftmax($0) : composedLogSoftmax($0) }
+        let entropy: (Variable) -> Variable = {
+          fused
+            ? crossEntropy(logits: $0, labels: [0]) : composedCrossEntropy(logits: $0, labels: [0])
+        }
+        // Values: each entry relative to itself.
+        let s = soft(Variable(x)).value.scalars
+        record(
+          "softmax value (\(tag))", zip(s, point.softmax).map { ulpError($0, $1) }.max()!,
+          bound: 4, "\(point.x): \(s)")
+        // The composed twin takes ln of the rounded Σ, which is accurate to ε absolute, not
+        // relative when ln Σ is tiny (one dominant logit): its bound is in ulps of max(|y|, 1).
+        let l = logSoft(Variable(x)).value.scalars
+        record(
+          "logSoftmax value (\(tag))",
+          zip(l, point.logSoftmax).map { ulpError($0, $1, scale: fused ? 0 : 1) }.max()!,
+          bound: 2, "\(point.x): \(l)")
+        let e = entropy(Variable(row)).value.scalar!
+        record("crossEntropy value (\(tag))", ulpError(e, point.crossEntropy), bound: 2, "\(point.x): \(e)")
+        // Gradients: normwise.
+        let gs = gradient(at: x) { (soft($0) * w).sum() }.scalars
+        record("softmax gradient (\(tag))", normwise(gs, point.softmaxGradient), bound: 4, "\(point.x): \(gs)")
+        let gl = gradient(at: x) { (logSoft($0) * w).sum() }.scalars
+        record(
+          "logSoftmax gradient (\(tag))", normwise(gl, point.logSoftmaxGradient), bound: 4,
+          "\(point.x): \(gl)")
+        let ge = gradient(at: row, of: entropy).scalars
+        record(
+          "crossEntropy gradient (\(tag))", normwise(ge, point.crossEntropyGradient), bound: 4,
+          "\(point.x): \(ge)")
+      }
+      let lse = logSumExp(Variable(x)).value.scalar!
+      record("logSumExp value", ulpError(lse, point.logSumExp), bound: 2, "\(point.x): \(lse)")
+      let glse = gradient(at: x) { logSumExp($0) }.scalars
+      record("logSumExp gradient", normwise(glse, point.softmax), bound: 4, "\(point.x): \(glse)")
+    }
+    for (key, error) in worst.sorted(by: { $0.key < $1.key }) {
+      print("accuracy | \(key) | \(softmaxFamilyReference.count) vectors | \(error)")
+    }
+  }
+
+  @Test("Shift invariance, fused = composed and symmetric Hessians at magnitudes up to 1e300")
+  func properties() {
+    var generator = SeededGenerator(seed: 10)
+    for magnitude in [1.0, 1e3, 1e17, 1e100, 1e300] {
+      for _ in 0..<20 {
+        let x = Tensor.random([2, 4], in: -3...3, using: &generator)
+        let shift = Double.random(in: -magnitude...magnitude, using: &generator)
+        // Round the shift to a multiple of the spacing at the shifted magnitude, so that
+        // x + c is exact and the shifted problem is the same problem.
+        let spacing = (magnitude * 8).ulp
+        let c = (shift / spacing).rounded() * spacing
+        let shifted = (x * spacing).map { $0.rounded() } / spacing + c
+        let base = shifted - c
+        // softmax and logSoftmax do not change; logSumExp changes by exactly c.
+        #expect(softmax(shifted) == softmax(base), "softmax, shift \(c)")
+        expectClose(
+          logSoftmax(shifted), logSoftmax(base), tolerance: 4 * Double.ulpOfOne * 8,
+          "logSoftmax, shift \(c)")
+        let lse = logSumExp(shifted, alongAxes: -1)
+        let expected = logSumExp(base, alongAxes: -1) + c
+        #expect(
+          zip(lse.scalars, expected.scalars).allSatisfy {
+            ulpError($0, $1, scale: magnitude) <= 2
+          }, "logSumExp, shift \(c): \(lse) vs \(expected)")
+        // Fused and composed agree at every magnitude, in value and Jacobian.
+        let row = shifted[0]
+        expectClose(
+          jacobian(at: row, of: softmax), jacobian(at: row, of: composedSoftmax),
+          tolerance: 1e-15, "softmax Jacobians at shift \(c)")
+        expectClose(
+          jacobian(at: row, of: logSoftmax), jacobian(at: row, of: composedLogSoftmax),
+          tolerance: 1e-15, "logSoftmax Jacobians at shift \(c)")
+        // The Hessian of a scalar function is symmetric.
+        let h = hessian(at: row) { logSumExp($0) + (sigmoid($0) * tanh($0)).sum() }
+        expectClose(h, h.transposed(), tolerance: 1e-15, "Hessian symmetry at shift \(c)")
+      }
+    }
+  }
+}
