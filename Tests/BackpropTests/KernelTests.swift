@@ -11,7 +11,9 @@ struct KernelTests {
     var generator = SeededGenerator(seed: UInt64(shape.reduce(1, *)))
     let y = softmax(Tensor.random(shape, scale: 5, using: &generator))
     let g = Tensor.random(shape, using: &generator)
-    expectClose(Softmax.kernel(g, y: y), Softmax.rule(g, y: y), tolerance: 1e-16)
+    // Not to the bit: the kernel rewrites a dominant entry (yₖ > ½) to avoid the rule's
+    // cancellation, which moves rounding by an ulp or two of |ȳ|.
+    expectClose(Softmax.kernel(g, y: y), Softmax.rule(g, y: y), tolerance: 4e-16)
   }
 
   @Test(arguments: [[1, 1], [1, 7], [4, 3], [3, 100]])

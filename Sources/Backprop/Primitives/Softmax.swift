@@ -205,7 +205,9 @@ func logOfTotal(
   }
   var rest = 0.0
   for index in row where index != top { rest += out[index] }
-  return Foundation.log1p(rest)
+  // With ties (r ≥ 1) Σ is not near 1 and ln Σ is as accurate as ln1p: an integer Σ = k gives
+  // ln k correctly rounded.
+  return rest < 1 ? Foundation.log1p(rest) : Foundation.log(total)
 }
 
 /// Log-softmax along the last axis as one fused tape entry:
