@@ -47,5 +47,6 @@ func reverseSweep(_ lesson: inout Lesson) {
   lesson.check("each step changes only the adjoints of that entry's operands", onlyOperandsChange)
   let t = Foundation.tanh(3.0)
   let xGrad = 1 + 3 * (1 - t * t)
-  lesson.check("∂f/∂x₀ = 1 + w (1 − tanh²(x₀w)) = \(show(xGrad))", abs(x.grad![[0]] - xGrad) <= 1e-15)
+  lesson.check(
+    "∂f/∂x₀ = 1 + w (1 − tanh²(x₀w)) = \(show(xGrad))", abs(x.grad![[0]] - xGrad) <= 1e-15)
 }

@@ -10,7 +10,7 @@ func softmax(_ x: Variable, withDerivative jacobian: (Tensor) -> Tensor) -> Vari
   return Variable(softmax(x.value)) + derivative
 }
 
-/// The mistake from seed 000: the diagonal sᵢ(1 − sᵢ) used as if it were the whole Jacobian.
+/// A widely repeated answer: the diagonal sᵢ(1 − sᵢ) used as if it were the whole Jacobian.
 func diagonalOnly(_ x: Tensor) -> Tensor {
   let s = softmax(x).scalars
   let n = s.count
@@ -19,7 +19,7 @@ func diagonalOnly(_ x: Tensor) -> Tensor {
   )
 }
 
-/// The mistake from seed 002: diag(x) − x xᵀ, the input where the output belongs.
+/// A backward pass that uses the input where the output belongs: diag(x) − x xᵀ.
 func inputForOutput(_ x: Tensor) -> Tensor {
   let v = x.scalars
   let n = v.count
@@ -47,8 +47,9 @@ func mistakes(_ lesson: inout Lesson) {
 
     1. Only the diagonal, sᵢ(1 − sᵢ), dropping the −sᵢsⱼ terms. For one output in isolation
        the diagonal looks plausible; but changing xⱼ moves every sᵢ through the sum. How far
-       off it is depends on how much the dropped terms matter: the question in seed 000
-       reports about 1% on its data, and here it is much more.
+       off it is depends on how much the dropped terms matter: where one class dominates,
+       sᵢsⱼ is small and the error can look like a rounding difference of about 1%; here it
+       is much more.
        \(diagonal)
     """)
   lesson.check("the diagonal-only derivative fails the check", !diagonal.passed)

@@ -63,7 +63,7 @@ struct Model {
       }
       if step % (steps / 5) == 0 {
         lesson.say(
-          "    step \(String(step).padding(toLength: 5, withPad: " ", startingAt: 0)) loss \(show(losses.last!))   accuracy \(show(accuracy(x, labels) * 100))%"
+          "    step \(String(step).padding(toLength: 5, withPad: " ", startingAt: 0)) loss \(show(losses.last!))   accuracy \(percent(accuracy(x, labels)))"
         )
       }
     }
@@ -124,7 +124,7 @@ func training(_ lesson: inout Lesson) {
     lesson.say("\n  Training the \(model.name) model, \(steps) steps at rate \(rate):")
     let losses = model.train(x, labels, steps: steps, rate: rate, reg: 1e-3, lesson: lesson)
     let accuracy = model.accuracy(x, labels)
-    lesson.say("    final loss \(show(losses.last!)), accuracy \(show(accuracy * 100))%")
+    lesson.say("    final loss \(show(losses.last!)), accuracy \(percent(accuracy))")
     lesson.check(
       "\(model.name): the loss fell from \(show(losses[0])) to \(show(losses.last!))",
       losses.last! < losses[0] * 0.8)
@@ -141,7 +141,7 @@ func training(_ lesson: inout Lesson) {
       title: "Training loss on the spirals", xLabel: "step", yLabel: "loss",
       series: trained.enumerated().map { index, pair in
         .init(
-          name: "\(pair.0.name) (\(show(pair.0.accuracy(x, labels) * 100))%)",
+          name: "\(pair.0.name) (\(percent(pair.0.accuracy(x, labels))))",
           color: SVG.classColors[index],
           points: pair.1.enumerated().map { (Double($0.offset), $0.element) })
       }),
@@ -165,3 +165,6 @@ func training(_ lesson: inout Lesson) {
       "\n  (Run with --output DIR to write the loss curve and the decision regions as SVG.)")
   }
 }
+
+/// A fraction as a percentage with one decimal: 0.543333 is "54.3%".
+func percent(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }

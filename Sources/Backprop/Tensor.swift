@@ -159,7 +159,9 @@ public struct Tensor: Sendable {
   /// The scalar at a multi-index of two or more integers, one per axis: `m[i, j]`.
   ///
   /// - Precondition: one index per axis, each within its axis.
-  public subscript(first: Int, second: Int, rest: Int...) -> Double { self[[first, second] + rest] }
+  public subscript(first: Int, second: Int, rest: Int...) -> Double {
+    self[[first, second] + rest]
+  }
 
   /// The scalar at a multi-index given as an array, one integer per axis.
   ///

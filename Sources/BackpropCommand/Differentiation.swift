@@ -236,7 +236,9 @@ struct SoftmaxReport {
     let width = comparisons.map(\.1.count).max() ?? 0
     for (key, title, difference) in comparisons {
       text += "  " + title + String(repeating: " ", count: width - title.count + 2)
-      text += (key == "fused_numerical" && !unresolved.isEmpty ? "not resolved" : Output.number(difference)) + "\n"
+      text +=
+        (key == "fused_numerical" && !unresolved.isEmpty
+          ? "not resolved" : Output.number(difference)) + "\n"
     }
     text += note
     return CommandResult(status: 0, output: text, errors: errors)

@@ -103,7 +103,8 @@ struct AccuracyAuditTests {
   @Test("The softmax family, fused and composed, values and gradients")
   func softmaxFamily() {
     var worst: [String: Double] = [:]
-    func record(_ key: String, _ error: Double, bound: Double, _ detail: @autoclosure () -> String) {
+    func record(_ key: String, _ error: Double, bound: Double, _ detail: @autoclosure () -> String)
+    {
       worst[key] = Swift.max(worst[key] ?? 0, error)
       #expect(error <= bound, "\(key): \(error) ulps > \(bound) at \(detail())")
     }
@@ -132,10 +133,14 @@ struct AccuracyAuditTests {
           zip(l, point.logSoftmax).map { ulpError($0, $1, scale: fused ? 0 : 1) }.max()!,
           bound: 2, "\(point.x): \(l)")
         let e = entropy(Variable(row)).value.scalar!
-        record("crossEntropy value (\(tag))", ulpError(e, point.crossEntropy), bound: 2, "\(point.x): \(e)")
+        record(
+          "crossEntropy value (\(tag))", ulpError(e, point.crossEntropy), bound: 2,
+          "\(point.x): \(e)")
         // Gradients: normwise.
         let gs = gradient(at: x) { (soft($0) * w).sum() }.scalars
-        record("softmax gradient (\(tag))", normwise(gs, point.softmaxGradient), bound: 4, "\(point.x): \(gs)")
+        record(
+          "softmax gradient (\(tag))", normwise(gs, point.softmaxGradient), bound: 4,
+          "\(point.x): \(gs)")
         let gl = gradient(at: x) { (logSoft($0) * w).sum() }.scalars
         record(
           "logSoftmax gradient (\(tag))", normwise(gl, point.logSoftmaxGradient), bound: 4,

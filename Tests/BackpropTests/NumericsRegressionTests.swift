@@ -68,13 +68,15 @@ struct NumericsRegressionTests {
       expectClose(gradient(at: [1e300, 1e300, 0]) { f($0).sum() }, [-0.5, -0.5, 1], tolerance: 0)
       let ce: (Variable) -> Variable = { logits in
         fused
-          ? crossEntropy(logits: logits, labels: [0]) : composedCrossEntropy(logits: logits, labels: [0])
+          ? crossEntropy(logits: logits, labels: [0])
+          : composedCrossEntropy(logits: logits, labels: [0])
       }
       #expect(ce(Variable(Tensor([[1e17, 1e17]]))).value == Tensor(ln2))
       #expect(gradient(at: Tensor([[1e17, 1e17]]), of: ce) == Tensor([[-0.5, 0.5]]))
     }
     // Three ties at 10⁶: each entry is −ln 3, correctly rounded.
-    #expect(logSoftmax(Tensor([1e6, 1e6, 1e6])) == Tensor(repeating: -Foundation.log(3.0), shape: [3]))
+    #expect(
+      logSoftmax(Tensor([1e6, 1e6, 1e6])) == Tensor(repeating: -Foundation.log(3.0), shape: [3]))
   }
 
   // MARK: 2. Sigmoid's tails
@@ -90,7 +92,9 @@ struct NumericsRegressionTests {
       #expect(abs(got - exact) <= 4 * exact.ulp, "σ(\(x)) = \(got), expected \(exact)")
       // σ′(x) = σ(x) σ(−x), relative to a few ulps even where σ rounds to 1.
       let derivative = gradient(at: Tensor(x)) { sigmoid($0) }.scalar!
-      let exactDerivative = exact * (x < 0 ? 1 / (1 + Foundation.exp(x)) : Foundation.exp(-x) / (1 + Foundation.exp(-x)))
+      let exactDerivative =
+        exact
+        * (x < 0 ? 1 / (1 + Foundation.exp(x)) : Foundation.exp(-x) / (1 + Foundation.exp(-x)))
       #expect(
         abs(derivative - exactDerivative) <= 8 * exactDerivative.ulp,
         "σ′(\(x)) = \(derivative), expected \(exactDerivative)")
@@ -137,7 +141,9 @@ struct NumericsRegressionTests {
     expectClose(
       logSumExp(v).value, Tensor(Foundation.log(x.scalars.map(Foundation.exp).reduce(0, +))),
       tolerance: 1e-15)
-    #expect(logSumExp(Variable(Tensor(shape: [2, 0], scalars: [])), alongAxes: 1).value == [[-.infinity], [-.infinity]].tensor)
+    #expect(
+      logSumExp(Variable(Tensor(shape: [2, 0], scalars: [])), alongAxes: 1).value
+        == [[-.infinity], [-.infinity]].tensor)
     #expect(logSumExp(Tensor(shape: [0], scalars: [])) == Tensor(-.infinity))
   }
 
@@ -153,10 +159,13 @@ struct NumericsRegressionTests {
     // Here a step of x₀ changes the sum by less than the sum's own rounding.
     let swamped = checkGradient(at: [1e10, 3e15]) { pow($0, 2).sum() }
     #expect(swamped.verdict == .inconclusive, "\(swamped)")
-    let saturated = checkGradient(at: [1e300, 1e300, 0]) { (softmax($0) * Tensor([1, 2, 3])).sum() }
+    let saturated = checkGradient(at: [1e300, 1e300, 0]) {
+      (softmax($0) * Tensor([1, 2, 3])).sum()
+    }
     #expect(saturated.verdict == .inconclusive, "\(saturated)")
     #expect(!saturated.passed)
-    #expect(CentralDifferences(at: [1e300, 1e300, 0], of: softmax).resolved == [false, false, true])
+    #expect(
+      CentralDifferences(at: [1e300, 1e300, 0], of: softmax).resolved == [false, false, true])
     // A wrong derivative is still caught at a large input.
     let wrong = checkGradient(at: [1e8]) { x in (x * Variable(x.value)).sum() }
     #expect(wrong.verdict == .failed)
