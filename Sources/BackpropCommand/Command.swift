@@ -56,7 +56,8 @@ let usage = """
     + - * /  with NumPy broadcasting, ^ power (constant exponent), @ matrix product,
     unary minus (^ binds tighter: -x^2 is -(x^2)), parentheses
     exp log sqrt tanh sigmoid relu pow(a, p) sum mean max(a) max(a, b)
-    softmax softmax_composed logsoftmax logsumexp   along the last axis
+    softmax softmax_composed logsoftmax   along the last axis; logsumexp over every scalar
+    numbers in --at values may be inf, -inf or nan; with --json, errors are JSON too
 
   EXAMPLES
     backprop grad 'log(sum(exp(x)))' --at x=1,2,3

@@ -54,13 +54,16 @@ struct Checker {
       case .pow:
         try requireConstantExponent(arguments[1], shape: shapes[1], op: "pow")
         return shapes[0]
-      case .softmax, .softmaxComposed, .logsoftmax, .logsumexp:
+      case .logsumexp:
+        // Over every scalar, like sum and max here and logSumExp(_:) in the library.
+        return []
+      case .softmax, .softmaxComposed, .logsoftmax:
         guard !shapes[0].isEmpty else {
           throw CommandError(
             "\(function.rawValue) works along the last axis and needs a vector or matrix, "
               + "not a scalar", in: source, at: column)
         }
-        return function == .logsumexp ? Array(shapes[0].dropLast()) : shapes[0]
+        return shapes[0]
       }
     }
   }

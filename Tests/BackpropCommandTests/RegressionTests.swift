@@ -63,3 +63,15 @@ struct CommandRegressionTests {
     #expect(result.output.contains("#0, constant [3]"), "\(result.output)")
   }
 }
+
+@Suite("backprop: logsumexp reduces every scalar, as sum and max do")
+struct CommandReductionTests {
+  @Test func logsumexpOfAMatrixIsAScalar() throws {
+    let json = try runJSON(["grad", "logsumexp(X)", "--at", "X=[[1,2],[3,4]]"])
+    let expected = Foundation.log([1.0, 2, 3, 4].map(Foundation.exp).reduce(0, +))
+    #expect(abs(flatten(json["value"])[0] - expected) <= 1e-15)
+    // X − logsumexp(X) broadcasts a scalar: it is log-softmax over all four entries.
+    let shifted = runCommand(["jacobian", "X - logsumexp(X)", "--at", "X=[[1,2],[3,4]]"])
+    #expect(shifted.status == 0, "\(shifted.errors)")
+  }
+}
