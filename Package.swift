@@ -19,6 +19,8 @@ let package = Package(
     // builds it for libFuzzer; an ordinary build replays a corpus (see docs/reliability.md).
     .executableTarget(name: "FuzzCommand", dependencies: ["BackpropCommand"]),
     .executableTarget(name: "Playground", dependencies: ["Backprop"], path: "Playground"),
+    // Misuses the library on request; a test builds it with -c release and reads the messages.
+    .executableTarget(name: "MisuseProbe", dependencies: ["Backprop"]),
     // `swift run -c release Benchmarks`: ratios against baselines timed in the same run.
     .executableTarget(name: "Benchmarks", dependencies: ["Backprop"]),
     .testTarget(name: "BackpropTests", dependencies: ["Backprop", "BackpropKernels"]),

@@ -42,7 +42,7 @@ extension Tape {
   func pullback(
     of y: Variable, seed: Tensor, wrt xs: [Variable], op: String, consuming: Bool = false
   ) -> [Tensor] {
-    precondition(
+    require(
       seed.shape == y.shape, "\(op): cotangent shape \(seed.shape) is not the result's \(y.shape)")
     let indices = xs.map { self.requireRecorded($0, op: op) }
     guard let output = requireOnThisTape(y, op: op) else {
@@ -58,7 +58,7 @@ extension Tape {
   func pullback(
     of y: Variable, seed: Tensor, wrt x: Variable, op: String, consuming: Bool = false
   ) -> Tensor {
-    precondition(
+    require(
       seed.shape == y.shape, "\(op): cotangent shape \(seed.shape) is not the result's \(y.shape)")
     let index = requireRecorded(x, op: op)
     guard let output = requireOnThisTape(y, op: op) else { return .zeros(x.shape) }
@@ -74,9 +74,9 @@ extension Tape {
   /// The index of a variable that must be on this tape.
   func requireRecorded(_ x: Variable, op: String) -> Int32 {
     guard case .recorded(let tape, let index, let generation) = x.node else {
-      preconditionFailure("\(op): the input is a constant; record it with Tape.variable(_:)")
+      fail("\(op): the input is a constant; record it with Tape.variable(_:)")
     }
-    precondition(tape === self, "\(op): the input and the result are on two different tapes")
+    require(tape === self, "\(op): the input and the result are on two different tapes")
     requireCurrent(generation, op: op)
     return index
   }
@@ -84,7 +84,7 @@ extension Tape {
   /// The index of a result on this tape, or `nil` if it is a constant.
   func requireOnThisTape(_ y: Variable, op: String) -> Int32? {
     guard case .recorded(let tape, let index, let generation) = y.node else { return nil }
-    precondition(tape === self, "\(op): the result and the input are on two different tapes")
+    require(tape === self, "\(op): the result and the input are on two different tapes")
     requireCurrent(generation, op: op)
     return index
   }
@@ -137,7 +137,7 @@ public func gradient(of y: Variable, wrt x: Variable) -> Variable {
   let op = "gradient(of:wrt:)"
   Variable.requireScalar(y.shape, op: op)
   guard let tape = x.tape else {
-    preconditionFailure("\(op): the input is a constant; record it with Tape.variable(_:)")
+    fail("\(op): the input is a constant; record it with Tape.variable(_:)")
   }
   let input = tape.requireRecorded(x, op: op)
   guard let output = tape.requireOnThisTape(y, op: op) else { return Variable(.zeros(x.shape)) }

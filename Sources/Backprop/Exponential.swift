@@ -27,7 +27,7 @@ public func exponentials(
   of source: UnsafeBufferPointer<Double>, minus shift: Double = 0,
   into destination: UnsafeMutableBufferPointer<Double>
 ) -> Double {
-  precondition(
+  require(
     destination.count >= source.count,
     "exponentials(of:minus:into:): \(source.count) scalars do not fit in \(destination.count)")
   guard let x = source.baseAddress, let out = destination.baseAddress else { return 0 }

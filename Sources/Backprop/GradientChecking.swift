@@ -38,7 +38,7 @@ public struct CentralDifferences: Sendable {
     at x: Tensor, step: Double = 1e-6, relativeTolerance: Double = 1e-3,
     of f: (Variable) -> Variable
   ) {
-    precondition(
+    require(
       step > 0 && step.isFinite, "numericalJacobian(at:step:of:): step \(step) is not positive")
     let center = f(Variable(x)).value
     let outputShape = center.shape
@@ -94,7 +94,7 @@ public struct CentralDifferences: Sendable {
 public func numericalJacobian(
   at x: Tensor, step: Double = 1e-6, of f: (Variable) -> Variable
 ) -> Tensor {
-  precondition(
+  require(
     step > 0 && step.isFinite, "numericalJacobian(at:step:of:): step \(step) is not positive")
   let outputShape = f(Variable(x)).shape
   let (rows, columns) = (outputShape.reduce(1, *), x.scalarCount)
@@ -267,7 +267,7 @@ public func compareJacobians(
 ) -> JacobianComparison {
   let first = jacobian(at: x, of: f)
   let second = jacobian(at: x, of: g)
-  precondition(
+  require(
     first.shape == second.shape,
     "compareJacobians(at:_:_:): the Jacobians have shapes \(first.shape) and \(second.shape)")
   let difference = first - second

@@ -4,8 +4,13 @@ enum Shape {
   static func scalarCount(_ shape: [Int], op: String) -> Int {
     var count = 1
     for axis in shape {
-      precondition(axis >= 0, "\(op): shape \(shape) has a negative axis")
-      count *= axis
+      require(axis >= 0, "\(op): shape \(shape) has a negative axis")
+      let (product, overflow) = count.multipliedReportingOverflow(by: axis)
+      // Eight bytes a scalar must also fit in an Int for the buffer to be allocated.
+      require(
+        !overflow && product <= Int.max / 8,
+        "\(op): shape \(shape) has more scalars than memory can address")
+      count = product
     }
     return count
   }
@@ -32,7 +37,7 @@ enum Shape {
     for axis in 0..<rank {
       let a = axis - (rank - lhs.count) >= 0 ? lhs[axis - (rank - lhs.count)] : 1
       let b = axis - (rank - rhs.count) >= 0 ? rhs[axis - (rank - rhs.count)] : 1
-      precondition(a == b || a == 1 || b == 1, "\(op): shapes \(lhs) and \(rhs) do not broadcast")
+      require(a == b || a == 1 || b == 1, "\(op): shapes \(lhs) and \(rhs) do not broadcast")
       result[axis] = a == 1 ? b : a
     }
     return result
@@ -69,7 +74,7 @@ enum Shape {
   static func normalize(axes: [Int], rank: Int, op: String) -> [Int] {
     let normalized = axes.map { axis in
       let resolved = axis < 0 ? axis + rank : axis
-      precondition(
+      require(
         (0..<rank).contains(resolved),
         "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
       return resolved

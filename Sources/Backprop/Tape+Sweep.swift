@@ -163,7 +163,7 @@ extension Tape {
   ) -> (U?, U?) {
     switch op {
     case .variable, .constant, .crossEntropy:
-      preconditionFailure("\(op.name): no VJP of this form")
+      fail("\(op.name): no VJP of this form")
     case .add: return Add.pullback(cotangent, a: x(), b: w(), wrt: wrt)
     case .subtract: return Subtract.pullback(cotangent, a: x(), b: w(), wrt: wrt)
     case .multiply: return Multiply.pullback(cotangent, a: x(), b: w(), wrt: wrt)

@@ -53,7 +53,7 @@ extension Variable {
   public func backwardReplay() -> BackwardReplay {
     Self.requireScalar(shape, op: "backwardReplay()")
     guard case .recorded(let tape, let index, let generation) = node else {
-      preconditionFailure("backwardReplay(): a constant is on no tape; nothing to differentiate")
+      fail("backwardReplay(): a constant is on no tape; nothing to differentiate")
     }
     tape.requireCurrent(generation, op: "backwardReplay()")
     var steps: [BackwardReplay.Step] = []

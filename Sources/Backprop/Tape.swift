@@ -160,7 +160,7 @@ public final class Tape {
   @inline(__always)
   func requireCurrent(_ generation: UInt32, op: String) {
     if generation != self.generation {
-      preconditionFailure(
+      fail(
         "\(op): the variable was recorded before its tape was reset; record it again")
     }
   }
@@ -187,7 +187,7 @@ public final class Tape {
   /// Appends one entry and returns its index.
   @inline(__always)
   func append(_ entry: Record) -> Int32 {
-    precondition(entries.count < Int(Int32.max), "Tape: more than \(Int32.max) entries")
+    require(entries.count < Int(Int32.max), "Tape: more than \(Int32.max) entries")
     entries.append(entry)
     let index = Int32(truncatingIfNeeded: entries.count - 1)
     if detectsAnomalies && anomaly == nil && !entry.value.isFinite {  // `let` first: free when off
@@ -215,7 +215,7 @@ public final class Tape {
 
   /// Keeps `tensor` for the VJP of the entry just recorded.
   func save(_ tensor: Tensor, for entry: Int32) {
-    precondition(saved.last.map { $0.entry < entry } ?? true, "Tape: saved out of entry order")
+    require(saved.last.map { $0.entry < entry } ?? true, "Tape: saved out of entry order")
     saved.append((entry, tensor))
   }
 
@@ -241,7 +241,7 @@ public final class Tape {
       constants.append(value)
       return -1 - Int32(truncatingIfNeeded: constants.count)
     case .recorded(let tape, let index, let generation):
-      precondition(
+      require(
         tape === self, "\(op.name): the operands are variables from two different tapes")
       requireCurrent(generation, op: op.name)
       return index

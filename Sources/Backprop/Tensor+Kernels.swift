@@ -138,7 +138,7 @@ extension Tensor {
   /// - Precondition: this shape broadcasts to `target`.
   public func broadcasted(to target: [Int]) -> Tensor {
     let shape = self.shape
-    precondition(
+    require(
       Shape.broadcasts(shape, to: target),
       "broadcast: shape \(shape) does not broadcast to \(target)")
     if target == shape { return self }
@@ -187,7 +187,7 @@ extension Tensor {
   /// The loop order i-p-j walks both the right operand and the result along rows, which keeps
   /// the inner loop contiguous and vectorizable.
   static func matmulKernel(_ lhs: Tensor, _ rhs: Tensor) -> Tensor {
-    precondition(
+    require(
       lhs.rank == 2 && rhs.rank == 2 && lhs.shape[1] == rhs.shape[0],
       "matmul: shapes \(lhs.shape) and \(rhs.shape) are not [m, k] and [k, n]")
     let (m, k, n) = (lhs.shape[0], lhs.shape[1], rhs.shape[1])

@@ -54,7 +54,7 @@ public struct Tensor: Sendable {
   public init(_ rows: [[Double]]) {
     let columns = rows.first?.count ?? 0
     for (index, row) in rows.enumerated() {
-      precondition(
+      require(
         row.count == columns,
         "Tensor(_:): row \(index) has \(row.count) scalars, but row 0 has \(columns)")
     }
@@ -66,7 +66,7 @@ public struct Tensor: Sendable {
   /// - Precondition: no axis is negative and `scalars.count` is the product of `shape`.
   public init(shape: [Int], scalars: [Double]) {
     let count = Shape.scalarCount(shape, op: "Tensor(shape:scalars:)")
-    precondition(
+    require(
       count == scalars.count,
       "Tensor(shape:scalars:): shape \(shape) needs \(count) scalars, got \(scalars.count)")
     if shape.isEmpty {
@@ -97,7 +97,7 @@ public struct Tensor: Sendable {
   /// This is the seed e_k a Jacobian is built from, one row per output scalar.
   public static func oneHot(_ shape: [Int], at index: Int) -> Tensor {
     let count = Shape.scalarCount(shape, op: "Tensor.oneHot(_:at:)")
-    precondition(
+    require(
       (0..<count).contains(index),
       "Tensor.oneHot(_:at:): index \(index) is out of range for shape \(shape)")
     return Tensor(shape: shape, count: count) { buffer in
@@ -144,7 +144,7 @@ public struct Tensor: Sendable {
   /// - Precondition: the tensor has at least one axis and `index` is within the first.
   public subscript(index: Int) -> Tensor {
     let shape = self.shape
-    precondition(
+    require(
       !shape.isEmpty && (0..<shape[0]).contains(index),
       "subscript: index \(index) is out of range for shape \(shape)")
     let inner = Array(shape.dropFirst())
@@ -167,12 +167,12 @@ public struct Tensor: Sendable {
   ///
   /// - Precondition: one index per axis, each within its axis.
   public subscript(indices: [Int]) -> Double {
-    precondition(
+    require(
       indices.count == rank,
       "Tensor subscript: \(indices.count) indices for a tensor of shape \(shape)")
     var offset = 0
     for (axis, index) in indices.enumerated() {
-      precondition(
+      require(
         (0..<shape[axis]).contains(index),
         "Tensor subscript: index \(indices) is out of range for shape \(shape)")
       offset = offset * shape[axis] + index
@@ -185,7 +185,7 @@ public struct Tensor: Sendable {
   /// - Precondition: the new shape has as many scalars as this one.
   public func reshaped(to newShape: [Int]) -> Tensor {
     let count = Shape.scalarCount(newShape, op: "reshape")
-    precondition(
+    require(
       count == scalarCount,
       "reshape: shape \(shape) (\(scalarCount) scalars) cannot become \(newShape) (\(count))")
     if newShape == shape { return self }
@@ -311,7 +311,7 @@ extension Tensor {
   ///
   /// - Precondition: the shapes are equal.
   public func maxAbsoluteDifference(from other: Tensor) -> Double {
-    precondition(
+    require(
       shape == other.shape,
       "maxAbsoluteDifference(from:): shapes \(shape) and \(other.shape) differ")
     var worst = 0.0

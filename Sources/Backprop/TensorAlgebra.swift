@@ -64,7 +64,7 @@ extension Tensor: TensorAlgebra {
       storage = .scalar(a + b)
       return
     }
-    precondition(shape == contribution.shape, "accumulate: \(contribution.shape) into \(shape)")
+    require(shape == contribution.shape, "accumulate: \(contribution.shape) into \(shape)")
     contribution.withUnsafeScalars { c in
       withUnsafeMutableScalars { a in
         for index in 0..<a.count { a[index] += c[index] }
@@ -131,27 +131,27 @@ extension Double: TensorAlgebra {
   func masked(by mask: Tensor) -> Double { Select.scalar(self, mask.scalar!) }
 
   func sum(alongAxes axes: [Int]) -> Double {
-    precondition(axes.isEmpty, "sum: a scalar has no axis \(axes)")
+    require(axes.isEmpty, "sum: a scalar has no axis \(axes)")
     return self
   }
 
   func broadcasted(to shape: [Int]) -> Double {
-    precondition(shape.isEmpty, "broadcast: a Double cannot take shape \(shape)")
+    require(shape.isEmpty, "broadcast: a Double cannot take shape \(shape)")
     return self
   }
 
   func reshaped(to shape: [Int]) -> Double {
-    precondition(shape.isEmpty, "reshape: a Double cannot take shape \(shape)")
+    require(shape.isEmpty, "reshape: a Double cannot take shape \(shape)")
     return self
   }
 
-  func transposed() -> Double { preconditionFailure("transpose: a scalar is not a matrix") }
+  func transposed() -> Double { fail("transpose: a scalar is not a matrix") }
 
   func softmaxAlongLastAxis() -> Double {
-    preconditionFailure("softmax: a scalar has no last axis")
+    fail("softmax: a scalar has no last axis")
   }
 
   func matrixProduct(_ rhs: Double) -> Double {
-    preconditionFailure("matmul: scalars are not matrices")
+    fail("matmul: scalars are not matrices")
   }
 }

@@ -91,10 +91,10 @@ public struct Variable {
   /// - Precondition: the variable is on a tape and `seed` has its shape.
   public func backward(seed: Tensor) {
     guard case .recorded(let tape, let index, let generation) = node else {
-      preconditionFailure("backward(seed:): a constant is on no tape; nothing to differentiate")
+      fail("backward(seed:): a constant is on no tape; nothing to differentiate")
     }
     tape.requireCurrent(generation, op: "backward(seed:)")
-    precondition(
+    require(
       seed.shape == shape, "backward(seed:): seed shape \(seed.shape) is not the result's \(shape)")
     tape.requestedGradients = []
     tape.adjoints = tape.reverseSweep(from: index, seed: seed)
@@ -102,7 +102,7 @@ public struct Variable {
 
   /// Checks that a result holds a single scalar, naming the operation that needs one.
   static func requireScalar(_ shape: [Int], op: String) {
-    precondition(
+    require(
       shape.reduce(1, *) == 1,
       "\(op): the result has shape \(shape), not a scalar — use jacobian or pullback")
   }

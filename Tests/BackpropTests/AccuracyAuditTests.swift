@@ -199,3 +199,90 @@ struct AccuracyAuditTests {
     }
   }
 }
+
+/// A sum in double-double arithmetic (TwoSum on every addition): exact to about 2⁻¹⁰⁶
+/// relative, a reference for sums, means and dot products of Doubles.
+func exactSum(_ terms: [Double]) -> Double {
+  var (high, low) = (0.0, 0.0)
+  for term in terms {
+    let sum = high + term
+    let virtual = sum - high
+    low += (high - (sum - virtual)) + (term - virtual)
+    high = sum
+  }
+  return high + low
+}
+
+/// The products a·b with their rounding errors recovered by a fused multiply-add, as terms of
+/// an exact dot product.
+func exactProducts(_ a: [Double], _ b: [Double]) -> [Double] {
+  zip(a, b).flatMap { x, y in
+    let product = x * y
+    return [product, (-product).addingProduct(x, y)]  // x·y − product, exactly
+  }
+}
+
+@Suite("Accuracy audit: the exact and the summing operations")
+struct ArithmeticAccuracyTests {
+  @Test("+ − × ÷ and their derivatives are correctly rounded, as IEEE 754 requires")
+  func arithmetic() {
+    var generator = SeededGenerator(seed: 20)
+    let magnitudes = [5e-324, 1e-300, 1e-8, 1, 1e8, 1e300]
+    for _ in 0..<200 {
+      let a =
+        Double.random(in: -1...1, using: &generator) * magnitudes.randomElement(using: &generator)!
+      let b =
+        Double.random(in: -1...1, using: &generator) * magnitudes.randomElement(using: &generator)!
+      #expect((Variable(a) + Variable(b)).value.scalar! == a + b)
+      #expect((Variable(a) - Variable(b)).value.scalar! == a - b)
+      #expect((Variable(a) * Variable(b)).value.scalar! == a * b)
+      #expect((Variable(a) / Variable(b)).value.scalar!.bitPattern == (a / b).bitPattern)
+      let (ga, gb) = gradient(at: Tensor(a), Tensor(b)) { x, y in x * y }
+      #expect(ga.scalar! == b && gb.scalar! == a)
+      let (da, db) = gradient(at: Tensor(a), Tensor(b)) { x, y in x / y }
+      #expect(da.scalar! == 1 / b)
+      // −a/b², from the recorded quotient: two roundings, as is −(a/b)/b, so within 2 ulps.
+      let exact = -(a / b) / b
+      #expect(
+        db.scalar! == exact || (db.scalar!.isNaN && exact.isNaN)
+          || ulpError(db.scalar!, exact) <= 2, "∂(a/b)/∂b at \(a), \(b): \(db) vs \(exact)")
+    }
+  }
+
+  @Test("sum, mean and matmul stay within the classical bound n·ε·Σ|terms|, and far below it")
+  func summations() {
+    var generator = SeededGenerator(seed: 21)
+    var worstFraction = 0.0
+    for count in [1, 7, 100, 10_000] {
+      for scale in [1e-300, 1.0, 1e300 / Double(count)] {
+        let x = Tensor.random([count], in: -scale...scale, using: &generator)
+        let exact = exactSum(x.scalars)
+        let bound = Double(count) * Double.ulpOfOne * x.scalars.map(\.magnitude).reduce(0, +)
+        let error = abs(x.sum().scalar! - exact)
+        #expect(error <= bound, "sum of \(count) at scale \(scale): \(error) > \(bound)")
+        #expect(abs(x.mean().scalar! - exact / Double(count)) <= bound / Double(count) * 2)
+        if bound > 0 { worstFraction = Swift.max(worstFraction, error / bound) }
+        // The gradient of a sum is exactly ones, of a mean exactly 1/n.
+        #expect(gradient(at: x) { $0.sum() } == .ones([count]))
+        #expect(gradient(at: x) { $0.mean() }.scalars.allSatisfy { $0 == 1 / Double(count) })
+      }
+    }
+    for (m, k, n) in [(1, 1, 1), (3, 7, 5), (17, 33, 9), (8, 257, 40)] {
+      let a = Tensor.random([m, k], in: -1...1, using: &generator)
+      let b = Tensor.random([k, n], in: -1...1, using: &generator)
+      let c = matmul(a, b)
+      for i in 0..<m {
+        for j in 0..<n {
+          let row = (0..<k).map { a[i, $0] }
+          let column = (0..<k).map { b[$0, j] }
+          let exact = exactSum(exactProducts(row, column))
+          let bound =
+            Double(k + 1) * Double.ulpOfOne
+            * zip(row, column).map { ($0 * $1).magnitude }.reduce(0, +)
+          #expect(abs(c[i, j] - exact) <= bound, "matmul [\(m), \(k)] × [\(k), \(n)] at \(i), \(j)")
+        }
+      }
+    }
+    print("accuracy | sum | worst error / (n ε Σ|x|) = \(worstFraction)")
+  }
+}

@@ -58,10 +58,12 @@ enum Multiply: BinaryScalarFunction {
   }
 }
 
-/// Division, elementwise: y = a ⊘ b. VJP: ā = ȳ ⊘ b, b̄ = −ȳ ⊙ y ⊘ b (that is −ȳ a / b²,
+/// Division, elementwise: y = a ⊘ b. VJP: ā = ȳ ⊘ b, b̄ = −(ȳ ⊙ y) ⊘ b (that is −ȳ a / b²,
 /// reusing the forward value), each summed back to its operand's shape.
 ///
-/// Division by zero follows IEEE 754: ±∞ or NaN in the value, and in the gradient.
+/// Division by zero follows IEEE 754: ±∞ or NaN in the value, and in the gradient. b̄ divides
+/// ȳ y by b, not ȳ/b by 1/y: at a = 0 with b subnormal, ȳ/b overflows and ∞ · 0 gave NaN
+/// where the derivative is 0.
 enum Divide: BinaryScalarFunction {
   static func scalar(_ a: Double, _ b: Double) -> Double { a / b }
 
@@ -72,10 +74,9 @@ enum Divide: BinaryScalarFunction {
   static func pullback<T: TensorAlgebra>(
     _ cotangent: T, a: T, b: T, y: T, wrt: (Bool, Bool)
   ) -> (T?, T?) {
-    let scaled = cotangent / b
-    return (
-      wrt.0 ? scaled.unbroadcast(to: a.shape) : nil,
-      wrt.1 ? -(scaled * y).unbroadcast(to: b.shape) : nil
+    (
+      wrt.0 ? (cotangent / b).unbroadcast(to: a.shape) : nil,
+      wrt.1 ? -((cotangent * y) / b).unbroadcast(to: b.shape) : nil
     )
   }
 }

@@ -143,7 +143,7 @@ enum Select: BinaryScalarFunction {
   }
 
   static func forward(_ x: Tensor, _ mask: Tensor) -> Tensor {
-    precondition(
+    require(
       Shape.broadcasts(mask.shape, to: x.shape),
       "select: mask shape \(mask.shape) does not broadcast to the operand's \(x.shape)")
     return .elementwise(x, mask, op: "select", Self.self)

@@ -44,7 +44,7 @@ enum Sum {
 enum Max {
   static func forward(_ x: Tensor, alongAxes axes: [Int]) -> Tensor {
     let axes = Shape.normalize(axes: axes, rank: x.rank, op: "max")
-    precondition(
+    require(
       axes.allSatisfy { x.shape[$0] > 0 },
       "max: cannot reduce an axis of length 0 in shape \(x.shape)")
     return x.reduce(alongAxes: axes, op: "max", initial: -.infinity, Maximum.self)
@@ -52,7 +52,7 @@ enum Max {
 
   /// The maximum of every scalar, as a rank-0 tensor.
   static func forward(_ x: Tensor) -> Tensor {
-    precondition(x.scalarCount > 0, "max: cannot reduce an empty tensor of shape \(x.shape)")
+    require(x.scalarCount > 0, "max: cannot reduce an empty tensor of shape \(x.shape)")
     return forward(x, alongAxes: Array(x.shape.indices)).reshaped(to: [])
   }
 

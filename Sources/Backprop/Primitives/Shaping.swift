@@ -89,7 +89,7 @@ extension Variable {
   /// - Precondition: the variable has at least one axis and `index` is within the first.
   public subscript(index: Int) -> Variable {
     let shape = self.shape
-    precondition(
+    require(
       !shape.isEmpty && (0..<shape[0]).contains(index),
       "subscript: index \(index) is out of range for shape \(shape)")
     var maskShape = [Int](repeating: 1, count: shape.count)

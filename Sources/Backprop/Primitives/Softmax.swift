@@ -73,7 +73,7 @@ extension Tensor {
       UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>, Range<Int>, Double, Double
     ) -> Void
   ) -> Tensor {
-    precondition(rank >= 1, "\(op): needs at least one axis, got shape \(shape)")
+    require(rank >= 1, "\(op): needs at least one axis, got shape \(shape)")
     let classes = shape[rank - 1]
     let count = scalarCount
     return withUnsafeScalars { source in
@@ -113,7 +113,7 @@ public func softmax(_ x: Tensor) -> Tensor { Softmax.forward(x) }
 /// rounding, at ties too. It exists to be compared with the fused form, by Jacobian and by
 /// tape cost (five entries, not one).
 public func composedSoftmax(_ x: Variable) -> Variable {
-  precondition(x.shape.count >= 1, "composedSoftmax: needs at least one axis, got shape []")
+  require(x.shape.count >= 1, "composedSoftmax: needs at least one axis, got shape []")
   let exponentials = exp(x - x.max(alongAxes: -1))
   return exponentials / exponentials.sum(alongAxes: -1)
 }
@@ -223,7 +223,7 @@ public func logSoftmax(_ x: Tensor) -> Tensor { LogSoftmax.forward(x) }
 /// ``logSoftmax(_:)-(Variable)`` is tested against: (x − m) − ln Σⱼ e^(xⱼ − m), with the max,
 /// subtract, exp, sum, log and subtract each recorded.
 public func composedLogSoftmax(_ x: Variable) -> Variable {
-  precondition(x.shape.count >= 1, "composedLogSoftmax: needs at least one axis, got shape []")
+  require(x.shape.count >= 1, "composedLogSoftmax: needs at least one axis, got shape []")
   let shifted = x - x.max(alongAxes: -1)
   return shifted - log(exp(shifted).sum(alongAxes: -1))
 }
@@ -323,11 +323,11 @@ public func composedCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
 
 /// Checks that `labels` has one class index per row of logits of `shape` [N, C].
 func checkLabels(_ labels: [Int], shape: [Int], op: String) {
-  precondition(
+  require(
     shape.count == 2 && shape[0] == labels.count,
     "\(op): logits of shape \(shape) need rank 2 and one label per row (got \(labels.count))")
   for (row, label) in labels.enumerated() {
-    precondition(
+    require(
       (0..<shape[1]).contains(label),
       "\(op): label \(label) at row \(row) is not a class index in 0..<\(shape[1])")
   }
