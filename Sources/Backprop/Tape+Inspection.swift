@@ -105,6 +105,9 @@ public struct Anomaly: Sendable, CustomStringConvertible {
     case forward
     /// A contribution computed by an entry's vector-Jacobian product.
     case backward
+    /// An adjoint that went non-finite when finite contributions were added into it
+    /// (1e308 + 1e308).
+    case accumulation
   }
 
   /// When it happened.
@@ -113,8 +116,10 @@ public struct Anomaly: Sendable, CustomStringConvertible {
   public let entry: Int
   /// That entry's op.
   public let op: String
-  /// Its operands: their entry indices, shapes and values.
+  /// Its operands that are entries: their indices and values.
   public let inputs: [(index: Int, value: Tensor)]
+  /// Its operands that are constants (an infinite constant is often the cause).
+  public let constants: [Tensor]
   /// The non-finite value itself: the entry's output, or the VJP's contribution.
   public let value: Tensor
 
@@ -124,22 +129,27 @@ public struct Anomaly: Sendable, CustomStringConvertible {
     self.entry = entry
     self.op = view.op
     self.inputs = view.inputs.map { ($0, tape.entries[$0].value) }
+    self.constants = view.operands.compactMap { operand in
+      if case .constant(let value) = operand { value } else { nil }
+    }
     self.value = value
   }
 
   /// `entry #1 (log) produced the non-finite value [0, -inf] in the forward pass, from
   /// #0 [2] = [1, 0]`.
   public var description: String {
+    if phase == .accumulation {
+      return "the adjoint of entry #\(entry) (\(op)) became \(Tape.abbreviate(value)) in the "
+        + "backward sweep when finite contributions to it were added (the sum overflowed)"
+    }
     let what = phase == .forward ? "value" : "adjoint contribution"
     let pass = phase == .forward ? "forward pass" : "backward sweep"
     var text = "entry #\(entry) (\(op)) produced the non-finite \(what) \(Tape.abbreviate(value))"
     text += " in the \(pass)"
-    if !inputs.isEmpty {
-      text +=
-        ", from "
-        + inputs.map { "#\($0.index) \($0.value.shape) = \(Tape.abbreviate($0.value))" }
-        .joined(separator: " and ")
-    }
+    let operands =
+      inputs.map { "#\($0.index) \($0.value.shape) = \(Tape.abbreviate($0.value))" }
+      + constants.map { "the constant \(Tape.abbreviate($0))" }
+    if !operands.isEmpty { text += ", from " + operands.joined(separator: " and ") }
     return text
   }
 }

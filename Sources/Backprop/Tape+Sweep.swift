@@ -149,6 +149,15 @@ extension Tape {
       }
       if wrt.0 { accumulate(dx, into: lhs) }
       if wrt.1 { accumulate(dw, into: rhs) }
+      if detectsAnomalies && anomaly == nil {
+        // Finite contributions can still sum to ∞: look at what each operand now holds.
+        for operand in [lhs, rhs] where operand >= 0 {
+          if let sum = adjoints[Int(operand)]?.value, !sum.isFinite {
+            anomaly = Anomaly(phase: .accumulation, entry: Int(operand), value: sum, on: self)
+            break
+          }
+        }
+      }
       observe?(position, Array(adjoints))
     }
   }

@@ -30,6 +30,12 @@ public func runCommand(
   }
 }
 
+/// The longest expression accepted, from an argument or standard input: 4 MiB, room for a
+/// literal of a million numbers. (Linux caps one argument at 128 KiB; standard input has no
+/// cap of its own, and parsing holds several copies of the text.) The executable reads at most
+/// one byte more.
+public let maximumExpressionBytes = 4 << 20
+
 /// The version `backprop --version` prints.
 public let commandVersion = "0.1.0"
 
@@ -80,6 +86,7 @@ struct Invocation {
   var json = false
   var trace = false
   var dot = false
+  var budget = Budget()
   /// `--help` or `--version`: the text to print instead of running anything.
   var immediateOutput: String?
 
@@ -87,8 +94,11 @@ struct Invocation {
     guard let first = arguments.first else {
       throw CommandError("no command given; try 'backprop --help'")
     }
-    if ["-h", "--help", "help"].contains(first) || arguments.contains("--help")
-      || arguments.contains("-h")
+    // -h asks for help only as the first word: elsewhere it is an expression (`grad -h`,
+    // the negation of h), like any word not starting with "--"; and nothing after "--" is an
+    // option.
+    if ["-h", "--help", "help"].contains(first)
+      || arguments.prefix(while: { $0 != "--" }).contains("--help")
     {
       command = .grad
       immediateOutput = usage
@@ -125,6 +135,12 @@ struct Invocation {
       case "--json": json = true
       case "--trace": trace = true
       case "--dot": dot = true
+      case "--max-memory", "--max-work":
+        guard index < arguments.count else {
+          throw CommandError("\(argument) needs a value, as in \(argument) 8G or 1e10")
+        }
+        try setBudget(argument, arguments[index])
+        index += 1
       case "--at":
         guard index < arguments.count, !arguments[index].hasPrefix("--") else {
           throw CommandError("--at needs a binding such as x=1,2,3")
@@ -134,7 +150,9 @@ struct Invocation {
       case let option where option.hasPrefix("--at="):
         try bind(String(option.dropFirst("--at=".count)))
       default:
-        let known = ["--at", "--json", "--trace", "--dot", "--help", "--version"]
+        let known = [
+          "--at", "--json", "--trace", "--dot", "--max-memory", "--max-work", "--help", "--version",
+        ]
         let name = String(argument.split(separator: "=", maxSplits: 1)[0])
         let hint = nearest(to: name, among: known).map { " — did you mean '\($0)'?" } ?? ""
         throw CommandError("unknown option '\(abbreviated(argument))'\(hint)")
@@ -147,8 +165,11 @@ struct Invocation {
 
     if command == .softmax {
       guard bindings.isEmpty else { throw CommandError("softmax takes numbers, not --at") }
-      guard !dot else { throw CommandError("softmax does not draw a graph; drop --dot") }
+      guard !dot && !trace else {
+        throw CommandError("softmax records no tape to show; drop --dot and --trace")
+      }
       softmaxInput = try Self.softmaxNumbers(positional)
+      try budget.check(Budget.softmax(count: Double(softmaxInput.count)), command: .softmax)
       return
     }
     guard let source = positional.first else {
@@ -162,6 +183,29 @@ struct Invocation {
       )
     }
     expressionSource = source == "-" ? standardInput() : source
+    if expressionSource.utf8.count > Self.maximumExpressionBytes {
+      throw CommandError(
+        "the expression is longer than \(Self.maximumExpressionBytes) bytes"
+          + (source == "-" ? " (read from standard input)" : ""))
+    }
+  }
+
+  static var maximumExpressionBytes: Int { BackpropCommand.maximumExpressionBytes }
+
+  /// Sets `--max-memory` (bytes, or with K, M, G, T) or `--max-work` (scalar operations).
+  private mutating func setBudget(_ option: String, _ text: String) throws(CommandError) {
+    if option == "--max-memory" {
+      guard let bytes = Budget.parseBytes(text) else {
+        throw CommandError("--max-memory '\(abbreviated(text))' is not a size such as 8G or 512M")
+      }
+      budget.memory = bytes
+    } else {
+      guard let work = Double(text), work.isFinite, work > 0 else {
+        throw CommandError(
+          "--max-work '\(abbreviated(text))' is not a positive number such as 1e10")
+      }
+      budget.work = work
+    }
   }
 
   /// Records `name=value` from an `--at`.
@@ -223,7 +267,8 @@ struct Invocation {
     let expression = try Parser.parse(expressionSource)
     let shapes = Dictionary(
       bindings.map { ($0.name, $0.value.shape) }, uniquingKeysWith: { a, _ in a })
-    let outputShape = try Checker(source: expressionSource, shapes: shapes).shape(of: expression)
+    let checker = Checker(source: expressionSource, shapes: shapes)
+    let outputShape = try checker.shape(of: expression)
     let outputCount = outputShape.reduce(1, *)
     if command != .jacobian && outputCount != 1 {
       throw CommandError(
@@ -238,6 +283,11 @@ struct Invocation {
         )
       }
     }
+    try budget.check(
+      Budget.estimate(
+        command, tally: checker.tally, outputCount: Double(outputCount),
+        variableCounts: bindings.map { Double($0.value.scalarCount) }),
+      command: command)
     return Differentiation(
       command: command, expression: expression, bindings: bindings, json: json, trace: trace,
       dot: dot
@@ -245,7 +295,6 @@ struct Invocation {
   }
 }
 
-/// A user's text quoted in a message: short text whole, long text cut to its first 40 characters.
-func abbreviated(_ text: String) -> String {
-  text.count <= 40 ? text : text.prefix(40) + "…"
-}
+/// A user's text quoted in a message: its first 40 Unicode scalars (not characters, which are
+/// unbounded), with control characters escaped.
+func abbreviated(_ text: String) -> String { CommandError.displayable(text, limit: 40) }

@@ -9,9 +9,19 @@ struct Checker {
 
   let source: String
   let shapes: [String: [Int]]
+  /// What evaluating the expression will cost, added up as its nodes are checked.
+  let tally = Tally()
 
-  /// The shape of `expression`'s value.
+  /// The shape of `expression`'s value; adds the node's cost to ``tally``.
   func shape(of expression: Expression) throws(CommandError) -> [Int] {
+    let shape = try nodeShape(of: expression)
+    if case .literal = expression.kind { tally.add(stored: count(shape)) }
+    return shape
+  }
+
+  private func count(_ shape: [Int]) -> Double { shape.reduce(1.0) { $0 * Double($1) } }
+
+  private func nodeShape(of expression: Expression) throws(CommandError) -> [Int] {
     let column = expression.column
     switch expression.kind {
     case .number: return []
@@ -23,14 +33,20 @@ struct Checker {
           in: source, at: column)
       }
       return shape
-    case .negate(let operand): return try shape(of: operand)
+    case .negate(let operand):
+      let result = try shape(of: operand)
+      tally.add(operations: count(result), stored: count(result))
+      return result
     case .binary(let op, let lhs, let rhs):
       let (a, b) = (try shape(of: lhs), try shape(of: rhs))
       switch op {
       case .add, .subtract, .multiply, .divide:
-        return try broadcast(a, b, op: "'\(op.rawValue)'", at: column)
+        let result = try broadcast(a, b, op: "'\(op.rawValue)'", at: column)
+        tally.add(operations: count(result), stored: count(result))
+        return result
       case .power:
         try requireConstantExponent(rhs, shape: b, op: "'^'")
+        tally.add(operations: 2 * count(a), stored: count(a))
         return a
       case .matmul:
         guard a.count == 2, b.count == 2 else {
@@ -42,29 +58,52 @@ struct Checker {
             "'@' of shapes \(a) and \(b): the inner dimensions \(a[1]) and \(b[0]) differ",
             in: source, at: column)
         }
-        return try limited([a[0], b[1]], at: column)
+        let result = try limited([a[0], b[1]], at: column)
+        tally.add(operations: count(a) * Double(b[1]), stored: count(result))
+        return result
       }
     case .call(let function, let arguments):
       let shapes = try arguments.map { argument throws(CommandError) in try shape(of: argument) }
+      let result = try callShape(function, arguments, shapes, at: column)
+      // Composed functions record several entries of the input's size: logsumexp five,
+      // softmax_composed six, relu a mask and a selection.
+      let input = count(shapes[0])
       switch function {
-      case .exp, .log, .sqrt, .tanh, .sigmoid, .relu: return shapes[0]
-      case .sum, .mean: return []
-      case .max:
-        return shapes.count == 1 ? [] : try broadcast(shapes[0], shapes[1], op: "max", at: column)
-      case .pow:
-        try requireConstantExponent(arguments[1], shape: shapes[1], op: "pow")
-        return shapes[0]
-      case .logsumexp:
-        // Over every scalar, like sum and max here and logSumExp(_:) in the library.
-        return []
-      case .softmax, .softmaxComposed, .logsoftmax:
-        guard !shapes[0].isEmpty else {
-          throw CommandError(
-            "\(function.rawValue) works along the last axis and needs a vector or matrix, "
-              + "not a scalar", in: source, at: column)
-        }
-        return shapes[0]
+      case .exp, .log, .sqrt, .tanh, .sigmoid, .max, .sum:
+        tally.add(operations: Swift.max(input, count(result)), stored: count(result))
+      case .mean, .relu, .pow:
+        tally.add(operations: 2 * input, stored: 2 * count(result))
+      case .softmax, .logsoftmax:
+        tally.add(operations: 4 * input, stored: 2 * input)
+      case .logsumexp, .softmaxComposed:
+        tally.add(operations: 6 * input, stored: 6 * input)
       }
+      return result
+    }
+  }
+
+  /// The shape of a call's result, given its arguments' shapes.
+  private func callShape(
+    _ function: Function, _ arguments: [Expression], _ shapes: [[Int]], at column: Int
+  ) throws(CommandError) -> [Int] {
+    switch function {
+    case .exp, .log, .sqrt, .tanh, .sigmoid, .relu: return shapes[0]
+    case .sum, .mean: return []
+    case .max:
+      return shapes.count == 1 ? [] : try broadcast(shapes[0], shapes[1], op: "max", at: column)
+    case .pow:
+      try requireConstantExponent(arguments[1], shape: shapes[1], op: "pow")
+      return shapes[0]
+    case .logsumexp:
+      // Over every scalar, like sum and max here and logSumExp(_:) in the library.
+      return []
+    case .softmax, .softmaxComposed, .logsoftmax:
+      guard !shapes[0].isEmpty else {
+        throw CommandError(
+          "\(function.rawValue) works along the last axis and needs a vector or matrix, "
+            + "not a scalar", in: source, at: column)
+      }
+      return shapes[0]
     }
   }
 

@@ -93,9 +93,11 @@ struct Parser {
   }
 
   private mutating func parseUnary() throws(CommandError) -> Expression {
-    try descend()
-    defer { depth -= 1 }
     if let symbol = nextSymbol(in: "-+") {
+      // Only a sign counts as a level here: counting every call of this function counted each
+      // parenthesis twice, so the documented 500 levels were 249.
+      try descend()
+      defer { depth -= 1 }
       let column = position - 1
       let operand = try parseUnary()
       return symbol == "-" ? try node(.negate(operand), column: column) : operand
@@ -106,6 +108,9 @@ struct Parser {
   private mutating func parsePower() throws(CommandError) -> Expression {
     let base = try parsePrimary()
     guard nextSymbol(in: "^") != nil else { return base }
+    // x^x^…^x recurses through the exponent: one level per '^'.
+    try descend()
+    defer { depth -= 1 }
     let column = position - 1
     let exponent = try parseUnary()
     return try node(.binary(.power, base, exponent), column: column)

@@ -16,9 +16,11 @@ struct CommandError: Error, Equatable {
       && lhs.location?.column == rhs.location?.column
   }
 
-  /// `error: …`, then for an expression error the source with a caret under the column.
+  /// `error: …`, then for an expression error the line of the source that holds the column,
+  /// with a caret under it. User text is cut and escaped (see ``displayable(_:limit:)``), so
+  /// the error is one line, then at most two more, whatever the input.
   var rendered: String {
-    var text = "error: \(message)\n"
+    var text = "error: \(Self.displayable(message, limit: 400))\n"
     if let (source, column) = location {
       let shown = Self.visibleWindow(of: source, around: column)
       text += "  \(shown.text)\n  \(String(repeating: " ", count: shown.column))^\n"
@@ -29,20 +31,88 @@ struct CommandError: Error, Equatable {
   /// `{"error": "…", "column": n}` on one line, for `--json`: the message, and the 0-based
   /// column in the expression when the error has one.
   var json: String {
-    var members = [("error", Output.json(message))]
+    var members = [("error", Output.json(Self.displayable(message, limit: 400)))]
     if let (_, column) = location { members.append(("column", "\(column)")) }
     return Output.object(members) + "\n"
   }
 
-  /// At most ~70 characters of a long source around the column, so a caret stays readable.
+  /// `text` as it may be shown: cut after `limit` Unicode scalars (not characters: one
+  /// character can hold a million combining marks), with control characters escaped (`\n`,
+  /// `\u{1B}`), so that user text can neither split a message into lines nor reach the
+  /// terminal as an escape sequence.
+  static func displayable(_ text: String, limit: Int) -> String {
+    var shown = ""
+    var count = 0
+    for scalar in text.unicodeScalars {
+      if count == limit { return shown + "…" }
+      shown += escaped(scalar)
+      count += 1
+    }
+    return shown
+  }
+
+  /// A scalar as shown in a message: itself, or an escape for a control character.
+  static func escaped(_ scalar: Unicode.Scalar) -> String {
+    switch scalar.value {
+    case 0x0A: return "\\n"
+    case 0x09: return "\\t"
+    case 0x0D: return "\\r"
+    case 0..<0x20, 0x7F..<0xA0: return "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+    default: return String(scalar)
+    }
+  }
+
+  /// How many terminal columns a scalar takes: 0 for combining marks, 2 for East Asian wide
+  /// and fullwidth characters (CJK, Hangul, fullwidth forms, most emoji), 1 otherwise.
+  static func width(of scalar: Unicode.Scalar) -> Int {
+    switch scalar.properties.generalCategory {
+    case .nonspacingMark, .enclosingMark, .format: return 0
+    default: break
+    }
+    switch scalar.value {
+    case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+      0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+      0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+      return 2
+    default: return 1
+    }
+  }
+
+  /// The line of `source` that holds `column` (counted in characters, as the parser counts),
+  /// at most about 70 terminal columns of it around the column, and where the caret goes in
+  /// that text, in terminal columns: a multi-line expression from standard input shows the
+  /// right line, and wide characters and escapes move the caret with them.
   static func visibleWindow(of source: String, around column: Int) -> (text: String, column: Int) {
-    let characters = Array(source)
-    guard characters.count > 72 else { return (source, column) }
-    let start = Swift.max(0, Swift.min(column - 35, characters.count - 70))
-    let end = Swift.min(characters.count, start + 70)
-    let prefix = start > 0 ? "…" : ""
-    let suffix = end < characters.count ? "…" : ""
-    return (prefix + String(characters[start..<end]) + suffix, column - start + prefix.count)
+    let scalars = Array(source.unicodeScalars)
+    // The column in characters, as a position among scalars.
+    let characterIndex =
+      source.index(source.startIndex, offsetBy: column, limitedBy: source.endIndex)
+      ?? source.endIndex
+    let target = source.unicodeScalars.distance(from: source.startIndex, to: characterIndex)
+    var lineStart = target
+    while lineStart > 0 && scalars[lineStart - 1] != "\n" { lineStart -= 1 }
+    var lineEnd = target
+    while lineEnd < scalars.count && scalars[lineEnd] != "\n" { lineEnd += 1 }
+    // Widen a window around the target, up to 35 terminal columns each side.
+    let cells = { (index: Int) -> Int in
+      let text = escaped(scalars[index])
+      return text.count == 1 ? width(of: scalars[index]) : text.count
+    }
+    var (start, end) = (target, Swift.min(target + 1, lineEnd))
+    var (before, after) = (0, end > target ? cells(target) : 0)
+    // Also at most 80 scalars each side: combining marks take no columns but do take bytes.
+    while start > lineStart && before + cells(start - 1) <= 35 && target - start < 80 {
+      start -= 1
+      before += cells(start)
+    }
+    while end < lineEnd && after + cells(end) <= 35 && end - target < 80 {
+      after += cells(end)
+      end += 1
+    }
+    let prefix = start > lineStart ? "…" : ""
+    let suffix = end < lineEnd ? "…" : ""
+    let text = (start..<end).map { escaped(scalars[$0]) }.joined()
+    return (prefix + text + suffix, before + prefix.count)
   }
 }
 

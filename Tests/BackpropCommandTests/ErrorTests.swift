@@ -120,9 +120,15 @@ struct ErrorTests {
       #expect(result.status == 2)
       #expect(result.errors.hasPrefix("error: the expression is nested more than 500 levels deep"))
     }
-    // Just inside the bound is fine.
-    let shallow = String(repeating: "(", count: 100) + "x" + String(repeating: ")", count: 100)
-    #expect(runCommand(["grad", shallow, "--at", "x=1"]).status == 0)
+    // The bound is what the README says: 500 parentheses are fine, 501 are not.
+    func nested(_ depth: Int) -> String {
+      String(repeating: "(", count: depth) + "x" + String(repeating: ")", count: depth)
+    }
+    #expect(runCommand(["grad", nested(500), "--at", "x=1"]).status == 0)
+    #expect(runCommand(["grad", nested(501), "--at", "x=1"]).status == 2)
+    #expect(
+      runCommand(["grad", "--at", "x=1", "--", String(repeating: "-", count: 499) + "x"]).status
+        == 0)
   }
 
   @Test("Messages quote at most a short prefix of a huge argument")

@@ -75,3 +75,71 @@ struct CommandReductionTests {
     #expect(shifted.status == 0, "\(shifted.errors)")
   }
 }
+
+@Suite("backprop: options and operands")
+struct CommandOperandTests {
+  @Test func dashHIsAnExpressionAfterTheCommand() {
+    let negated = runCommand(["grad", "-h", "--at", "h=2"])
+    #expect(negated.status == 0 && negated.output.hasPrefix("value\n  -2"), "\(negated)")
+    let afterSeparator = runCommand(["grad", "--at", "h=2", "--", "--help"])
+    #expect(afterSeparator.status == 2 && !afterSeparator.output.contains("USAGE"))
+    #expect(runCommand(["-h"]).output.contains("USAGE"))
+    #expect(runCommand(["grad", "x", "--help"]).output.contains("USAGE"))
+  }
+}
+
+@Suite("backprop: what a message echoes is bounded and escaped")
+struct CommandEchoTests {
+  @Test func combiningMarksAreCountedAsScalars() {
+    let huge = "x" + String(repeating: "\u{0300}", count: 200_000)
+    let result = runCommand(["grad", "sum(y)", "--at", huge + "=1"])
+    #expect(result.status == 2)
+    #expect(result.errors.utf8.count < 2_000, "\(result.errors.utf8.count) bytes")
+    let inExpression = runCommand(["grad", "sum(" + huge + ")", "--at", "x=1"])
+    #expect(inExpression.status == 2)
+    #expect(inExpression.errors.utf8.count < 2_000, "\(inExpression.errors.utf8.count) bytes")
+  }
+
+  @Test func controlCharactersAreEscaped() {
+    let result = runCommand(["gr\nad", "x"])
+    #expect(result.errors.split(separator: "\n").count == 1, "\(result.errors)")
+    #expect(result.errors.contains("gr\\nad"))
+    let escape = runCommand(["grad", "x \u{1B}[31m", "--at", "x=1"])
+    #expect(
+      !escape.errors.contains("\u{1B}") && escape.errors.contains("\\u{1B}"), "\(escape.errors)")
+  }
+
+  @Test func theCaretIsOnTheRightLineAndColumn() {
+    let result = runCommand(["grad", "-", "--at", "x=1"]) { "sum(x)\n + y\n" }
+    let lines = result.errors.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count >= 3, "\(result.errors)")
+    #expect(lines[1] == "   + y", "\(result.errors)")
+    #expect(lines[2] == "     ^", "\(result.errors)")
+    // Two wide characters before the error move the caret four columns.
+    let wide = runCommand(["grad", "x + 漢字", "--at", "x=1"])
+    let wideLines = wide.errors.split(separator: "\n")
+    #expect(wideLines.count == 3 && wideLines[2] == "      ^", "\(wide.errors)")
+  }
+}
+
+@Suite("backprop: warnings name where a result went non-finite, whatever the cause")
+struct CommandWarningTests {
+  @Test func overflowWhileAccumulatingIsNamed() {
+    let result = runCommand(["grad", "x*1e308 + x*1e308", "--at", "x=1e-308"])
+    #expect(
+      result.errors.contains("the adjoint of entry #0 (variable) became inf"), "\(result.errors)")
+  }
+
+  @Test func anInfiniteConstantIsNamed() {
+    let result = runCommand(["grad", "x*1e309", "--at", "x=1"])
+    #expect(result.errors.contains("and the constant inf"), "\(result.errors)")
+  }
+
+  @Test func softmaxRefusesTraceLikeDot() {
+    #expect(
+      runCommand(["softmax", "1", "2", "--trace"]).errors.hasPrefix(
+        "error: softmax records no tape"))
+    #expect(
+      runCommand(["softmax", "1", "2", "--dot"]).errors.hasPrefix("error: softmax records no tape"))
+  }
+}

@@ -222,3 +222,20 @@ struct NumericsRegressionTests {
 extension Array where Element == [Double] {
   fileprivate var tensor: Tensor { Tensor(self) }
 }
+
+@Suite("Regressions: empty batches and overflowing messages")
+struct EdgeMessageRegressionTests {
+  @Test func anEmptyBatchGivesPositiveZeroFusedAndComposed() {
+    let empty = Variable(Tensor(shape: [0, 3], scalars: []))
+    let fused = crossEntropy(logits: empty, labels: []).value.scalar!
+    let composed = composedCrossEntropy(logits: empty, labels: []).value.scalar!
+    #expect(fused == 0 && fused.sign == .plus)
+    #expect(composed == 0 && composed.sign == .plus)
+  }
+
+  @Test func anOverflowingShapeSaysSo() async {
+    await #expect(processExitsWith: .failure) {
+      _ = Tensor.zeros([1 << 32, 1 << 32])
+    }
+  }
+}

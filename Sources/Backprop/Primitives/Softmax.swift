@@ -299,7 +299,8 @@ enum CrossEntropy {
 /// entry: L = −(1/N) Σₙ log softmax(xₙ)[labelₙ].
 ///
 /// Its gradient is (softmax(x) − Y) / N, with Y the one-hot labels. It stays finite for logits
-/// such as [1e300, 0, −1e300].
+/// such as [1e300, 0, −1e300]. An empty batch (N = 0) gives 0 with an empty gradient, where
+/// PyTorch's mean gives 0/0 = NaN: a sum over no rows, divided by max(N, 1).
 ///
 /// - Precondition: the logits are a matrix, there is one label per row, and each label is a
 ///   column index.
@@ -318,7 +319,8 @@ public func composedCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
   // gives a log-probability of −∞, and −∞ · 0 is NaN.
   let picked = composedLogSoftmax(logits).masked(
     by: CrossEntropy.oneHot(labelValues, shape: logits.shape))
-  return -picked.sum() / Double(Swift.max(logits.shape[0], 1))
+  // 0 − Σ rather than −Σ: an empty batch then gives +0, as the fused form does, not −0.
+  return (0 - picked.sum()) / Double(Swift.max(logits.shape[0], 1))
 }
 
 /// Checks that `labels` has one class index per row of logits of `shape` [N, C].
