@@ -14,11 +14,12 @@ extension Tape {
   /// of the tape, so a VJP may reuse that storage for its result instead of allocating, and it
   /// keeps only the leaves' adjoints, dropping each inner entry's once its VJP has run.
   ///
-  /// `observe`, if given, sees the adjoints after each entry's VJP has been applied: the
-  /// entry's position and every adjoint so far (a learner's replay; it costs a copy per step).
+  /// `observe`, if given, sees each entry's VJP applied: the entry's position and the adjoints
+  /// it changed, its operands' new values (a learner's replay; O(1) a step, so a replay of n
+  /// entries keeps O(n) tensors, not a copy of every adjoint per step).
   func reverseSweep<T: TensorAlgebra>(
     from output: Int32, seed: T, consuming: Bool = false,
-    observe: ((Int, [T?]) -> Void)? = nil
+    observe: ((Int, [(Int, T)]) -> Void)? = nil
   ) -> [T?] {
     var adjoints: [T?] = []
     reverseSweep(from: output, seed: seed, into: &adjoints, consuming: consuming, observe: observe)
@@ -30,7 +31,7 @@ extension Tape {
   /// that sweeps once per row of a Jacobian allocates the array once.
   func reverseSweep<T: TensorAlgebra>(
     from output: Int32, seed: T, into adjoints: inout [T?], consuming: Bool = false,
-    observe: ((Int, [T?]) -> Void)? = nil
+    observe: ((Int, [(Int, T)]) -> Void)? = nil
   ) {
     let count = Int(output) + 1
     if adjoints.count == count {
@@ -69,7 +70,7 @@ extension Tape {
   /// The sweep itself, over `slots`, which hold nil for every entry up to `output`.
   private func reverseSweep<T: TensorAlgebra>(
     from output: Int32, seed: T, slots adjoints: UnsafeMutableBufferPointer<T?>, consuming: Bool,
-    observe: ((Int, [T?]) -> Void)?
+    observe: ((Int, [(Int, T)]) -> Void)?
   ) {
     adjoints[Int(output)] = seed
 
@@ -158,7 +159,14 @@ extension Tape {
           }
         }
       }
-      observe?(position, Array(adjoints))
+      if let observe {
+        var changed: [(Int, T)] = []
+        if wrt.0, let adjoint = adjoints[Int(lhs)] { changed.append((Int(lhs), adjoint)) }
+        if wrt.1, rhs != lhs, let adjoint = adjoints[Int(rhs)] {
+          changed.append((Int(rhs), adjoint))
+        }
+        observe(position, changed)
+      }
     }
   }
 

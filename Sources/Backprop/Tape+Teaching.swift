@@ -16,8 +16,36 @@ public struct BackwardReplay: Sendable, CustomStringConvertible {
     public let entry: Int
     /// That entry's op.
     public let op: String
-    /// The adjoint of every entry after this step, `nil` where nothing has arrived yet.
-    public let adjoints: [Tensor?]
+    /// The adjoints this step changed: its operands', with their values after it.
+    public let changes: [(entry: Int, adjoint: Tensor)]
+    /// Every step's changes, to rebuild ``adjoints`` from: shared, so a replay of n entries
+    /// keeps O(n) tensors rather than n copies of every adjoint.
+    let history: History
+    /// This step's position in the replay.
+    let number: Int
+
+    /// The adjoint of every entry after this step, `nil` where nothing has arrived yet:
+    /// rebuilt from the seed and the changes up to this step, in O(entries + steps).
+    public var adjoints: [Tensor?] { history.adjoints(after: number) }
+  }
+
+  /// The seed and every step's changes.
+  final class History: Sendable {
+    let seed: [Tensor?]
+    let changes: [[(entry: Int, adjoint: Tensor)]]
+
+    init(seed: [Tensor?], changes: [[(entry: Int, adjoint: Tensor)]]) {
+      self.seed = seed
+      self.changes = changes
+    }
+
+    func adjoints(after step: Int) -> [Tensor?] {
+      var adjoints = seed
+      for changes in self.changes[...step] {
+        for (entry, adjoint) in changes { adjoints[entry] = adjoint }
+      }
+      return adjoints
+    }
   }
 
   /// The ops of the tape's entries, by index, for labelling the columns.
@@ -31,10 +59,10 @@ public struct BackwardReplay: Sendable, CustomStringConvertible {
   public var description: String {
     let header = ["step", "applied"] + ops.indices.map { "#\($0) \(ops[$0])" }
     var rows = [header, ["seed", ""] + seed.map { $0.map(Tape.abbreviate) ?? "·" }]
+    var cells = rows[1].dropFirst(2).map { $0 }
     for (number, step) in steps.enumerated() {
-      rows.append(
-        ["\(number + 1)", "#\(step.entry) \(step.op)"]
-          + step.adjoints.map { $0.map(Tape.abbreviate) ?? "·" })
+      for (entry, adjoint) in step.changes { cells[entry] = Tape.abbreviate(adjoint) }
+      rows.append(["\(number + 1)", "#\(step.entry) \(step.op)"] + cells)
     }
     let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
     return rows.map { row in
@@ -56,12 +84,18 @@ extension Variable {
       fail("backwardReplay(): a constant is on no tape; nothing to differentiate")
     }
     tape.requireCurrent(generation, op: "backwardReplay()")
-    var steps: [BackwardReplay.Step] = []
+    var applied: [(entry: Int, changes: [(entry: Int, adjoint: Tensor)])] = []
     let ops = tape.entries.prefix(Int(index) + 1).map(\.op.name)
     var seed = [Tensor?](repeating: nil, count: ops.count)
     seed[Int(index)] = .ones(shape)
-    _ = tape.reverseSweep(from: index, seed: Tensor.ones(shape)) { position, adjoints in
-      steps.append(.init(entry: position, op: ops[position], adjoints: adjoints))
+    _ = tape.reverseSweep(from: index, seed: Tensor.ones(shape)) { position, changed in
+      applied.append((position, changed.map { (entry: $0.0, adjoint: $0.1) }))
+    }
+    let history = BackwardReplay.History(seed: seed, changes: applied.map(\.changes))
+    let steps = applied.enumerated().map { number, step in
+      BackwardReplay.Step(
+        entry: step.entry, op: ops[step.entry], changes: step.changes, history: history,
+        number: number)
     }
     return BackwardReplay(ops: ops, seed: seed, steps: steps)
   }

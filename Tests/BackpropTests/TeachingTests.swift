@@ -41,4 +41,20 @@ struct TeachingTests {
     _ = crossEntropy(logits: loss.variable(Tensor([[1, 2, 3]])), labels: [0])
     #expect(loss.cost.savedScalars == 3 + 1 + 1 + 3)
   }
+
+  @Test("A replay keeps what each step changed, not a copy of every adjoint per step")
+  func replayMemoryIsLinear() {
+    let tape = Tape()
+    let x = tape.variable(Tensor(0.5))
+    var y = x
+    for _ in 0..<20_000 { y = tanh(y) }
+    let replay = y.backwardReplay()
+    #expect(replay.steps.count == 20_000)
+    // One change a step (tanh has one operand), so O(n) tensors in all, where a copy of the
+    // adjoints per step held n²/2 = 2·10⁸ of them.
+    #expect(replay.steps.map(\.changes.count).reduce(0, +) == 20_000)
+    let final = replay.steps.last!.adjoints
+    #expect(final[0] == tape.gradient(of: y, wrt: x))
+    #expect(replay.steps[9_999].adjoints[10_000] != nil && replay.steps[9_999].adjoints[9_999] == nil)
+  }
 }
