@@ -77,7 +77,8 @@ public struct CentralDifferences: Sendable {
         }
       }
       steps.append(taken)
-      resolved.append(agree)
+      // At a non-finite xⱼ there is no step to take.
+      resolved.append(agree && taken.isFinite && taken > 0)
       self.noise.append(noise)
     }
     jacobian = Tensor(shape: outputShape + x.shape, scalars: scalars)

@@ -54,6 +54,8 @@ let usage = """
     --json            one JSON object on standard output
     --trace           also print the tape (the Wengert list) with each entry's adjoint
     --dot             print the tape as a Graphviz DOT graph instead (pipe it to dot -Tsvg)
+    --max-memory SIZE the memory budget, 4G by default (K, M, G, T: binary units)
+    --max-work N      the work budget in scalar operations, 1e9 by default
     -h, --help        show this help
     --version         show the version
 

@@ -55,6 +55,7 @@ struct TeachingTests {
     #expect(replay.steps.map(\.changes.count).reduce(0, +) == 20_000)
     let final = replay.steps.last!.adjoints
     #expect(final[0] == tape.gradient(of: y, wrt: x))
-    #expect(replay.steps[9_999].adjoints[10_000] != nil && replay.steps[9_999].adjoints[9_999] == nil)
+    #expect(
+      replay.steps[9_999].adjoints[10_000] != nil && replay.steps[9_999].adjoints[9_999] == nil)
   }
 }
