@@ -51,7 +51,7 @@ extension Tape: RandomAccessCollection {
       operands.append(code >= 0 ? .entry(Int(code)) : .constant(value(ofOperand: code)))
     }
     return Entry(
-      index: position, op: record.op.name, operands: operands,
+      index: position, op: record.name, operands: operands,
       value: record.value,
       adjoint: position < adjoints.count ? adjoints[position] : nil)
   }

@@ -123,7 +123,8 @@ extension Tape {
         // A rank-0 elementwise entry has rank-0 operands too. Its rule runs on Double, the
         // same generic rule with no tensors to copy, tag or unwrap: most of a scalar chain.
         let (a, b) = Self.vjp(
-          op, g, x: { operand(lhs).scalar! }, w: { operand(rhs).scalar! }, y: { y }, wrt: wrt)
+          op, g, x: { operand(lhs).scalar! }, w: { operand(rhs).scalar! }, y: { y }, wrt: wrt,
+          function: records[position].function)
         (dx, dw) = (a.map { Tensor($0) } as! T?, b.map { Tensor($0) } as! T?)
       } else if op == .crossEntropy {
         // A consuming sweep takes the saved softmax out of the table, so the VJP can write the
@@ -138,7 +139,8 @@ extension Tape {
         // a copy, and most rules read one or two of the three.
         (dx, dw) = Self.vjp(
           op, cotangent, x: { lift(lhs) }, w: { lift(rhs) },
-          y: { T.entry(Int32(position), value: records[position].value, on: self) }, wrt: wrt)
+          y: { T.entry(Int32(position), value: records[position].value, on: self) }, wrt: wrt,
+          function: records[position].function)
       }
       if detectsAnomalies && anomaly == nil {
         for contribution in [dx, dw] {
@@ -176,7 +178,8 @@ extension Tape {
   /// tensors, on recorded variables (reverse over reverse) and on rank-0 entries' `Double`s.
   @inline(__always)
   static func vjp<U: TensorAlgebra>(
-    _ op: Op, _ cotangent: U, x: () -> U, w: () -> U, y: () -> U, wrt: (Bool, Bool)
+    _ op: Op, _ cotangent: U, x: () -> U, w: () -> U, y: () -> U, wrt: (Bool, Bool),
+    function: UInt8
   ) -> (U?, U?) {
     switch op {
     case .variable, .constant, .crossEntropy:
@@ -200,8 +203,17 @@ extension Tape {
     case .reshape: return (Reshape.pullback(cotangent, x: x()), nil)
     case .transpose: return (Transpose.pullback(cotangent), nil)
     case .broadcast: return (Broadcast.pullback(cotangent, x: x()), nil)
+    case .slice: return (cotangent.padded(w().value), nil)
+    case .pad: return (cotangent.sliced(w().value), nil)
+    case .gather: return (cotangent.scatteredAdding(w().value), nil)
+    case .scatterAdd: return (cotangent.gathered(w().value), nil)
     case .softmax: return (Softmax.pullback(cotangent, y: y()), nil)
     case .logSoftmax: return (LogSoftmax.pullback(cotangent, y: y()), nil)
+    case .elementary:
+      return (Elementary.unary[Int(function)].pullback(cotangent, x: x(), y: y()), nil)
+    case .binaryElementary:
+      return Elementary.binary[Int(function)].pullback(
+        cotangent, a: x(), b: w(), y: y(), wrt: wrt)
     }
   }
 }

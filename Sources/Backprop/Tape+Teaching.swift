@@ -85,7 +85,7 @@ extension Variable {
     }
     tape.requireCurrent(generation, op: "backwardReplay()")
     var applied: [(entry: Int, changes: [(entry: Int, adjoint: Tensor)])] = []
-    let ops = tape.entries.prefix(Int(index) + 1).map(\.op.name)
+    let ops = tape.entries.prefix(Int(index) + 1).map(\.name)
     var seed = [Tensor?](repeating: nil, count: ops.count)
     seed[Int(index)] = .ones(shape)
     _ = tape.reverseSweep(from: index, seed: Tensor.ones(shape)) { position, changed in

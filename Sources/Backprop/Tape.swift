@@ -9,17 +9,21 @@ enum Op: UInt8, Sendable {
   case maximum, select
   case sum, max
   case matmul, reshape, transpose, broadcast
+  case slice, pad, gather, scatterAdd
   case softmax, logSoftmax, crossEntropy
+  /// An ``ElementaryFunction`` of one operand, or a ``BinaryElementaryFunction`` of two: which
+  /// one is the entry's `function`.
+  case elementary, binaryElementary
 
   /// Whether the op works scalar by scalar (with broadcasting), so that a rank-0 result
   /// comes from rank-0 operands.
   var isElementwise: Bool {
     switch self {
     case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .sqrt, .pow, .tanh,
-      .sigmoid, .maximum, .select:
+      .sigmoid, .maximum, .select, .elementary, .binaryElementary:
       true
     case .variable, .constant, .sum, .max, .matmul, .reshape, .transpose, .broadcast, .softmax,
-      .logSoftmax, .crossEntropy:
+      .logSoftmax, .crossEntropy, .slice, .pad, .gather, .scatterAdd:
       false
     }
   }
@@ -48,9 +52,15 @@ enum Op: UInt8, Sendable {
     case .reshape: "reshape"
     case .transpose: "transpose"
     case .broadcast: "broadcast"
+    case .slice: "slice"
+    case .pad: "pad"
+    case .gather: "gather"
+    case .scatterAdd: "scatterAdd"
     case .softmax: "softmax"
     case .logSoftmax: "logSoftmax"
     case .crossEntropy: "crossEntropy"
+    case .elementary: "elementary"
+    case .binaryElementary: "binaryElementary"
     }
   }
 }
@@ -67,6 +77,18 @@ struct Record {
   /// Whether a differentiable leaf (a `variable`) reaches this entry. The sweep skips entries
   /// that do not, so constants never receive adjoints.
   var needsGradient: Bool
+  /// For an `elementary` or `binaryElementary` entry, which function, by its place in
+  /// ``Elementary/unary`` or ``Elementary/binary``. (It fits in the record's padding.)
+  var function: UInt8 = 0
+
+  /// The name printed in a listing: the op's, or the elementary function's.
+  var name: String {
+    switch op {
+    case .elementary: Elementary.unary[Int(function)].name
+    case .binaryElementary: Elementary.binary[Int(function)].name
+    default: op.name
+    }
+  }
 }
 
 /// A Wengert list: the record of every operation on its variables, in the order they ran.
@@ -204,12 +226,16 @@ public final class Tape {
 
   /// Records the result of `op` applied to the given operands (see ``value(ofOperand:)``).
   @inline(__always)
-  func record(_ op: Op, _ value: Tensor, _ lhs: Int32, _ rhs: Int32 = -1) -> Variable {
+  func record(
+    _ op: Op, _ value: Tensor, _ lhs: Int32, _ rhs: Int32 = -1, function: UInt8 = 0
+  ) -> Variable {
     let needsGradient =
       (lhs >= 0 && entries[Int(lhs)].needsGradient)
       || (rhs >= 0 && entries[Int(rhs)].needsGradient)
     let index = append(
-      Record(value: value, lhs: lhs, rhs: rhs, op: op, needsGradient: needsGradient))
+      Record(
+        value: value, lhs: lhs, rhs: rhs, op: op, needsGradient: needsGradient,
+        function: function))
     return Variable(tape: self, index: index)
   }
 

@@ -26,16 +26,32 @@ protocol TensorAlgebra {
   static func * (lhs: Self, rhs: Tensor) -> Self
   static func * (lhs: Double, rhs: Self) -> Self
   static func - (lhs: Double, rhs: Self) -> Self
+  static func + (lhs: Double, rhs: Self) -> Self
+  static func / (lhs: Double, rhs: Self) -> Self
+  static func - (lhs: Self, rhs: Double) -> Self
 
   func raised(to exponent: Double) -> Self
   func exponential() -> Self
+  func logarithm() -> Self
   func sigmoid() -> Self
+  /// An elementwise function declared once (see ``ElementaryFunction``): evaluated on a
+  /// tensor or a Double, recorded on a variable.
+  func applying<F: ElementaryFunction>(_ function: F.Type) -> Self
+  /// A two-operand elementwise function declared once, with broadcasting.
+  func applying<F: BinaryElementaryFunction>(_ function: F.Type, _ other: Self) -> Self
   func softmaxAlongLastAxis() -> Self
   func masked(by mask: Tensor) -> Self
   func sum(alongAxes axes: [Int]) -> Self
   func broadcasted(to shape: [Int]) -> Self
   func reshaped(to shape: [Int]) -> Self
   func transposed() -> Self
+  /// The box a slice specification names (see ``Box``), and its adjoint, zeros with this
+  /// tensor written into the box.
+  func sliced(_ box: Tensor) -> Self
+  func padded(_ box: Tensor) -> Self
+  /// Rows picked along an axis (see ``Picks``), and its adjoint, rows added back.
+  func gathered(_ picks: Tensor) -> Self
+  func scatteredAdding(_ picks: Tensor) -> Self
   func matrixProduct(_ rhs: Self) -> Self
 }
 
@@ -80,11 +96,27 @@ extension Tensor: TensorAlgebra {
 
   func exponential() -> Tensor { Backprop.exp(self) }
 
+  func logarithm() -> Tensor { Backprop.log(self) }
+
   func sigmoid() -> Tensor { Backprop.sigmoid(self) }
+
+  func applying<F: ElementaryFunction>(_ function: F.Type) -> Tensor { F.forward(self) }
+
+  func applying<F: BinaryElementaryFunction>(_ function: F.Type, _ other: Tensor) -> Tensor {
+    F.forward(self, other)
+  }
 
   func softmaxAlongLastAxis() -> Tensor { Backprop.softmax(self) }
 
   func matrixProduct(_ rhs: Tensor) -> Tensor { Backprop.matmul(self, rhs) }
+
+  func sliced(_ box: Tensor) -> Tensor { Box(box).slice(self) }
+
+  func padded(_ box: Tensor) -> Tensor { Box(box).pad(self) }
+
+  func gathered(_ picks: Tensor) -> Tensor { Picks(picks).gather(self) }
+
+  func scatteredAdding(_ picks: Tensor) -> Tensor { Picks(picks).scatterAdd(self) }
 }
 
 extension Variable: TensorAlgebra {
@@ -98,11 +130,37 @@ extension Variable: TensorAlgebra {
 
   func exponential() -> Variable { Backprop.exp(self) }
 
+  func logarithm() -> Variable { Backprop.log(self) }
+
   func sigmoid() -> Variable { Backprop.sigmoid(self) }
+
+  func applying<F: ElementaryFunction>(_ function: F.Type) -> Variable {
+    Variable.apply(function, self)
+  }
+
+  func applying<F: BinaryElementaryFunction>(_ function: F.Type, _ other: Variable) -> Variable {
+    Variable.apply(function, self, other)
+  }
 
   func softmaxAlongLastAxis() -> Variable { Backprop.softmax(self) }
 
   func matrixProduct(_ rhs: Variable) -> Variable { Backprop.matmul(self, rhs) }
+
+  func sliced(_ box: Tensor) -> Variable {
+    .apply(.slice, self, Variable(box)) { x, box in Box(box).slice(x) }
+  }
+
+  func padded(_ box: Tensor) -> Variable {
+    .apply(.pad, self, Variable(box)) { x, box in Box(box).pad(x) }
+  }
+
+  func gathered(_ picks: Tensor) -> Variable {
+    .apply(.gather, self, Variable(picks)) { x, picks in Picks(picks).gather(x) }
+  }
+
+  func scatteredAdding(_ picks: Tensor) -> Variable {
+    .apply(.scatterAdd, self, Variable(picks)) { x, picks in Picks(picks).scatterAdd(x) }
+  }
 }
 
 /// The algebra on one scalar: what the sweep runs a rank-0 elementwise entry's rule on, so
@@ -126,7 +184,15 @@ extension Double: TensorAlgebra {
 
   func exponential() -> Double { Exp.scalar(self) }
 
+  func logarithm() -> Double { Log.scalar(self) }
+
   func sigmoid() -> Double { Sigmoid.scalar(self) }
+
+  func applying<F: ElementaryFunction>(_ function: F.Type) -> Double { F.value(self) }
+
+  func applying<F: BinaryElementaryFunction>(_ function: F.Type, _ other: Double) -> Double {
+    F.value(self, other)
+  }
 
   func masked(by mask: Tensor) -> Double { Select.scalar(self, mask.scalar!) }
 
@@ -154,4 +220,14 @@ extension Double: TensorAlgebra {
   func matrixProduct(_ rhs: Double) -> Double {
     fail("matmul: scalars are not matrices")
   }
+
+  // A rank-0 value has no axes to slice or pick along; these never run on the scalar path,
+  // which takes elementwise entries only.
+  func sliced(_ box: Tensor) -> Double { fail("slice: a scalar has no axes") }
+
+  func padded(_ box: Tensor) -> Double { fail("pad: a scalar has no axes") }
+
+  func gathered(_ picks: Tensor) -> Double { fail("gather: a scalar has no axes") }
+
+  func scatteredAdding(_ picks: Tensor) -> Double { fail("scatterAdd: a scalar has no axes") }
 }

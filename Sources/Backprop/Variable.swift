@@ -129,19 +129,24 @@ extension Variable {
   /// - Precondition: the operands are not on two different tapes.
   @inline(__always)
   static func apply(
-    _ op: Op, _ lhs: Variable, _ rhs: Variable, _ forward: (Tensor, Tensor) -> Tensor
+    _ op: Op, _ lhs: Variable, _ rhs: Variable, function: UInt8 = 0,
+    _ forward: (Tensor, Tensor) -> Tensor
   ) -> Variable {
     // The tape is bound inside each case rather than copied out to a local: a binding the
     // optimizer can borrow costs no reference count, and this runs once per operation.
     if case .recorded(let tape, let i, let generation) = lhs.node {
       tape.requireCurrent(generation, op: op.name)
       let j = tape.index(of: rhs, op: op)
-      return tape.record(op, forward(tape.entries[Int(i)].value, tape.value(ofOperand: j)), i, j)
+      return tape.record(
+        op, forward(tape.entries[Int(i)].value, tape.value(ofOperand: j)), i, j,
+        function: function)
     }
     if case .recorded(let tape, let j, let generation) = rhs.node {
       tape.requireCurrent(generation, op: op.name)
       let i = tape.index(of: lhs, op: op)
-      return tape.record(op, forward(tape.value(ofOperand: i), tape.entries[Int(j)].value), i, j)
+      return tape.record(
+        op, forward(tape.value(ofOperand: i), tape.entries[Int(j)].value), i, j,
+        function: function)
     }
     return Variable(forward(lhs.value, rhs.value))
   }

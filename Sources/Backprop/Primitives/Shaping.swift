@@ -83,8 +83,8 @@ extension Variable {
   /// The slice at `index` along the first axis, which is dropped: `x[i]` of a vector is a
   /// rank-0 variable, of a matrix its row i.
   ///
-  /// Composed as a masked sum, y = Σₖ [k = i] xₖ, so x̄ is ȳ at `index` and zero elsewhere, and
-  /// it differentiates to any order. It costs O(size of x); use it to pick out a few entries.
+  /// Recorded as a `slice` then a `reshape`: O(size of the slice), not of x; x̄ is ȳ at `index`
+  /// and zero elsewhere, and it differentiates to any order.
   ///
   /// - Precondition: the variable has at least one axis and `index` is within the first.
   public subscript(index: Int) -> Variable {
@@ -92,9 +92,12 @@ extension Variable {
     require(
       !shape.isEmpty && (0..<shape[0]).contains(index),
       "subscript: index \(index) is out of range for shape \(shape)")
-    var maskShape = [Int](repeating: 1, count: shape.count)
-    maskShape[0] = shape[0]
-    let mask = Tensor.oneHot(maskShape, at: index)
-    return (self * mask).sum(alongAxes: 0).reshaped(to: Array(shape.dropFirst()))
+    return self[index..<(index + 1)].reshaped(to: Array(shape.dropFirst()))
+  }
+
+  /// The entry at a multi-index of two or more integers, or the slice at their leading axes:
+  /// `m[i, j]` is `m[i][j]`, recorded.
+  public subscript(first: Int, second: Int, rest: Int...) -> Variable {
+    ([second] + rest).reduce(self[first]) { $0[$1] }
   }
 }

@@ -1,0 +1,606 @@
+import Foundation
+
+// The elementwise functions beyond the core primitives, each one declaration: its name, its
+// value on one Double, and its derivative written in the operations of `TensorAlgebra`. That one
+// derivative runs on tensors (a gradient), on recorded variables (so that Hessians are exact)
+// and on Doubles (the fast rank-0 path), like every other rule. Adding a function is a type
+// here, a line in `Elementary.unary` or `Elementary.binary`, and its public spelling.
+//
+// Which are primitives, and why: a function is a primitive here when composing it from others
+// would lose accuracy or speed: sin, cos, tan, their inverses, the hyperbolic functions, exp2,
+// expm1, log2, log10, log1p, erf and erfc are the C library's (one rounding, where a
+// composition rounds several times and can cancel); softplus and logSigmoid evaluate
+// e^(−|x|) only, so no tail overflows or cancels; abs, sign, square, reciprocal and rsqrt are
+// one operation. gelu, swish, leakyRelu and elu, min, clamp and select are composed: each is an
+// exact combination of the primitives (gelu through erfc, which keeps its left tail), so a
+// composition loses nothing, and their derivatives come from the chain rule.
+
+/// A scalar function applied elementwise, declared once.
+///
+/// `derivative(x:y:)` gives f′(x) from the input and the output y = f(x), written with the
+/// operations of ``TensorAlgebra`` (including other elementary functions), so that it can be
+/// recorded and differentiated again.
+protocol ElementaryFunction {
+  /// The name a tape listing prints and the command reads.
+  static var name: String { get }
+  /// f(x) for one scalar.
+  static func value(_ x: Double) -> Double
+  /// f′(x), given x and y = f(x).
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T
+}
+
+extension ElementaryFunction {
+  static func forward(_ x: Tensor) -> Tensor { x.map { value($0) } }
+
+  /// x̄ = ȳ ⊙ f′(x).
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
+    cotangent * derivative(x: x, y: y)
+  }
+}
+
+/// A scalar function of two operands, applied elementwise with broadcasting, declared once.
+protocol BinaryElementaryFunction {
+  /// The name a tape listing prints and the command reads.
+  static var name: String { get }
+  /// f(a, b) for one pair of scalars.
+  static func value(_ a: Double, _ b: Double) -> Double
+  /// ∂f/∂a, given a, b and y = f(a, b).
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T
+  /// ∂f/∂b, given a, b and y = f(a, b).
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T
+}
+
+extension BinaryElementaryFunction {
+  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
+    .elementwise(a, b, op: name, Scalar<Self>.self)
+  }
+
+  /// ā = ȳ ⊙ ∂f/∂a and b̄ = ȳ ⊙ ∂f/∂b, each summed back to its operand's shape.
+  static func pullback<T: TensorAlgebra>(
+    _ cotangent: T, a: T, b: T, y: T, wrt: (Bool, Bool)
+  ) -> (T?, T?) {
+    (
+      wrt.0 ? (cotangent * partialA(a: a, b: b, y: y)).unbroadcast(to: a.shape) : nil,
+      wrt.1 ? (cotangent * partialB(a: a, b: b, y: y)).unbroadcast(to: b.shape) : nil
+    )
+  }
+}
+
+/// A binary elementary function as the scalar function the broadcasting kernel takes.
+enum Scalar<F: BinaryElementaryFunction>: BinaryScalarFunction {
+  static func scalar(_ a: Double, _ b: Double) -> Double { F.value(a, b) }
+}
+
+/// The registry: an entry of the tape names its function by its place here.
+enum Elementary {
+  static let unary: [any ElementaryFunction.Type] = [
+    Sine.self, Cosine.self, Tangent.self, ArcSine.self, ArcCosine.self, ArcTangent.self,
+    HyperbolicSine.self, HyperbolicCosine.self, InverseHyperbolicSine.self,
+    InverseHyperbolicCosine.self, InverseHyperbolicTangent.self, BinaryExponential.self,
+    ExponentialMinusOne.self, BinaryLogarithm.self, DecimalLogarithm.self, LogOnePlus.self,
+    Magnitude.self, Sign.self, Square.self, Reciprocal.self, ReciprocalSquareRoot.self,
+    ErrorFunction.self, ComplementaryErrorFunction.self, Softplus.self, LogSigmoid.self,
+  ]
+
+  static let binary: [any BinaryElementaryFunction.Type] = [
+    Power.self, ArcTangent2.self, Hypotenuse.self,
+  ]
+
+  private static let unaryIDs = Dictionary(
+    uniqueKeysWithValues: unary.enumerated().map { (ObjectIdentifier($1), UInt8($0)) })
+  private static let binaryIDs = Dictionary(
+    uniqueKeysWithValues: binary.enumerated().map { (ObjectIdentifier($1), UInt8($0)) })
+
+  static func id(of function: any ElementaryFunction.Type) -> UInt8 {
+    unaryIDs[ObjectIdentifier(function)]!
+  }
+
+  static func id(of function: any BinaryElementaryFunction.Type) -> UInt8 {
+    binaryIDs[ObjectIdentifier(function)]!
+  }
+}
+
+extension Variable {
+  /// Evaluates an elementary function: at once for a constant, or recorded on the tape.
+  static func apply<F: ElementaryFunction>(_ function: F.Type, _ x: Variable) -> Variable {
+    switch x.node {
+    case .constant(let value):
+      return Variable(F.forward(value))
+    case .recorded(let tape, let index, let generation):
+      tape.requireCurrent(generation, op: F.name)
+      return tape.record(
+        .elementary, F.forward(tape.entries[Int(index)].value), index,
+        function: Elementary.id(of: function))
+    }
+  }
+
+  /// Evaluates a binary elementary function with broadcasting, recorded when either operand is.
+  static func apply<F: BinaryElementaryFunction>(
+    _ function: F.Type, _ a: Variable, _ b: Variable
+  ) -> Variable {
+    apply(.binaryElementary, a, b, function: Elementary.id(of: function), F.forward)
+  }
+}
+
+// MARK: - Trigonometric
+
+/// y = sin x; y′ = cos x.
+enum Sine: ElementaryFunction {
+  static let name = "sin"
+  static func value(_ x: Double) -> Double { Foundation.sin(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { x.applying(Cosine.self) }
+}
+
+/// y = cos x; y′ = −sin x.
+enum Cosine: ElementaryFunction {
+  static let name = "cos"
+  static func value(_ x: Double) -> Double { Foundation.cos(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { -x.applying(Sine.self) }
+}
+
+/// y = tan x; y′ = 1 + y², which has no cancellation (it is at least 1).
+enum Tangent: ElementaryFunction {
+  static let name = "tan"
+  static func value(_ x: Double) -> Double { Foundation.tan(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { 1 + y * y }
+}
+
+/// y = asin x on [−1, 1]; y′ = 1/√((1 − x)(1 + x)), factored so that it does not cancel near ±1.
+enum ArcSine: ElementaryFunction {
+  static let name = "asin"
+  static func value(_ x: Double) -> Double { Foundation.asin(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
+    ((1 - x) * (1 + x)).applying(ReciprocalSquareRoot.self)
+  }
+}
+
+/// y = acos x on [−1, 1]; y′ = −1/√((1 − x)(1 + x)).
+enum ArcCosine: ElementaryFunction {
+  static let name = "acos"
+  static func value(_ x: Double) -> Double { Foundation.acos(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
+    -((1 - x) * (1 + x)).applying(ReciprocalSquareRoot.self)
+  }
+}
+
+/// y = atan x; y′ = 1/(1 + x²).
+enum ArcTangent: ElementaryFunction {
+  static let name = "atan"
+  static func value(_ x: Double) -> Double { Foundation.atan(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { 1 / (1 + x * x) }
+}
+
+// MARK: - Hyperbolic
+
+/// y = sinh x; y′ = cosh x.
+enum HyperbolicSine: ElementaryFunction {
+  static let name = "sinh"
+  static func value(_ x: Double) -> Double { Foundation.sinh(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { x.applying(HyperbolicCosine.self) }
+}
+
+/// y = cosh x; y′ = sinh x.
+enum HyperbolicCosine: ElementaryFunction {
+  static let name = "cosh"
+  static func value(_ x: Double) -> Double { Foundation.cosh(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { x.applying(HyperbolicSine.self) }
+}
+
+/// y = asinh x; y′ = 1/√(x² + 1), as 1/hypot(x, 1) so that x² cannot overflow.
+enum InverseHyperbolicSine: ElementaryFunction {
+  static let name = "asinh"
+  static func value(_ x: Double) -> Double { Foundation.asinh(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
+    1 / x.applying(Hypotenuse.self, T.constant(Tensor(1)))
+  }
+}
+
+/// y = acosh x for x ≥ 1; y′ = 1/√((x − 1)(x + 1)).
+enum InverseHyperbolicCosine: ElementaryFunction {
+  static let name = "acosh"
+  static func value(_ x: Double) -> Double { Foundation.acosh(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
+    ((x - 1) * (1 + x)).applying(ReciprocalSquareRoot.self)
+  }
+}
+
+/// y = atanh x on (−1, 1); y′ = 1/((1 − x)(1 + x)).
+enum InverseHyperbolicTangent: ElementaryFunction {
+  static let name = "atanh"
+  static func value(_ x: Double) -> Double { Foundation.atanh(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { 1 / ((1 - x) * (1 + x)) }
+}
+
+// MARK: - Exponentials and logarithms
+
+/// y = 2ˣ; y′ = y ln 2.
+enum BinaryExponential: ElementaryFunction {
+  static let name = "exp2"
+  static func value(_ x: Double) -> Double { Foundation.exp2(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { M_LN2 * y }
+}
+
+/// y = eˣ − 1, accurate for small x; y′ = eˣ (not y + 1, which rounds to 0 for x < −37).
+enum ExponentialMinusOne: ElementaryFunction {
+  static let name = "expm1"
+  static func value(_ x: Double) -> Double { Foundation.expm1(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { x.exponential() }
+}
+
+/// y = log₂ x; y′ = 1/(x ln 2).
+enum BinaryLogarithm: ElementaryFunction {
+  static let name = "log2"
+  static func value(_ x: Double) -> Double { Foundation.log2(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { (1 / M_LN2) / x }
+}
+
+/// y = log₁₀ x; y′ = 1/(x ln 10).
+enum DecimalLogarithm: ElementaryFunction {
+  static let name = "log10"
+  static func value(_ x: Double) -> Double { Foundation.log10(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { (1 / M_LN10) / x }
+}
+
+/// y = ln(1 + x), accurate for small x; y′ = 1/(1 + x).
+enum LogOnePlus: ElementaryFunction {
+  static let name = "log1p"
+  static func value(_ x: Double) -> Double { Foundation.log1p(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { 1 / (1 + x) }
+}
+
+// MARK: - Arithmetic
+
+/// y = |x|; y′ = sign(x), 0 at 0 (as PyTorch and JAX), NaN at NaN.
+enum Magnitude: ElementaryFunction {
+  static let name = "abs"
+  static func value(_ x: Double) -> Double { x.magnitude }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { x.applying(Sign.self) }
+}
+
+/// y = sign(x): −1, 0 or 1 (±0 and NaN kept); y′ = 0, NaN at NaN.
+enum Sign: ElementaryFunction {
+  static let name = "sign"
+  static func value(_ x: Double) -> Double { x > 0 ? 1 : x < 0 ? -1 : x }
+  // sign(x) · 0 rather than a constant 0: it is NaN where x is, and 0 at ±∞.
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { 0 * y }
+}
+
+/// y = x²; y′ = 2x.
+enum Square: ElementaryFunction {
+  static let name = "square"
+  static func value(_ x: Double) -> Double { x * x }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { 2 * x }
+}
+
+/// y = 1/x; y′ = −y².
+enum Reciprocal: ElementaryFunction {
+  static let name = "reciprocal"
+  static func value(_ x: Double) -> Double { 1 / x }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { -(y * y) }
+}
+
+/// y = 1/√x; y′ = −y³/2.
+enum ReciprocalSquareRoot: ElementaryFunction {
+  static let name = "rsqrt"
+  static func value(_ x: Double) -> Double { 1 / x.squareRoot() }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { -0.5 * (y * y * y) }
+}
+
+// MARK: - Error function
+
+/// y = erf x; y′ = (2/√π) e^(−x²).
+enum ErrorFunction: ElementaryFunction {
+  static let name = "erf"
+  static func value(_ x: Double) -> Double { Foundation.erf(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
+    M_2_SQRTPI * (-(x * x)).exponential()
+  }
+}
+
+/// y = erfc x = 1 − erf x, accurate in the right tail; y′ = −(2/√π) e^(−x²).
+enum ComplementaryErrorFunction: ElementaryFunction {
+  static let name = "erfc"
+  static func value(_ x: Double) -> Double { Foundation.erfc(x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
+    -M_2_SQRTPI * (-(x * x)).exponential()
+  }
+}
+
+// MARK: - Softplus
+
+/// y = softplus(x) = ln(1 + eˣ), as max(x, 0) + ln1p(e^(−|x|)): no overflow for large x and
+/// no underflow to NaN for very negative x (softplus(−800) is 0, e^−800 rounded); y′ = σ(x).
+enum Softplus: ElementaryFunction {
+  static let name = "softplus"
+  static func value(_ x: Double) -> Double {
+    x > 0 ? x + Foundation.log1p(exponential(-x)) : Foundation.log1p(exponential(x))
+  }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { x.sigmoid() }
+}
+
+/// y = ln σ(x) = −softplus(−x), accurate in both tails (logSigmoid(−800) = −800); y′ = σ(−x).
+enum LogSigmoid: ElementaryFunction {
+  static let name = "logSigmoid"
+  static func value(_ x: Double) -> Double { -Softplus.value(-x) }
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { (-x).sigmoid() }
+}
+
+// MARK: - Two operands
+
+/// y = aᵇ for a > 0, both differentiable; ∂y/∂a = b a^(b−1), ∂y/∂b = y ln a.
+///
+/// At a = 0, ln a = −∞ and ∂y/∂b is NaN; for a constant exponent use `pow(_:_:)` with a
+/// `Double`, whose derivative is defined there.
+enum Power: BinaryElementaryFunction {
+  static let name = "pow"
+  static func value(_ a: Double, _ b: Double) -> Double { Foundation.pow(a, b) }
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    b * a.applying(Power.self, b - 1)
+  }
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T { y * a.logarithm() }
+}
+
+/// y = atan2(a, b), the angle of the point (b, a), a first as in C; ∂y/∂a = b/r², ∂y/∂b = −a/r²,
+/// with r = hypot(a, b) divided twice so that r² cannot overflow. At (0, 0) both are NaN.
+enum ArcTangent2: BinaryElementaryFunction {
+  static let name = "atan2"
+  static func value(_ a: Double, _ b: Double) -> Double { Foundation.atan2(a, b) }
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    let r = a.applying(Hypotenuse.self, b)
+    return b / r / r
+  }
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    let r = a.applying(Hypotenuse.self, b)
+    return -(a / r / r)
+  }
+}
+
+/// y = √(a² + b²) without overflow; ∂y/∂a = a/y, ∂y/∂b = b/y (NaN at (0, 0), as 0/0).
+enum Hypotenuse: BinaryElementaryFunction {
+  static let name = "hypot"
+  static func value(_ a: Double, _ b: Double) -> Double { Foundation.hypot(a, b) }
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T { a / y }
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T { b / y }
+}
+
+// MARK: - Public spellings
+
+/// The sine of each element.
+public func sin(_ x: Tensor) -> Tensor { Sine.forward(x) }
+/// The sine of each element, recorded: y = sin x, x̄ = ȳ ⊙ cos x.
+public func sin(_ x: Variable) -> Variable { x.applying(Sine.self) }
+
+/// The cosine of each element.
+public func cos(_ x: Tensor) -> Tensor { Cosine.forward(x) }
+/// The cosine of each element, recorded: y = cos x, x̄ = −ȳ ⊙ sin x.
+public func cos(_ x: Variable) -> Variable { x.applying(Cosine.self) }
+
+/// The tangent of each element.
+public func tan(_ x: Tensor) -> Tensor { Tangent.forward(x) }
+/// The tangent of each element, recorded: y = tan x, x̄ = ȳ ⊙ (1 + y²).
+public func tan(_ x: Variable) -> Variable { x.applying(Tangent.self) }
+
+/// The arcsine, on [−1, 1] of each element.
+public func asin(_ x: Tensor) -> Tensor { ArcSine.forward(x) }
+/// The arcsine, on [−1, 1] of each element, recorded: y = asin x, x̄ = ȳ / √((1 − x)(1 + x)).
+public func asin(_ x: Variable) -> Variable { x.applying(ArcSine.self) }
+
+/// The arccosine, on [−1, 1] of each element.
+public func acos(_ x: Tensor) -> Tensor { ArcCosine.forward(x) }
+/// The arccosine, on [−1, 1] of each element, recorded: y = acos x, x̄ = −ȳ / √((1 − x)(1 + x)).
+public func acos(_ x: Variable) -> Variable { x.applying(ArcCosine.self) }
+
+/// The arctangent of each element.
+public func atan(_ x: Tensor) -> Tensor { ArcTangent.forward(x) }
+/// The arctangent of each element, recorded: y = atan x, x̄ = ȳ / (1 + x²).
+public func atan(_ x: Variable) -> Variable { x.applying(ArcTangent.self) }
+
+/// The hyperbolic sine of each element.
+public func sinh(_ x: Tensor) -> Tensor { HyperbolicSine.forward(x) }
+/// The hyperbolic sine of each element, recorded: y = sinh x, x̄ = ȳ ⊙ cosh x.
+public func sinh(_ x: Variable) -> Variable { x.applying(HyperbolicSine.self) }
+
+/// The hyperbolic cosine of each element.
+public func cosh(_ x: Tensor) -> Tensor { HyperbolicCosine.forward(x) }
+/// The hyperbolic cosine of each element, recorded: y = cosh x, x̄ = ȳ ⊙ sinh x.
+public func cosh(_ x: Variable) -> Variable { x.applying(HyperbolicCosine.self) }
+
+/// The inverse hyperbolic sine of each element.
+public func asinh(_ x: Tensor) -> Tensor { InverseHyperbolicSine.forward(x) }
+/// The inverse hyperbolic sine of each element, recorded: y = asinh x, x̄ = ȳ / hypot(x, 1).
+public func asinh(_ x: Variable) -> Variable { x.applying(InverseHyperbolicSine.self) }
+
+/// The inverse hyperbolic cosine, for x ≥ 1 of each element.
+public func acosh(_ x: Tensor) -> Tensor { InverseHyperbolicCosine.forward(x) }
+/// The inverse hyperbolic cosine, for x ≥ 1 of each element, recorded: y = acosh x, x̄ = ȳ / √((x − 1)(x + 1)).
+public func acosh(_ x: Variable) -> Variable { x.applying(InverseHyperbolicCosine.self) }
+
+/// The inverse hyperbolic tangent, on (−1, 1) of each element.
+public func atanh(_ x: Tensor) -> Tensor { InverseHyperbolicTangent.forward(x) }
+/// The inverse hyperbolic tangent, on (−1, 1) of each element, recorded: y = atanh x, x̄ = ȳ / ((1 − x)(1 + x)).
+public func atanh(_ x: Variable) -> Variable { x.applying(InverseHyperbolicTangent.self) }
+
+/// 2 to the power of of each element.
+public func exp2(_ x: Tensor) -> Tensor { BinaryExponential.forward(x) }
+/// 2 to the power of of each element, recorded: y = 2ˣ, x̄ = ȳ ⊙ y ln 2.
+public func exp2(_ x: Variable) -> Variable { x.applying(BinaryExponential.self) }
+
+/// Eˣ − 1, accurate near 0, of of each element.
+public func expm1(_ x: Tensor) -> Tensor { ExponentialMinusOne.forward(x) }
+/// Eˣ − 1, accurate near 0, of of each element, recorded: y = eˣ − 1, x̄ = ȳ ⊙ eˣ.
+public func expm1(_ x: Variable) -> Variable { x.applying(ExponentialMinusOne.self) }
+
+/// The base-2 logarithm of each element.
+public func log2(_ x: Tensor) -> Tensor { BinaryLogarithm.forward(x) }
+/// The base-2 logarithm of each element, recorded: y = log₂ x, x̄ = ȳ / (x ln 2).
+public func log2(_ x: Variable) -> Variable { x.applying(BinaryLogarithm.self) }
+
+/// The base-10 logarithm of each element.
+public func log10(_ x: Tensor) -> Tensor { DecimalLogarithm.forward(x) }
+/// The base-10 logarithm of each element, recorded: y = log₁₀ x, x̄ = ȳ / (x ln 10).
+public func log10(_ x: Variable) -> Variable { x.applying(DecimalLogarithm.self) }
+
+/// Ln(1 + x), accurate near 0, of of each element.
+public func log1p(_ x: Tensor) -> Tensor { LogOnePlus.forward(x) }
+/// Ln(1 + x), accurate near 0, of of each element, recorded: y = ln(1 + x), x̄ = ȳ / (1 + x).
+public func log1p(_ x: Variable) -> Variable { x.applying(LogOnePlus.self) }
+
+/// The absolute value of each element.
+public func abs(_ x: Tensor) -> Tensor { Magnitude.forward(x) }
+/// The absolute value of each element, recorded: y = |x|, x̄ = ȳ ⊙ sign(x) (0 at 0, as PyTorch and JAX).
+public func abs(_ x: Variable) -> Variable { x.applying(Magnitude.self) }
+
+/// The sign (−1, 0 or 1; ±0 and NaN kept) of each element.
+public func sign(_ x: Tensor) -> Tensor { Sign.forward(x) }
+/// The sign (−1, 0 or 1; ±0 and NaN kept) of each element, recorded: y = sign(x), x̄ = 0 (NaN at NaN).
+public func sign(_ x: Variable) -> Variable { x.applying(Sign.self) }
+
+/// The square of each element.
+public func square(_ x: Tensor) -> Tensor { Square.forward(x) }
+/// The square of each element, recorded: y = x², x̄ = 2ȳ ⊙ x.
+public func square(_ x: Variable) -> Variable { x.applying(Square.self) }
+
+/// The reciprocal of each element.
+public func reciprocal(_ x: Tensor) -> Tensor { Reciprocal.forward(x) }
+/// The reciprocal of each element, recorded: y = 1/x, x̄ = −ȳ ⊙ y².
+public func reciprocal(_ x: Variable) -> Variable { x.applying(Reciprocal.self) }
+
+/// The reciprocal square root of each element.
+public func rsqrt(_ x: Tensor) -> Tensor { ReciprocalSquareRoot.forward(x) }
+/// The reciprocal square root of each element, recorded: y = 1/√x, x̄ = −ȳ ⊙ y³ / 2.
+public func rsqrt(_ x: Variable) -> Variable { x.applying(ReciprocalSquareRoot.self) }
+
+/// The error function of each element.
+public func erf(_ x: Tensor) -> Tensor { ErrorFunction.forward(x) }
+/// The error function of each element, recorded: y = erf x, x̄ = ȳ ⊙ (2/√π) e^(−x²).
+public func erf(_ x: Variable) -> Variable { x.applying(ErrorFunction.self) }
+
+/// The complementary error function, 1 − erf, accurate in the right tail, of each element.
+public func erfc(_ x: Tensor) -> Tensor { ComplementaryErrorFunction.forward(x) }
+/// The complementary error function, 1 − erf, accurate in the right tail, of each element, recorded: y = erfc x, x̄ = −ȳ ⊙ (2/√π) e^(−x²).
+public func erfc(_ x: Variable) -> Variable { x.applying(ComplementaryErrorFunction.self) }
+
+/// Softplus, ln(1 + eˣ), accurate in both tails, of each element.
+public func softplus(_ x: Tensor) -> Tensor { Softplus.forward(x) }
+/// Softplus, ln(1 + eˣ), accurate in both tails, of each element, recorded: y = ln(1 + eˣ), x̄ = ȳ ⊙ σ(x).
+public func softplus(_ x: Variable) -> Variable { x.applying(Softplus.self) }
+
+/// Ln σ(x) = −softplus(−x), accurate in both tails, of each element.
+public func logSigmoid(_ x: Tensor) -> Tensor { LogSigmoid.forward(x) }
+/// Ln σ(x) = −softplus(−x), accurate in both tails, of each element, recorded: y = ln σ(x), x̄ = ȳ ⊙ σ(−x).
+public func logSigmoid(_ x: Variable) -> Variable { x.applying(LogSigmoid.self) }
+
+/// Each element of `base` raised to the matching element of `exponent`, with broadcasting, both differentiable (base > 0).
+public func pow(_ base: Tensor, _ exponent: Tensor) -> Tensor { Power.forward(base, exponent) }
+/// Each element of `base` raised to the matching element of `exponent`, with broadcasting, both
+/// differentiable (base > 0), recorded: y = aᵇ, ā = ȳ ⊙ b a^(b−1), b̄ = ȳ ⊙ y ln a.
+public func pow(_ base: Variable, _ exponent: Variable) -> Variable {
+  Variable.apply(Power.self, base, exponent)
+}
+/// Each element of `base` raised to the matching element of `exponent`, with broadcasting, both differentiable (base > 0), recorded, with a constant operand.
+public func pow(_ base: Double, _ exponent: Variable) -> Variable { pow(Variable(base), exponent) }
+/// Each element of `base` raised to the matching element of `exponent`, with broadcasting, both differentiable (base > 0), recorded, with a constant operand.
+public func pow(_ base: Variable, _ exponent: Tensor) -> Variable { pow(base, Variable(exponent)) }
+/// Each element of `base` raised to the matching element of `exponent`, with broadcasting, both differentiable (base > 0), recorded, with a constant operand.
+public func pow(_ base: Tensor, _ exponent: Variable) -> Variable { pow(Variable(base), exponent) }
+
+/// The angle of each point (x, y), with y first as in C, with broadcasting.
+public func atan2(_ y: Tensor, _ x: Tensor) -> Tensor { ArcTangent2.forward(y, x) }
+/// The angle of each point (x, y), with y first as in C, with broadcasting, recorded:
+/// θ = atan2(y, x), ∂θ/∂y = x/r², ∂θ/∂x = −y/r², with r = hypot(y, x).
+public func atan2(_ y: Variable, _ x: Variable) -> Variable {
+  Variable.apply(ArcTangent2.self, y, x)
+}
+/// The angle of each point (x, y), with y first as in C, with broadcasting, recorded, with a constant operand.
+public func atan2(_ y: Variable, _ x: Double) -> Variable { atan2(y, Variable(x)) }
+/// The angle of each point (x, y), with y first as in C, with broadcasting, recorded, with a constant operand.
+public func atan2(_ y: Double, _ x: Variable) -> Variable { atan2(Variable(y), x) }
+/// The angle of each point (x, y), with y first as in C, with broadcasting, recorded, with a constant operand.
+public func atan2(_ y: Variable, _ x: Tensor) -> Variable { atan2(y, Variable(x)) }
+/// The angle of each point (x, y), with y first as in C, with broadcasting, recorded, with a constant operand.
+public func atan2(_ y: Tensor, _ x: Variable) -> Variable { atan2(Variable(y), x) }
+
+/// √(a² + b²) of each pair, without overflow, with broadcasting.
+public func hypot(_ a: Tensor, _ b: Tensor) -> Tensor { Hypotenuse.forward(a, b) }
+/// √(a² + b²) of each pair, without overflow, with broadcasting, recorded: h = hypot(a, b), ā = h̄ ⊙ a/h, b̄ = h̄ ⊙ b/h.
+public func hypot(_ a: Variable, _ b: Variable) -> Variable {
+  Variable.apply(Hypotenuse.self, a, b)
+}
+/// √(a² + b²) of each pair, without overflow, with broadcasting, recorded, with a constant operand.
+public func hypot(_ a: Variable, _ b: Double) -> Variable { hypot(a, Variable(b)) }
+/// √(a² + b²) of each pair, without overflow, with broadcasting, recorded, with a constant operand.
+public func hypot(_ a: Double, _ b: Variable) -> Variable { hypot(Variable(a), b) }
+/// √(a² + b²) of each pair, without overflow, with broadcasting, recorded, with a constant operand.
+public func hypot(_ a: Variable, _ b: Tensor) -> Variable { hypot(a, Variable(b)) }
+/// √(a² + b²) of each pair, without overflow, with broadcasting, recorded, with a constant operand.
+public func hypot(_ a: Tensor, _ b: Variable) -> Variable { hypot(Variable(a), b) }
+
+// MARK: - Composed
+
+/// The Gaussian error linear unit, exact (erf) form: gelu(x) = x Φ(x), with Φ the standard
+/// normal distribution function, composed as x · erfc(−x/√2) / 2.
+///
+/// Through erfc rather than (1 + erf(x/√2))/2, which cancels in the left tail: gelu(−10) is
+/// −7.6e−23, not 0.
+public func gelu(_ x: Variable) -> Variable { 0.5 * x * erfc(-M_SQRT1_2 * x) }
+
+/// swish(x) = x σ(x) (also called SiLU), composed; its derivative is σ(x)(1 + x σ(−x)).
+public func swish(_ x: Variable) -> Variable { x * sigmoid(x) }
+
+/// The leaky rectified linear unit: x where x > 0, α x elsewhere, composed of two selections.
+///
+/// The derivative is 1 where x > 0 and α where x ≤ 0, α at 0 as in PyTorch; NaN gives NaN.
+public func leakyRelu(_ x: Variable, alpha: Double = 0.01) -> Variable {
+  let positive = x.value.map { $0 > 0 ? 1 : $0.isNaN ? .nan : 0 }
+  let other = x.value.map { $0 > 0 ? 0 : $0.isNaN ? .nan : 1 }
+  return x.masked(by: positive) + alpha * x.masked(by: other)
+}
+
+/// The exponential linear unit: x where x > 0, α(eˣ − 1) elsewhere, composed.
+///
+/// expm1 is taken of x with its positive entries masked to 0, so that a large positive x never
+/// reaches eˣ (whose overflow would make the masked-out derivative 0 · ∞ = NaN). The
+/// derivative is 1 where x > 0 and α eˣ where x ≤ 0 (α at 0, as PyTorch).
+public func elu(_ x: Variable, alpha: Double = 1) -> Variable {
+  let positive = x.value.map { $0 > 0 ? 1 : $0.isNaN ? .nan : 0 }
+  let other = x.value.map { $0 > 0 ? 0 : $0.isNaN ? .nan : 1 }
+  return x.masked(by: positive) + alpha * expm1(x.masked(by: other))
+}
+
+/// The elementwise minimum with broadcasting, composed as −max(−a, −b), so that ties split
+/// the gradient ½ and ½ exactly as `max` does; NaN gives NaN.
+public func min(_ a: Variable, _ b: Variable) -> Variable { -max(-a, -b) }
+/// The elementwise minimum with a constant scalar.
+public func min(_ a: Variable, _ b: Double) -> Variable { min(a, Variable(b)) }
+/// The elementwise minimum with a constant scalar.
+public func min(_ a: Double, _ b: Variable) -> Variable { min(Variable(a), b) }
+/// The elementwise minimum of two tensors, with broadcasting.
+public func min(_ a: Tensor, _ b: Tensor) -> Tensor { -max(-a, -b) }
+
+/// Each element limited to [lower, upper], composed as max(min(x, upper), lower).
+///
+/// The derivative is 1 strictly inside, 0 outside, and ½ at a bound, where `min` or `max`
+/// splits a tie (the mean of the one-sided derivatives).
+///
+/// - Precondition: lower ≤ upper.
+public func clamp(_ x: Variable, min lower: Double, max upper: Double) -> Variable {
+  require(lower <= upper, "clamp: the lower bound \(lower) is above the upper bound \(upper)")
+  return max(min(x, upper), lower)
+}
+
+/// Each element of `a` where `condition` is non-zero and of `b` elsewhere, with broadcasting
+/// (NumPy's `where`), composed of two selections: ā = ȳ where the condition holds, b̄ = ȳ
+/// elsewhere. A value the condition excludes contributes 0, never 0 · ∞; a NaN condition
+/// selects NaN.
+///
+/// - Precondition: the condition broadcasts to the shapes of `a` and `b`, which broadcast
+///   to each other.
+public func select(_ condition: Tensor, _ a: Variable, _ b: Variable) -> Variable {
+  let shape = Shape.broadcast(
+    Shape.broadcast(a.shape, b.shape, op: "select"), condition.shape, op: "select")
+  let (a, b) = (
+    a.shape == shape ? a : a.broadcasted(to: shape), b.shape == shape ? b : b.broadcasted(to: shape)
+  )
+  let complement = condition.map { $0.isNaN ? .nan : $0 != 0 ? 0 : 1 }
+  return a.masked(by: condition) + b.masked(by: complement)
+}
