@@ -25,9 +25,10 @@ protocol BinaryScalarFunction {
 /// The loops every primitive's forward pass is made of. They are internal: the public surface is
 /// the primitives, which pair each forward loop with its vector-Jacobian product.
 extension Tensor {
-  /// Applies `transform` to every scalar.
+  /// A tensor of the same shape with `transform` applied to every scalar. Not recorded: to
+  /// differentiate, compose the operations of ``Variable`` instead.
   @inline(__always)
-  func map(_ transform: (Double) -> Double) -> Tensor {
+  public func map(_ transform: (Double) -> Double) -> Tensor {
     switch storage {
     case .scalar(let value):
       return Tensor(transform(value))

@@ -326,8 +326,9 @@ extension Tensor {
 
 extension Tensor: CustomStringConvertible {
   /// Nested brackets following the shape, each scalar in Swift's shortest round-trip form:
-  /// `2.5`, `[1.0, 2.0]`, `[[1.0, 2.0], [3.0, 4.0]]`.
-  public var description: String { formatted { $0.description } }
+  /// `2.5`, `[1.0, 2.0]`, `[[1.0, 2.0], [3.0, 4.0]]`. Above 1,000 scalars, each long axis shows
+  /// its first and last three entries around `…`, as NumPy prints; ``formatted(_:)`` prints all.
+  public var description: String { summarized { $0.description } }
 
   /// The tensor as nested brackets with each scalar written by `format`.
   public func formatted(_ format: (Double) -> String) -> String {

@@ -143,3 +143,139 @@ extension Variable {
   /// The largest scalars along `axes` (kept with size 1), recorded.
   public func max(alongAxes axes: Int...) -> Variable { max(alongAxes: axes) }
 }
+
+// MARK: - Composed reductions
+
+extension Variable {
+  /// The smallest scalar, composed as −max(−x): ties split the gradient equally, as for max.
+  public func min() -> Variable { -(-self).max() }
+  /// The smallest scalars along `axes` (kept with size 1), composed as −max(−x).
+  public func min(alongAxes axes: [Int]) -> Variable { -(-self).max(alongAxes: axes) }
+  /// The smallest scalars along `axes` (kept with size 1).
+  public func min(alongAxes axes: Int...) -> Variable { min(alongAxes: axes) }
+
+  /// The population variance of every scalar, dividing by n (as JAX and Swift for
+  /// TensorFlow): mean((x − mean x)²), rank 0, composed in two passes.
+  public func variance() -> Variable {
+    let centered = self - mean()
+    return (centered * centered).mean()
+  }
+  /// The population variance along `axes` (kept with size 1): mean((x − mean x)²) over them.
+  public func variance(alongAxes axes: [Int]) -> Variable {
+    let centered = self - mean(alongAxes: axes)
+    return (centered * centered).mean(alongAxes: axes)
+  }
+  /// The population variance along `axes` (kept with size 1).
+  public func variance(alongAxes axes: Int...) -> Variable { variance(alongAxes: axes) }
+
+  /// The population standard deviation, √variance, rank 0. Its derivative is NaN where the
+  /// variance is 0 (√ has an infinite slope there, times a zero deviation), as in PyTorch.
+  public func standardDeviation() -> Variable { sqrt(variance()) }
+  /// The population standard deviation along `axes` (kept with size 1).
+  public func standardDeviation(alongAxes axes: [Int]) -> Variable {
+    sqrt(variance(alongAxes: axes))
+  }
+  /// The population standard deviation along `axes` (kept with size 1).
+  public func standardDeviation(alongAxes axes: Int...) -> Variable {
+    standardDeviation(alongAxes: axes)
+  }
+
+  /// The product of every scalar, rank 0 (1 for an empty tensor).
+  ///
+  /// Composed as a tree of products of halves (slices multiplied pairwise, log₂ n levels), so
+  /// its derivative comes from the chain rule through `multiply`: ∂/∂xᵢ = Πⱼ≠ᵢ xⱼ exactly,
+  /// correct where entries are 0, where dividing y by xᵢ would give 0/0 — and to any order.
+  public func prod() -> Variable {
+    let count = value.scalarCount
+    return reshaped(to: [count]).prod(alongAxes: [0]).reshaped(to: [])
+  }
+
+  /// The products along `axes` (kept with size 1), composed as for ``prod()``.
+  public func prod(alongAxes axes: [Int]) -> Variable {
+    let axes = value.normalized(axes, "prod")
+    var result = self
+    for axis in axes { result = result.productAlongAxis(axis) }
+    return result
+  }
+  /// The products along `axes` (kept with size 1).
+  public func prod(alongAxes axes: Int...) -> Variable { prod(alongAxes: axes) }
+
+  /// The product along one axis, which stays with size 1, by halving.
+  private func productAlongAxis(_ axis: Int) -> Variable {
+    var shape = self.shape
+    guard shape[axis] > 0 else {
+      shape[axis] = 1
+      return Variable(.ones(shape))  // the empty product, constant
+    }
+    func part(_ range: Range<Int>, of x: Variable) -> Variable {
+      var lower = [Int](repeating: 0, count: x.shape.count)
+      var upper = x.shape
+      (lower[axis], upper[axis]) = (range.lowerBound, range.upperBound)
+      return x.slice(lowerBounds: lower, upperBounds: upper)
+    }
+    var x = self
+    var leftovers: [Variable] = []
+    while x.shape[axis] > 1 {
+      let n = x.shape[axis]
+      if n % 2 == 1 { leftovers.append(part((n - 1)..<n, of: x)) }
+      x = part(0..<(n / 2), of: x) * part((n / 2)..<(2 * (n / 2)), of: x)
+    }
+    return leftovers.reduce(x, *)
+  }
+}
+
+extension Tensor {
+  /// The smallest scalar, rank 0.
+  public func min() -> Tensor { -(-self).max() }
+  /// The smallest scalars along `axes`, kept with size 1.
+  public func min(alongAxes axes: [Int]) -> Tensor { -(-self).max(alongAxes: axes) }
+  /// The population variance of every scalar (dividing by n), rank 0.
+  public func variance() -> Tensor { Variable(self).variance().value }
+  /// The population variance along `axes`, kept with size 1.
+  public func variance(alongAxes axes: [Int]) -> Tensor {
+    Variable(self).variance(alongAxes: axes).value
+  }
+  /// The population standard deviation of every scalar, rank 0.
+  public func standardDeviation() -> Tensor { Variable(self).standardDeviation().value }
+  /// The product of every scalar, rank 0.
+  public func prod() -> Tensor { Tensor(scalars.reduce(1, *)) }
+
+  /// The index of the largest entry along `axis`, which stays with size 1, as a tensor of
+  /// `Double` indices. The first of tied maxima wins, and a NaN counts as the largest (as in
+  /// NumPy). No gradient: the result is piecewise constant.
+  ///
+  /// - Precondition: the axis is in range and not empty.
+  public func argmax(alongAxis axis: Int) -> Tensor { indexOfExtreme(alongAxis: axis, op: "argmax", >) }
+
+  /// The index of the smallest entry along `axis`, which stays with size 1 (the first of ties;
+  /// a NaN counts as the smallest).
+  ///
+  /// - Precondition: the axis is in range and not empty.
+  public func argmin(alongAxis axis: Int) -> Tensor { indexOfExtreme(alongAxis: axis, op: "argmin", <) }
+
+  private func indexOfExtreme(
+    alongAxis axis: Int, op: String, _ better: (Double, Double) -> Bool
+  ) -> Tensor {
+    let axis = Shape.normalize(axes: [axis], rank: rank, op: op)[0]
+    var shape = self.shape
+    let length = shape[axis]
+    require(length > 0, "\(op): axis \(axis) of shape \(shape) is empty")
+    let outer = shape[..<axis].reduce(1, *)
+    let inner = shape[(axis + 1)...].reduce(1, *)
+    shape[axis] = 1
+    return withUnsafeScalars { source in
+      Tensor(shape: shape, count: outer * inner) { out in
+        for block in 0..<outer {
+          for position in 0..<inner {
+            var (best, bestIndex) = (source[block * length * inner + position], 0)
+            for index in 1..<Swift.max(length, 1) where !best.isNaN {
+              let value = source[(block * length + index) * inner + position]
+              if value.isNaN || better(value, best) { (best, bestIndex) = (value, index) }
+            }
+            out[block * inner + position] = Double(bestIndex)
+          }
+        }
+      }
+    }
+  }
+}

@@ -67,16 +67,169 @@ extension Variable {
   }
 }
 
-/// The matrix product of `[m, k]` and `[k, n]` tensors: (AB)ᵢⱼ = Σₚ Aᵢₚ Bₚⱼ.
+/// The matrix product, with NumPy's `matmul` ranks: matrix × matrix, matrix × vector,
+/// vector × matrix, vector · vector (rank 0), a batch of matrices × one matrix, and batch ×
+/// batch. (AB)ᵢⱼ = Σₚ Aᵢₚ Bₚⱼ.
 ///
-/// - Precondition: both are matrices and the inner dimensions agree.
-public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor { Matmul.forward(a, b) }
+/// - Precondition: the ranks are among those, the inner dimensions agree, and two batches
+///   have the same length.
+public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
+  a.rank == 2 && b.rank == 2 ? Matmul.forward(a, b) : matmul(Variable(a), Variable(b)).value
+}
 
-/// The matrix product of `[m, k]` and `[k, n]` variables, recorded: Y = AB, Ā = ȲBᵀ, B̄ = AᵀȲ.
+/// The matrix product, recorded: one `matmul` entry for two matrices (Ā = ȲBᵀ, B̄ = AᵀȲ);
+/// the other ranks are reshapes around it, and batch × batch is one product per batch entry,
+/// stacked.
 ///
-/// - Precondition: both are matrices and the inner dimensions agree.
+/// - Precondition: as for ``matmul(_:_:)-(Tensor,Tensor)``.
 public func matmul(_ a: Variable, _ b: Variable) -> Variable {
-  .apply(.matmul, a, b, Matmul.forward)
+  let (sa, sb) = (a.shape, b.shape)
+  let inner = sb.count == 1 ? sb.first : sb.count >= 2 ? sb[sb.count - 2] : nil
+  require(
+    (1...3).contains(sa.count) && (1...3).contains(sb.count) && sa.last == inner
+      && !(sa.count < 3 && sb.count == 3),
+    "matmul: shapes \(sa) and \(sb) are not matrices, vectors or batches with agreeing inner "
+      + "dimensions")
+  switch (sa.count, sb.count) {
+  case (2, 2):
+    return .apply(.matmul, a, b, Matmul.forward)
+  case (1, 1):
+    return matmul(a.reshaped(to: [1, sa[0]]), b.reshaped(to: [sb[0], 1])).reshaped(to: [])
+  case (2, 1):
+    return matmul(a, b.reshaped(to: [sb[0], 1])).reshaped(to: [sa[0]])
+  case (1, 2):
+    return matmul(a.reshaped(to: [1, sa[0]]), b).reshaped(to: [sb[1]])
+  case (3, 1), (3, 2):
+    let right = sb.count == 1 ? b.reshaped(to: [sb[0], 1]) : b
+    let product = matmul(a.reshaped(to: [sa[0] * sa[1], sa[2]]), right)
+    return product.reshaped(to: sb.count == 1 ? [sa[0], sa[1]] : [sa[0], sa[1], sb[1]])
+  default:  // (3, 3)
+    require(sa[0] == sb[0], "matmul: batches of \(sa[0]) and \(sb[0]) matrices differ")
+    return stack((0..<sa[0]).map { matmul(a[$0], b[$0]) }, alongAxis: 0)
+  }
+}
+
+extension Variable {
+  /// The variable with axes of size 1 inserted at `axes` (positions in the result), recorded
+  /// as a reshape.
+  public func expandingShape(at axes: Int...) -> Variable {
+    reshaped(to: Shape.expanding(shape, at: axes, op: "expandingShape(at:)"))
+  }
+
+  /// The variable without the axes of size 1 at `axes` (all of them when none is given),
+  /// recorded as a reshape.
+  ///
+  /// - Precondition: each named axis has size 1.
+  public func squeezingShape(at axes: Int...) -> Variable {
+    reshaped(to: Shape.squeezing(shape, at: axes, op: "squeezingShape(at:)"))
+  }
+
+  /// The variable as a vector of all its scalars in row-major order, recorded as a reshape.
+  public func flattened() -> Variable { reshaped(to: [value.scalarCount]) }
+}
+
+extension Tensor {
+  /// The tensor with axes of size 1 inserted at `axes` (positions in the result).
+  public func expandingShape(at axes: Int...) -> Tensor {
+    reshaped(to: Shape.expanding(shape, at: axes, op: "expandingShape(at:)"))
+  }
+
+  /// The tensor without the axes of size 1 at `axes` (all of them when none is given).
+  public func squeezingShape(at axes: Int...) -> Tensor {
+    reshaped(to: Shape.squeezing(shape, at: axes, op: "squeezingShape(at:)"))
+  }
+
+  /// The tensor as a vector of all its scalars in row-major order.
+  public func flattened() -> Tensor { reshaped(to: [scalarCount]) }
+}
+
+extension Shape {
+  static func expanding(_ shape: [Int], at axes: [Int], op: String) -> [Int] {
+    let rank = shape.count + axes.count
+    let positions = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
+    require(
+      positions.count == axes.count && positions.allSatisfy { (0..<rank).contains($0) },
+      "\(op): axes \(axes) are not distinct positions in a result of rank \(rank)")
+    var source = shape.makeIterator()
+    return (0..<rank).map { positions.contains($0) ? 1 : source.next()! }
+  }
+
+  static func squeezing(_ shape: [Int], at axes: [Int], op: String) -> [Int] {
+    let named = Set(Shape.normalize(axes: axes, rank: shape.count, op: op))
+    for axis in named {
+      require(shape[axis] == 1, "\(op): axis \(axis) of shape \(shape) has size \(shape[axis]), not 1")
+    }
+    return shape.indices.compactMap { axis in
+      (named.isEmpty ? shape[axis] == 1 : named.contains(axis)) ? nil : shape[axis]
+    }
+  }
+}
+
+/// The variables joined along `axis`, recorded: each is padded into the result's shape with a
+/// `pad` entry and the pads are added, so x̄ᵢ is the slice of ȳ where xᵢ went.
+///
+/// - Precondition: at least one variable; the shapes agree except along `axis`.
+public func concatenate(_ variables: [Variable], alongAxis axis: Int = 0) -> Variable {
+  let shapes = variables.map(\.shape)
+  let (shape, offsets, axis) = Shape.concatenation(shapes, alongAxis: axis)
+  var total: Variable?
+  for (variable, offset) in zip(variables, offsets) {
+    var lower = [Int](repeating: 0, count: shape.count)
+    var upper = shape
+    lower[axis] = offset
+    upper[axis] = offset + variable.shape[axis]
+    let padded = variable.padded(Box(lower: lower, upper: upper, shape: shape).encoded)
+    total = total.map { $0 + padded } ?? padded
+  }
+  return total!
+}
+
+/// The tensors joined along `axis`.
+///
+/// - Precondition: at least one tensor; the shapes agree except along `axis`.
+public func concatenate(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
+  concatenate(tensors.map { Variable($0) }, alongAxis: axis).value
+}
+
+/// The variables stacked along a new axis at `axis`, recorded: each gains an axis of size 1,
+/// then they are concatenated.
+///
+/// - Precondition: at least one variable; all have the same shape.
+public func stack(_ variables: [Variable], alongAxis axis: Int = 0) -> Variable {
+  require(!variables.isEmpty, "stack: no variables to stack")
+  let shape = variables[0].shape
+  require(
+    variables.allSatisfy { $0.shape == shape },
+    "stack: the shapes \(variables.map(\.shape)) are not all the same")
+  return concatenate(variables.map { $0.expandingShape(at: axis) }, alongAxis: axis)
+}
+
+/// The tensors stacked along a new axis at `axis`.
+public func stack(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
+  stack(tensors.map { Variable($0) }, alongAxis: axis).value
+}
+
+extension Shape {
+  /// The shape of the concatenation of `shapes` along `axis`, where each starts, and the axis
+  /// normalized.
+  static func concatenation(_ shapes: [[Int]], alongAxis axis: Int) -> ([Int], [Int], Int) {
+    require(!shapes.isEmpty, "concatenate: no tensors to join")
+    let first = shapes[0]
+    let axis = Shape.normalize(axes: [axis], rank: first.count, op: "concatenate")[0]
+    var offsets: [Int] = []
+    var length = 0
+    for shape in shapes {
+      require(
+        shape.count == first.count
+          && shape.indices.allSatisfy { $0 == axis || shape[$0] == first[$0] },
+        "concatenate: shapes \(shapes) differ other than along axis \(axis)")
+      offsets.append(length)
+      length += shape[axis]
+    }
+    var shape = first
+    shape[axis] = length
+    return (shape, offsets, axis)
+  }
 }
 
 extension Variable {
