@@ -43,7 +43,7 @@ struct PreconditionTests {
 
   @Test func otherShapeErrors() async {
     expectMessage(
-      "matmul: shapes [2, 3] and [2, 3] are not [m, k] and [k, n]",
+      "matmul: shapes [2, 3] and [2, 3] are not matrices, vectors or batches with agreeing inner",
       in: await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
         _ = matmul(Variable(.zeros([2, 3])), Variable(.zeros([2, 3])))
       })

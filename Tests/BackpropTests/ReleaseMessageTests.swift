@@ -13,7 +13,7 @@ struct ReleaseMessageTests {
     ("twoTapes", "add: the operands are variables from two different tapes"),
     ("nonScalarGradient", "gradient(at:of:): the result has shape [3], not a scalar"),
     ("reshape", "reshape: shape [3] (3 scalars) cannot become [2, 2] (4)"),
-    ("matmul", "matmul"),
+    ("matmul", "matmul: shapes [2, 3] and [2, 3] are not matrices, vectors or batches"),
     ("subscript", "subscript: index 5 is out of range for shape [2]"),
     ("staleVariable", "multiply: the variable was recorded before its tape was reset"),
     ("label", "crossEntropy: label 7 at row 0 is not a class index in 0..<3"),
