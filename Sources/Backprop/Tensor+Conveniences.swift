@@ -14,7 +14,8 @@ extension Tensor {
         matrix.count == rows && matrix.allSatisfy { $0.count == columns },
         "Tensor(_:): matrix \(index) is not \(rows) × \(columns) like matrix 0")
     }
-    self.init(shape: [matrices.count, rows, columns], scalars: matrices.flatMap { $0.flatMap { $0 } })
+    self.init(
+      shape: [matrices.count, rows, columns], scalars: matrices.flatMap { $0.flatMap { $0 } })
   }
 
   /// A vector from `start` up to but not including `end`, in steps of `stride`, as NumPy's
@@ -106,7 +107,8 @@ extension Tensor {
       let stride = shape[(axis + 1)...].reduce(1, *)
       let length = shape[axis]
       let shown: [Int?] =
-        summarize && length > 6 ? [0, 1, 2, nil, length - 3, length - 2, length - 1] : Array(0..<length)
+        summarize && length > 6
+        ? [0, 1, 2, nil, length - 3, length - 2, length - 1] : Array(0..<length)
       for (position, index) in shown.enumerated() {
         if position > 0 { text += ", " }
         guard let index else {

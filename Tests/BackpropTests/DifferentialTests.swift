@@ -133,7 +133,8 @@ struct FunctionGenerator {
 /// Elementwise functions whose values and derivatives are finite for every real input.
 enum Unary: CaseIterable, Sendable {
   case tanh, sigmoid, relu, expOfTanh, logOfSquarePlusHalf, sqrtOfSquarePlusQuarter, square, cube,
-    negate
+    negate, sin, cos, atan, asinhOf, softplus, logSigmoid, erf, erfc, gelu, swish, elu, expm1OfTanh,
+    log1pOfSquare, atan2WithOne, hypotWithHalf, powOfSquarePlusOne, sinhOfTanh, asinOfTanhHalf
 
   func callAsFunction(_ u: Variable) -> Variable {
     switch self {
@@ -146,6 +147,24 @@ enum Unary: CaseIterable, Sendable {
     case .square: return pow(u, 2)
     case .cube: return pow(u, 3)
     case .negate: return -u
+    case .sin: return Backprop.sin(u)
+    case .cos: return Backprop.cos(u)
+    case .atan: return Backprop.atan(u)
+    case .asinhOf: return asinh(u)
+    case .softplus: return Backprop.softplus(u)
+    case .logSigmoid: return Backprop.logSigmoid(u)
+    case .erf: return Backprop.erf(u)
+    case .erfc: return Backprop.erfc(u)
+    case .gelu: return Backprop.gelu(u)
+    case .swish: return Backprop.swish(u)
+    case .elu: return Backprop.elu(u * u + 0.1)  // away from the kink at 0
+    case .expm1OfTanh: return expm1(Backprop.tanh(u))
+    case .log1pOfSquare: return log1p(u * u)
+    case .atan2WithOne: return atan2(u, 1.5)
+    case .hypotWithHalf: return hypot(u, 0.5)
+    case .powOfSquarePlusOne: return pow(u * u + 1, Backprop.tanh(u))
+    case .sinhOfTanh: return sinh(Backprop.tanh(u))
+    case .asinOfTanhHalf: return asin(0.5 * Backprop.tanh(u))
     }
   }
 }

@@ -49,6 +49,19 @@ MAGNITUDES = [
 ]
 SIGNED = sorted(set([m for m in MAGNITUDES] + [-m for m in MAGNITUDES if m != 0]))
 POSITIVE = [m for m in MAGNITUDES if m > 0]
+NONZERO = [x for x in SIGNED if x != 0]
+# tan grows without bound near odd multiples of π/2 and is ill-conditioned for large x (its
+# derivative times |x| is huge): the audit keeps to |x| ≤ 100 and to points away from the poles.
+TRIG = [x for x in SIGNED if abs(x) <= 100]
+# mpmath's erfc cannot evaluate beyond about 1e150 (where erfc underflows to 0 long before).
+MODERATE = [x for x in SIGNED if abs(x) <= 1e17]
+EDGES = [0.0, 5e-324, 1e-300, 1e-17, 1e-8, 1e-3, 0.1, 0.5, 0.75, 0.9, 0.99, 0.999999,
+         1 - 2.0**-52, 1 - 2.0**-53]
+UNIT = sorted(set(EDGES + [-e for e in EDGES if e != 0] + [1.0, -1.0]))
+OPEN_UNIT = [x for x in UNIT if abs(x) < 1]
+ABOVE_ONE = [1.0, 1 + 2.0**-52, 1.000001, 1.5, 2.0, 10.0, 1e3, 1e17, 1e150, 1e300,
+             1.7976931348623157e308]
+ABOVE_MINUS_ONE = sorted(set([x for x in SIGNED if x > -1] + [-0.5, -0.9, -0.999999, -1 + 2.0**-53]))
 
 
 def sigmoid(x):
@@ -70,6 +83,48 @@ FUNCTIONS = [
     ("pow2.5", POSITIVE, lambda x: x**2.5, lambda x: 2.5 * x**1.5, lambda x: 3.75 * x**0.5),
     ("pow-1", POSITIVE, lambda x: 1 / x, lambda x: -1 / x**2, lambda x: 2 / x**3),
     ("reciprocal", SIGNED, lambda x: 1 / x, lambda x: -1 / x**2, lambda x: 2 / x**3),
+    ("sin", SIGNED, mp.sin, mp.cos, lambda x: -mp.sin(x)),
+    ("cos", SIGNED, mp.cos, lambda x: -mp.sin(x), lambda x: -mp.cos(x)),
+    ("tan", TRIG, mp.tan, lambda x: 1 + mp.tan(x) ** 2,
+     lambda x: 2 * mp.tan(x) * (1 + mp.tan(x) ** 2)),
+    ("asin", UNIT, mp.asin, lambda x: 1 / mp.sqrt(1 - x**2), lambda x: x / (1 - x**2) ** 1.5),
+    ("acos", UNIT, mp.acos, lambda x: -1 / mp.sqrt(1 - x**2), lambda x: -x / (1 - x**2) ** 1.5),
+    ("atan", SIGNED, mp.atan, lambda x: 1 / (1 + x**2), lambda x: -2 * x / (1 + x**2) ** 2),
+    ("sinh", SIGNED, mp.sinh, mp.cosh, mp.sinh),
+    ("cosh", SIGNED, mp.cosh, mp.sinh, mp.cosh),
+    ("asinh", SIGNED, mp.asinh, lambda x: 1 / mp.sqrt(x**2 + 1), lambda x: -x / (x**2 + 1) ** 1.5),
+    ("acosh", ABOVE_ONE, mp.acosh, lambda x: 1 / mp.sqrt(x**2 - 1),
+     lambda x: -x / (x**2 - 1) ** 1.5),
+    ("atanh", OPEN_UNIT, mp.atanh, lambda x: 1 / (1 - x**2), lambda x: 2 * x / (1 - x**2) ** 2),
+    ("exp2", SIGNED, lambda x: mp.mpf(2) ** x, lambda x: mp.log(2) * mp.mpf(2) ** x,
+     lambda x: mp.log(2) ** 2 * mp.mpf(2) ** x),
+    ("expm1", SIGNED, mp.expm1, mp.exp, mp.exp),
+    ("log2", POSITIVE, lambda x: mp.log(x, 2), lambda x: 1 / (x * mp.log(2)),
+     lambda x: -1 / (x**2 * mp.log(2))),
+    ("log10", POSITIVE, mp.log10, lambda x: 1 / (x * mp.log(10)),
+     lambda x: -1 / (x**2 * mp.log(10))),
+    ("log1p", ABOVE_MINUS_ONE, mp.log1p, lambda x: 1 / (1 + x), lambda x: -1 / (1 + x) ** 2),
+    ("abs", NONZERO, abs, mp.sign, lambda x: mp.mpf(0)),
+    ("sign", NONZERO, mp.sign, lambda x: mp.mpf(0), lambda x: mp.mpf(0)),
+    ("rsqrt", POSITIVE, lambda x: 1 / mp.sqrt(x), lambda x: -0.5 * x**-1.5,
+     lambda x: 0.75 * x**-2.5),
+    ("erf", MODERATE, mp.erf, lambda x: 2 / mp.sqrt(mp.pi) * mp.exp(-x**2),
+     lambda x: -4 * x / mp.sqrt(mp.pi) * mp.exp(-x**2)),
+    ("erfc", MODERATE, mp.erfc, lambda x: -2 / mp.sqrt(mp.pi) * mp.exp(-x**2),
+     lambda x: 4 * x / mp.sqrt(mp.pi) * mp.exp(-x**2)),
+    ("softplus", SIGNED, lambda x: mp.log1p(mp.exp(x)), sigmoid,
+     lambda x: sigmoid(x) * sigmoid(-x)),
+    ("logSigmoid", SIGNED, lambda x: -mp.log1p(mp.exp(-x)), lambda x: sigmoid(-x),
+     lambda x: -sigmoid(x) * sigmoid(-x)),
+    ("gelu", MODERATE, lambda x: x * mp.ncdf(x), lambda x: mp.ncdf(x) + x * mp.npdf(x),
+     lambda x: 2 * mp.npdf(x) - x**2 * mp.npdf(x)),
+    ("swish", SIGNED, lambda x: x * sigmoid(x),
+     lambda x: sigmoid(x) + x * sigmoid(x) * sigmoid(-x),
+     lambda x: sigmoid(x) * sigmoid(-x) * (2 + x * (1 - 2 * sigmoid(x)))),
+    ("leakyRelu", NONZERO, lambda x: x if x > 0 else 0.01 * x,
+     lambda x: mp.mpf(1) if x > 0 else mp.mpf("0.01"), lambda x: mp.mpf(0)),
+    ("elu", NONZERO, lambda x: x if x > 0 else mp.expm1(x),
+     lambda x: mp.mpf(1) if x > 0 else mp.exp(x), lambda x: mp.mpf(0) if x > 0 else mp.exp(x)),
 ]
 
 # Vectors for the softmax family: ties at every magnitude, huge and tiny mixed, exp's edges.
@@ -108,6 +163,21 @@ def logsumexp(x):
     return m + mp.log(mp.fsum(mp.exp(v - m) for v in x))
 
 
+def at(f, x):
+    """f(x), or the infinity it tends to where it has a pole at x (asin′ at ±1)."""
+    try:
+        return f(x)
+    except ZeroDivisionError:
+        for nudged in (x * (1 - mp.mpf(10) ** -600), x * (1 + mp.mpf(10) ** -600)):
+            try:
+                value = f(nudged)
+            except (ZeroDivisionError, ValueError):
+                continue
+            if isinstance(value, mp.mpf):  # outside the domain the value is complex
+                return mp.inf * mp.sign(value)
+        raise
+
+
 def main():
     lines = [
         "// swift-format-ignore-file",
@@ -123,7 +193,28 @@ def main():
             if name in ("reciprocal",) and x == 0:
                 continue
             lines.append(
-                f'  ("{name}", {swift_double(x)}, {d(f(X))}, {d(f1(X))}, {d(f2(X))}),')
+                f'  ("{name}", {swift_double(x)}, {d(at(f, X))}, {d(at(f1, X))}, {d(at(f2, X))}),')
+    lines.append("]")
+    lines.append("")
+    lines.append("/// f(a, b), ∂f/∂a and ∂f/∂b at high precision, for each elementwise function of two operands.")
+    lines.append("let binaryReference: [(function: String, a: Double, b: Double, value: Double, da: Double, db: Double)] = [")
+    grid = [-1e300, -1e17, -700.0, -3.0, -1.0, -0.5, -1e-8, -1e-300, 0.0, 5e-324, 1e-300, 1e-8, 0.5,
+            1.0, 3.0, 700.0, 1e17, 1e300]
+    positive = [v for v in grid if v > 0]
+    for name, As, Bs, f, fa, fb in [
+        ("pow", positive, [-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, 10.0],
+         lambda a, b: a**b, lambda a, b: b * a**(b - 1), lambda a, b: a**b * mp.log(a)),
+        ("atan2", grid, grid, mp.atan2,
+         lambda a, b: b / (a**2 + b**2), lambda a, b: -a / (a**2 + b**2)),
+        ("hypot", grid, grid, mp.hypot,
+         lambda a, b: a / mp.hypot(a, b), lambda a, b: b / mp.hypot(a, b)),
+    ]:
+        for a in As:
+            for b in Bs:
+                A, B = mp.mpf(a), mp.mpf(b)
+                if name in ("atan2", "hypot") and a == 0 and b == 0:
+                    continue
+                lines.append(f'  ("{name}", {swift_double(a)}, {swift_double(b)}, {d(f(A, B))}, {d(fa(A, B))}, {d(fb(A, B))}),')
     lines.append("]")
     lines.append("")
     lines.append("/// For each vector x: softmax(x), logSoftmax(x), logSumExp(x), the cross-entropy of x as")

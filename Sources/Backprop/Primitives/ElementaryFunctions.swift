@@ -195,12 +195,13 @@ enum InverseHyperbolicSine: ElementaryFunction {
   }
 }
 
-/// y = acosh x for x ≥ 1; y′ = 1/√((x − 1)(x + 1)).
+/// y = acosh x for x ≥ 1; y′ = 1/√((x − 1)(x + 1)), as 1/√(x − 1) · 1/√(x + 1): x − 1 is exact
+/// near 1, and the product under one root would overflow above 1e154.
 enum InverseHyperbolicCosine: ElementaryFunction {
   static let name = "acosh"
   static func value(_ x: Double) -> Double { Foundation.acosh(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
-    ((x - 1) * (1 + x)).applying(ReciprocalSquareRoot.self)
+    (x - 1).applying(ReciprocalSquareRoot.self) * (1 + x).applying(ReciprocalSquareRoot.self)
   }
 }
 
@@ -329,8 +330,9 @@ enum LogSigmoid: ElementaryFunction {
 
 /// y = aᵇ for a > 0, both differentiable; ∂y/∂a = b a^(b−1), ∂y/∂b = y ln a.
 ///
-/// At a = 0, ln a = −∞ and ∂y/∂b is NaN; for a constant exponent use `pow(_:_:)` with a
-/// `Double`, whose derivative is defined there.
+/// At a = 0, ln a = −∞ and ∂y/∂b is NaN; at b = 0 with a subnormal, a^(b−1) overflows and
+/// ∂y/∂a is 0 · ∞ = NaN. For a constant exponent use `pow(_:_:)` with a `Double`, whose
+/// derivative is defined at both.
 enum Power: BinaryElementaryFunction {
   static let name = "pow"
   static func value(_ a: Double, _ b: Double) -> Double { Foundation.pow(a, b) }

@@ -245,13 +245,17 @@ extension Tensor {
   /// NumPy). No gradient: the result is piecewise constant.
   ///
   /// - Precondition: the axis is in range and not empty.
-  public func argmax(alongAxis axis: Int) -> Tensor { indexOfExtreme(alongAxis: axis, op: "argmax", >) }
+  public func argmax(alongAxis axis: Int) -> Tensor {
+    indexOfExtreme(alongAxis: axis, op: "argmax", >)
+  }
 
   /// The index of the smallest entry along `axis`, which stays with size 1 (the first of ties;
   /// a NaN counts as the smallest).
   ///
   /// - Precondition: the axis is in range and not empty.
-  public func argmin(alongAxis axis: Int) -> Tensor { indexOfExtreme(alongAxis: axis, op: "argmin", <) }
+  public func argmin(alongAxis axis: Int) -> Tensor {
+    indexOfExtreme(alongAxis: axis, op: "argmin", <)
+  }
 
   private func indexOfExtreme(
     alongAxis axis: Int, op: String, _ better: (Double, Double) -> Bool

@@ -157,7 +157,8 @@ extension Shape {
   static func squeezing(_ shape: [Int], at axes: [Int], op: String) -> [Int] {
     let named = Set(Shape.normalize(axes: axes, rank: shape.count, op: op))
     for axis in named {
-      require(shape[axis] == 1, "\(op): axis \(axis) of shape \(shape) has size \(shape[axis]), not 1")
+      require(
+        shape[axis] == 1, "\(op): axis \(axis) of shape \(shape) has size \(shape[axis]), not 1")
     }
     return shape.indices.compactMap { axis in
       (named.isEmpty ? shape[axis] == 1 : named.contains(axis)) ? nil : shape[axis]
