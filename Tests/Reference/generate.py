@@ -11,6 +11,7 @@ whole Double range: zero, subnormals, 1e-300, ordinary values, the edges where e
 and underflows (±700…750), 1e17, 1e300, ties, and vectors that mix huge and tiny entries.
 """
 import os
+import struct
 import mpmath as mp
 
 # Enough digits that 1e308 + 1e-308 loses nothing: the softmax family adds and subtracts
@@ -35,6 +36,10 @@ def d(x):
         return ".infinity"
     if f == float("-inf"):
         return "-.infinity"
+    if f != 0 and abs(f) < 2.0**-1022:
+        # Swift warns on a subnormal literal even when it is exact: give its bits instead.
+        bits = struct.unpack("<Q", struct.pack("<d", f))[0]
+        return f"Double(bitPattern: 0x{bits:016x})"
     return f.hex().replace("+", "")
 
 

@@ -1,0 +1,257 @@
+import Backprop
+import Foundation
+import Testing
+
+// The functions people reach for: each checked by its own conventions, against central
+// differences (first derivatives) and against differences of the gradient (second), and where
+// it is composed, against the formula it stands for.
+
+/// Expects f's Hessian at x (exact, reverse over reverse) to match central differences of its
+/// gradient, and to be symmetric.
+func expectHessianMatchesDifferences(
+  at x: Tensor, tolerance: Double = 1e-6, _ comment: Comment? = nil,
+  sourceLocation: SourceLocation = #_sourceLocation, of f: @escaping (Variable) -> Variable
+) {
+  let exact = hessian(at: x, of: f)
+  let numerical = numericalJacobian(at: x) { x in Variable(gradient(at: x.value, of: f)) }
+  expectClose(exact, numerical, tolerance: tolerance, comment, sourceLocation: sourceLocation)
+  let n = x.scalarCount
+  let square = exact.reshaped(to: [n, n])
+  expectClose(
+    square, square.transposed(), tolerance: 1e-12, comment, sourceLocation: sourceLocation)
+}
+
+@Suite("The function library: elementwise, reductions, shapes, losses")
+struct FunctionLibraryTests {
+  static let unary: [(String, @Sendable (Variable) -> Variable, Tensor)] = [
+    ("sin", { sin($0) }, [0.3, -1.2, 2.5]), ("cos", { cos($0) }, [0.3, -1.2, 2.5]),
+    ("tan", { tan($0) }, [0.3, -1.2, 0.9]), ("asin", { asin($0) }, [0.3, -0.7, 0.1]),
+    ("acos", { acos($0) }, [0.3, -0.7, 0.1]), ("atan", { atan($0) }, [0.3, -3, 12]),
+    ("sinh", { sinh($0) }, [0.3, -1.2, 2.5]), ("cosh", { cosh($0) }, [0.3, -1.2, 2.5]),
+    ("asinh", { asinh($0) }, [0.3, -3, 12]), ("acosh", { acosh($0) }, [1.3, 3, 12]),
+    ("atanh", { atanh($0) }, [0.3, -0.7, 0.1]), ("exp2", { exp2($0) }, [0.3, -1.2, 2.5]),
+    ("expm1", { expm1($0) }, [0.3, -1.2, 1e-5]), ("log2", { log2($0) }, [0.3, 1.2, 25]),
+    ("log10", { log10($0) }, [0.3, 1.2, 25]), ("log1p", { log1p($0) }, [0.3, -0.5, 1e-5]),
+    ("abs", { abs($0) }, [0.3, -1.2, 2.5]), ("sign", { sign($0) }, [0.3, -1.2, 2.5]),
+    ("square", { square($0) }, [0.3, -1.2, 2.5]),
+    ("reciprocal", { reciprocal($0) }, [0.3, -1.2, 2.5]),
+    ("rsqrt", { rsqrt($0) }, [0.3, 1.2, 2.5]), ("erf", { erf($0) }, [0.3, -1.2, 2.5]),
+    ("erfc", { erfc($0) }, [0.3, -1.2, 2.5]), ("softplus", { softplus($0) }, [0.3, -12, 25]),
+    ("logSigmoid", { logSigmoid($0) }, [0.3, -12, 25]), ("gelu", { gelu($0) }, [0.3, -1.2, 2.5]),
+    ("swish", { swish($0) }, [0.3, -1.2, 2.5]), ("leakyRelu", { leakyRelu($0) }, [0.3, -1.2, 2.5]),
+    ("elu", { elu($0) }, [0.3, -1.2, 2.5]),
+  ]
+
+  @Test("First derivatives against central differences, second against differences of the gradient")
+  func derivatives() {
+    for (name, f, x) in Self.unary {
+      expectGradientMatchesFiniteDifferences(at: x, "\(name)") { f($0).sum() }
+      expectHessianMatchesDifferences(at: x, "\(name)") { (f($0) * Tensor([1, -2, 0.5])).sum() }
+    }
+    let a: Tensor = [0.7, 2.5, 1.3]
+    let b: Tensor = [1.5, -0.5, 0.25]
+    let binary: [(String, (Variable, Variable) -> Variable)] = [
+      ("pow", { pow($0, $1) }), ("atan2", { atan2($0, $1) }), ("hypot", { hypot($0, $1) }),
+      ("min", { min($0, $1) }), ("select", { select([1, 0, 1], $0, $1) }),
+    ]
+    for (name, f) in binary {
+      expectGradientMatchesFiniteDifferences(at: a, "\(name) in a") { f($0, Variable(b)).sum() }
+      expectGradientMatchesFiniteDifferences(at: b, "\(name) in b") { f(Variable(a), $0).sum() }
+      expectHessianMatchesDifferences(at: a, "\(name) in a") { f($0, Variable(b) * $0).sum() }
+    }
+  }
+
+  @Test("Values agree with the C library and with the formulas they compose")
+  func values() {
+    let x: Tensor = [-2.5, -0.3, 0.4, 1.7]
+    #expect(sin(x) == x.map(Foundation.sin))
+    #expect(log1p(x + 3) == (x + 3).map(Foundation.log1p))
+    expectClose(
+      gelu(Variable(x)).value, x.map { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) },
+      tolerance: 1e-15)
+    expectClose(
+      swish(Variable(x)).value, x.map { $0 / (1 + Foundation.exp(-$0)) }, tolerance: 1e-15)
+    #expect(leakyRelu(Variable(x), alpha: 0.1).value == x.map { $0 > 0 ? $0 : 0.1 * $0 })
+    expectClose(elu(Variable(x)).value, x.map { $0 > 0 ? $0 : Foundation.expm1($0) }, tolerance: 0)
+    #expect(softplus(Tensor([-800, 800, 0])) == [0, 800, Foundation.log(2)])
+    #expect(logSigmoid(Tensor([-800, 800])) == [-800, 0])
+    #expect(clamp(Variable(x), min: -1, max: 1).value == [-1, -0.3, 0.4, 1])
+    #expect(min(Variable(x), Variable(Tensor(0))).value == [-2.5, -0.3, 0, 0])
+  }
+
+  @Test("Kinks and edges: abs, sign, clamp, min, select, elu, NaN")
+  func kinks() {
+    #expect(gradient(at: [0, -2, 3]) { abs($0).sum() } == [0, -1, 1])
+    #expect(gradient(at: [0, -2, 3]) { sign($0).sum() } == [0, 0, 0])
+    // ½ at a bound, like a tie; 1 inside, 0 outside.
+    #expect(gradient(at: [-1, 0, 1, 2]) { clamp($0, min: -1, max: 1).sum() } == [0.5, 1, 0.5, 0])
+    let (ga, gb) = gradient(at: [2, 3], [2, 1]) { min($0, $1).sum() }
+    #expect(ga == [0.5, 0] && gb == [0.5, 1])
+    // No 0 · ∞ in select's own backward pass: an excluded operand that is infinite gets a
+    // zero gradient, not NaN.
+    let (ga2, gb2) = gradient(at: [.infinity, 2], [5, 6]) { a, b in select([0, 1], a, b).sum() }
+    #expect(ga2 == [0, 1] && gb2 == [1, 0])
+    // A branch whose own derivative is infinite where it is excluded (log at 0) still meets
+    // 0 · ∞ in its own VJP, as in PyTorch and JAX; selecting its input too avoids it.
+    let naive = gradient(at: [0, 2]) { x in select([0, 1], log(x), x).sum() }
+    #expect(naive.scalars[0].isNaN)
+    let (value, g) = valueWithGradient(at: [0, 2]) { x in
+      select([0, 1], log(select([0, 1], x, Variable(1))), x).sum()
+    }
+    #expect(value == Tensor(Foundation.log(2.0)))
+    #expect(g == [1, 0.5])
+    #expect(elu(Variable([1000])).value == [1000])
+    #expect(gradient(at: [1000, -1]) { elu($0).sum() } == [1, Foundation.exp(-1)])
+    #expect(gradient(at: [0]) { leakyRelu($0, alpha: 0.2).sum() } == [0.2])
+    for f in [{ abs($0) }, { sin($0) }, { softplus($0) }, { gelu($0) }] as [(Variable) -> Variable]
+    {
+      let (y, dy) = valueWithGradient(at: [.nan]) { f($0).sum() }
+      #expect(y.scalar!.isNaN && dy.scalar!.isNaN)
+    }
+  }
+
+  @Test("prod differentiates correctly through zeros; variance divides by n")
+  func reductions() {
+    #expect(gradient(at: [2, 3, 4]) { $0.prod() } == [12, 8, 6])
+    #expect(gradient(at: [2, 0, 4]) { $0.prod() } == [0, 8, 0])
+    #expect(gradient(at: [0, 0, 4]) { $0.prod() } == [0, 0, 0])
+    #expect(Variable([1, 2, 3, 4, 5]).prod().value == Tensor(120))
+    let m = Tensor([[1, 2, 3], [4, 5, 6]])
+    #expect(Variable(m).prod(alongAxes: 1).value == Tensor([[6], [120]]))
+    #expect(Variable(m).prod(alongAxes: 0).value == Tensor([[4, 10, 18]]))
+    expectHessianMatchesDifferences(at: [1.5, 0, -2, 0.5]) { $0.prod() }
+    #expect(Variable(m).min().value == Tensor(1))
+    #expect(Variable(m).min(alongAxes: 1).value == Tensor([[1], [4]]))
+    #expect(Variable([1, 2, 3, 4]).variance().value == Tensor(1.25))
+    #expect(Variable([1, 2, 3, 4]).standardDeviation().value == Tensor(1.25.squareRoot()))
+    expectClose(
+      Variable(m).variance(alongAxes: 1).value, Tensor([[2.0 / 3], [2.0 / 3]]), tolerance: 1e-15)
+    expectGradientMatchesFiniteDifferences(at: [0.5, -1, 2, 3]) { $0.standardDeviation() }
+    #expect(m.argmax(alongAxis: 1) == Tensor([[2], [2]]))
+    #expect(Tensor([[3, 1, 3], [0, -1, -1]]).argmin(alongAxis: 1) == Tensor([[1], [1]]))
+    #expect(Tensor([1, .nan, 5]).argmax(alongAxis: 0) == Tensor([1]))
+  }
+
+  @Test("Slicing, gathering, concatenating and stacking, with their gradients")
+  func shapes() {
+    let m = Tensor(shape: [3, 4], scalars: (0..<12).map(Double.init))
+    #expect(Variable(m)[1..<3].value == m[1..<3])
+    #expect(m[1..<3] == Tensor([[4, 5, 6, 7], [8, 9, 10, 11]]))
+    #expect(m.slice(lowerBounds: [0, 1], upperBounds: [2, 3]) == Tensor([[1, 2], [5, 6]]))
+    #expect(
+      gradient(at: m) { $0.slice(lowerBounds: [0, 1], upperBounds: [2, 3]).sum() }
+        == Tensor([[0, 1, 1, 0], [0, 1, 1, 0], [0, 0, 0, 0]]))
+    // Repeated indices add in the backward pass, as an embedding lookup's must.
+    #expect(
+      m.gathering(atIndices: [2, 0, 2])
+        == Tensor([[8, 9, 10, 11], [0, 1, 2, 3], [8, 9, 10, 11]]))
+    #expect(gradient(at: m) { $0.gathering(atIndices: [2, 0, 2]).sum() }[2] == [2, 2, 2, 2])
+    #expect(
+      gradient(at: m) { $0.gathering(atIndices: [3, 3], alongAxis: 1).sum() }[0] == [0, 0, 0, 2])
+    let joined = concatenate([Variable(m[0..<1]), Variable(m[1..<3])])
+    #expect(joined.value == m)
+    #expect(concatenate([m, m], alongAxis: 1).shape == [3, 8])
+    #expect(stack([Tensor([1, 2]), Tensor([3, 4])], alongAxis: 1) == Tensor([[1, 3], [2, 4]]))
+    expectGradientMatchesFiniteDifferences(at: [1, 2, 3]) { x in
+      (concatenate([x, x * x], alongAxis: 0) * Tensor([1, 2, 3, 4, 5, 6])).sum()
+    }
+    expectHessianMatchesDifferences(at: [1, 2, 3]) { x in
+      (stack([x, x * x]).gathering(atIndices: [1, 1]) * x).sum() + x[1..<3].prod()
+    }
+    #expect(Variable(m).expandingShape(at: 0, 3).shape == [1, 3, 4, 1])
+    #expect(Variable(Tensor(shape: [1, 3, 1], scalars: [1, 2, 3])).squeezingShape().shape == [3])
+    #expect(
+      Variable(Tensor(shape: [1, 3, 1], scalars: [1, 2, 3])).squeezingShape(at: 0).shape == [3, 1])
+    #expect(Variable(m).flattened().shape == [12])
+    #expect(Variable(m)[1, 2].value == Tensor(6))
+  }
+
+  @Test("matmul of vectors, matrices and batches matches the definition")
+  func matrixProducts() {
+    var generator = SeededGenerator(seed: 12)
+    let a = Tensor.random([3, 4], in: -1...1, using: &generator)
+    let v = Tensor.random([4], in: -1...1, using: &generator)
+    let w = Tensor.random([3], in: -1...1, using: &generator)
+    expectClose(matmul(a, v), matmul(a, v.reshaped(to: [4, 1])).reshaped(to: [3]), tolerance: 0)
+    expectClose(matmul(w, a), matmul(w.reshaped(to: [1, 3]), a).reshaped(to: [4]), tolerance: 0)
+    expectClose(matmul(v, v), Tensor((v * v).sum().scalar!), tolerance: 1e-15)
+    let batch = Tensor.random([2, 3, 4], in: -1...1, using: &generator)
+    let other = Tensor.random([2, 4, 5], in: -1...1, using: &generator)
+    let product = matmul(batch, other)
+    #expect(product.shape == [2, 3, 5])
+    for b in 0..<2 { expectClose(product[b], matmul(batch[b], other[b]), tolerance: 0) }
+    let shared = Tensor.random([4, 5], in: -1...1, using: &generator)
+    for b in 0..<2 {
+      expectClose(matmul(batch, shared)[b], matmul(batch[b], shared), tolerance: 1e-15)
+    }
+    expectGradientMatchesFiniteDifferences(at: batch) {
+      (matmul($0, Variable(other)) * matmul($0, Variable(other))).sum()
+    }
+    expectGradientMatchesFiniteDifferences(at: v) { x in matmul(Variable(a), x).sum() + matmul(x, x)
+    }
+  }
+
+  @Test("Losses match their definitions, and binary cross-entropy is stable at any logit")
+  func losses() {
+    let p: Tensor = [0.5, -1, 2]
+    let e: Tensor = [1, 1, 1]
+    #expect(
+      meanSquaredError(predicted: Variable(p), expected: e).value == Tensor((0.25 + 4 + 1) / 3))
+    expectGradientMatchesFiniteDifferences(at: p) { meanSquaredError(predicted: $0, expected: e) }
+    let logits: Tensor = [40, -40, 0, 800, -800]
+    let labels: Tensor = [1, 0, 1, 0, 1]
+    let bce = binaryCrossEntropy(logits: Variable(logits), labels: labels).value.scalar!
+    let exact = (2 * Foundation.exp(-40.0) + Foundation.log(2.0) + 800 + 800) / 5
+    #expect(abs(bce - exact) <= 4 * exact.ulp)
+    let g = gradient(at: logits) { binaryCrossEntropy(logits: $0, labels: labels) }
+    let sigmoidOf = logits.map { 1 / (1 + Foundation.exp(-$0)) }
+    expectClose(g, (sigmoidOf - labels) / 5, tolerance: 1e-17)
+    // Soft labels: one-hot probabilities give the integer-label cross-entropy.
+    let x = Tensor([[1, 2, 3], [0, -1, 4]])
+    let soft = crossEntropy(logits: Variable(x), probabilities: Tensor([[0, 0, 1], [1, 0, 0]]))
+    expectClose(
+      soft.value, crossEntropy(logits: Variable(x), labels: [2, 0]).value, tolerance: 1e-15)
+    let masked = Tensor([[0, -.infinity, 3]])
+    let finite = crossEntropy(logits: Variable(masked), probabilities: Tensor([[0.25, 0, 0.75]]))
+    #expect(finite.value.isFinite)
+    expectGradientMatchesFiniteDifferences(at: x) {
+      crossEntropy(logits: $0, probabilities: Tensor([[0.2, 0.3, 0.5], [0.6, 0.4, 0]]))
+    }
+    // Huber: quadratic inside δ, linear outside, as PyTorch.
+    let huber = huberLoss(
+      predicted: Variable([0.5, 3, -4]), expected: Tensor([0, 0, 0]), delta: 1)
+    #expect(huber.value == Tensor((0.125 + 2.5 + 3.5) / 3))
+    let huberGradient = gradient(at: [0.5, 3, -4]) {
+      huberLoss(predicted: $0, expected: Tensor([0, 0, 0]))
+    }
+    let third = 1.0 / 3
+    #expect(huberGradient == Tensor([0.5 / 3, third, -third]))
+    #expect(
+      huberLoss(predicted: Variable([1e200]), expected: Tensor([0])).value == Tensor(1e200 - 0.5))
+  }
+
+  @Test("Tensor conveniences")
+  func conveniences() throws {
+    var t: Tensor = [1, 2, 3]
+    t += 1
+    t *= Tensor([2, 2, 2])
+    t -= [1, 1, 1]
+    t /= 2
+    #expect(t == [1.5, 2.5, 3.5])
+    #expect(Tensor([[[1, 2]], [[3, 4]]]).shape == [2, 1, 2])
+    #expect(Tensor(rangeFrom: 0, to: 1, stride: 0.25) == [0, 0.25, 0.5, 0.75])
+    #expect(Tensor(rangeFrom: 3, to: 0, stride: -1) == [3, 2, 1])
+    #expect(Tensor(linearSpaceFrom: 0, to: 1, count: 5) == [0, 0.25, 0.5, 0.75, 1])
+    #expect(Tensor(linearSpaceFrom: 0, to: 0.3, count: 4).scalars.last == 0.3)
+    let m = Tensor([[1, 2], [3, 4.5]])
+    let data = try JSONEncoder().encode(m)
+    #expect(try JSONDecoder().decode(Tensor.self, from: data) == m)
+    #expect(throws: DecodingError.self) {
+      try JSONDecoder().decode(Tensor.self, from: Data(#"{"shape": [2, 2], "scalars": [1]}"#.utf8))
+    }
+    let big = Tensor(rangeFrom: 0, to: 100_000, stride: 1)
+    #expect(big.description == "[0.0, 1.0, 2.0, …, 99997.0, 99998.0, 99999.0]")
+    #expect(big.reshaped(to: [1000, 100]).description.count < 400)
+    #expect(m.map { $0 * 2 } == Tensor([[2, 4], [6, 9]]))
+  }
+}
