@@ -61,10 +61,19 @@ let usage = """
 
   EXPRESSIONS  (EXPR '-' reads the expression from standard input)
     numbers 2 -1.5 1e-3, names bound by --at, literals [1, 2] and [[1, 2], [3, 4]]
-    + - * /  with NumPy broadcasting, ^ power (constant exponent), @ matrix product,
+    + - * /  with NumPy broadcasting, ^ and pow(a, b) power, @ matrix product,
     unary minus (^ binds tighter: -x^2 is -(x^2)), parentheses
-    exp log sqrt tanh sigmoid relu pow(a, p) sum mean max(a) max(a, b)
-    softmax softmax_composed logsoftmax   along the last axis; logsumexp over every scalar
+    x[i] and x[a:b] along the first axis (negative counts from the end; a or b may be left out)
+    elementwise: exp log sqrt tanh sigmoid relu sin cos tan asin acos atan sinh cosh asinh
+      acosh atanh exp2 expm1 log2 log10 log1p abs sign square reciprocal rsqrt erf erfc
+      softplus logSigmoid gelu swish leakyRelu(x[, a]) elu(x[, a]) atan2(y, x) hypot(a, b)
+      max(a, b) min(a, b) clamp(x, lo, hi) select(condition, a, b)
+    reductions to a scalar: sum mean max min prod variance std logsumexp
+    shapes: concatenate(a, b, …) stack(a, b, …) flattened(x)
+    along the last axis: softmax composedSoftmax logSoftmax
+    losses: meanSquaredError(p, e) huberLoss(p, e[, delta]) binaryCrossEntropy(logits, labels)
+      crossEntropy(logits, probabilities)
+    names match in any case (logsumexp, logSumExp)
     numbers in --at values may be inf, -inf or nan; with --json, errors are JSON too
 
   EXAMPLES
@@ -225,7 +234,7 @@ struct Invocation {
       throw CommandError(
         "--at '\(abbreviated(binding))': '\(abbreviated(name))' is not a variable name")
     }
-    if Function(rawValue: name) != nil {
+    if Function.named(name) != nil {
       throw CommandError(
         "--at '\(abbreviated(binding))': '\(name)' is a function name; choose another")
     }

@@ -45,9 +45,12 @@ struct Checker {
         tally.add(operations: count(result), stored: count(result))
         return result
       case .power:
-        try requireConstantExponent(rhs, shape: b, op: "'^'")
-        tally.add(operations: 2 * count(a), stored: count(a))
-        return a
+        // A constant scalar exponent records one `pow`; any other broadcasts, both operands
+        // differentiable.
+        let result =
+          isConstantScalar(rhs, shape: b) ? a : try broadcast(a, b, op: "'^'", at: column)
+        tally.add(operations: 4 * count(result), stored: 2 * count(result))
+        return result
       case .matmul:
         guard a.count == 2, b.count == 2 else {
           throw CommandError(
@@ -62,21 +65,31 @@ struct Checker {
         tally.add(operations: count(a) * Double(b[1]), stored: count(result))
         return result
       }
+    case .slice(let base, let selection):
+      let shape = try shape(of: base)
+      let range = try bounds(of: selection, in: shape, at: column)
+      let result =
+        selection.isIndex ? Array(shape.dropFirst()) : [range.count] + Array(shape.dropFirst())
+      tally.add(operations: count(result), stored: 2 * count(result))
+      return result
     case .call(let function, let arguments):
       let shapes = try arguments.map { argument throws(CommandError) in try shape(of: argument) }
       let result = try callShape(function, arguments, shapes, at: column)
       // Composed functions record several entries of the input's size: logsumexp five,
       // softmax_composed six, relu a mask and a selection.
-      let input = count(shapes[0])
+      // Composed functions record several entries of the input's size: logsumexp five,
+      // softmax_composed six, relu a mask and a selection, prod a tree of halves.
+      let largest = shapes.map(count).max() ?? 1
+      let size = Swift.max(largest, count(result))
       switch function {
-      case .exp, .log, .sqrt, .tanh, .sigmoid, .max, .sum:
-        tally.add(operations: Swift.max(input, count(result)), stored: count(result))
-      case .mean, .relu, .pow:
-        tally.add(operations: 2 * input, stored: 2 * count(result))
+      case .exp, .log, .sqrt, .tanh, .sigmoid, .max, .sum, .flattened:
+        tally.add(operations: size, stored: count(result))
       case .softmax, .logsoftmax:
-        tally.add(operations: 4 * input, stored: 2 * input)
-      case .logsumexp, .softmaxComposed:
-        tally.add(operations: 6 * input, stored: 6 * input)
+        tally.add(operations: 4 * size, stored: 2 * size)
+      case .concatenate, .stack:
+        tally.add(operations: Double(shapes.count) * size, stored: Double(shapes.count + 1) * size)
+      default:
+        tally.add(operations: 8 * size, stored: 6 * size)
       }
       return result
     }
@@ -86,24 +99,137 @@ struct Checker {
   private func callShape(
     _ function: Function, _ arguments: [Expression], _ shapes: [[Int]], at column: Int
   ) throws(CommandError) -> [Int] {
+    let name = function.rawValue
+    if function.isElementwise { return shapes[0] }
     switch function {
-    case .exp, .log, .sqrt, .tanh, .sigmoid, .relu: return shapes[0]
-    case .sum, .mean: return []
-    case .max:
-      return shapes.count == 1 ? [] : try broadcast(shapes[0], shapes[1], op: "max", at: column)
-    case .pow:
-      try requireConstantExponent(arguments[1], shape: shapes[1], op: "pow")
-      return shapes[0]
-    case .logsumexp:
-      // Over every scalar, like sum and max here and logSumExp(_:) in the library.
+    case .sum, .mean, .logsumexp, .prod, .variance, .standardDeviation:
       return []
+    case .max, .min:
+      return shapes.count == 1 ? [] : try broadcast(shapes[0], shapes[1], op: name, at: column)
+    case .pow:
+      return isConstantScalar(arguments[1], shape: shapes[1])
+        ? shapes[0] : try broadcast(shapes[0], shapes[1], op: "pow", at: column)
+    case .atan2, .hypot:
+      return try broadcast(shapes[0], shapes[1], op: name, at: column)
+    case .leakyRelu, .elu:
+      if arguments.count == 2 { try requireConstant(arguments[1], shapes[1], "\(name)'s alpha") }
+      return shapes[0]
+    case .clamp:
+      try requireConstant(arguments[1], shapes[1], "clamp's lower bound")
+      try requireConstant(arguments[2], shapes[2], "clamp's upper bound")
+      let (lower, upper) = (constant(arguments[1]), constant(arguments[2]))
+      guard lower <= upper else {
+        throw CommandError(
+          "clamp's lower bound \(lower) is above its upper bound \(upper)", in: source, at: column)
+      }
+      return shapes[0]
+    case .select:
+      if let used = arguments[0].names.first {
+        throw CommandError(
+          "select's condition must be constant, but it uses '\(abbreviated(used))'", in: source,
+          at: arguments[0].column)
+      }
+      let pair = try broadcast(shapes[1], shapes[2], op: "select", at: column)
+      return try broadcast(pair, shapes[0], op: "select", at: column)
     case .softmax, .softmaxComposed, .logsoftmax:
       guard !shapes[0].isEmpty else {
         throw CommandError(
-          "\(function.rawValue) works along the last axis and needs a vector or matrix, "
-            + "not a scalar", in: source, at: column)
+          "\(name) works along the last axis and needs a vector or matrix, not a scalar",
+          in: source, at: column)
       }
       return shapes[0]
+    case .flattened:
+      return [shapes[0].reduce(1, *)]
+    case .concatenate, .stack:
+      let first = shapes[0]
+      guard !first.isEmpty || function == .stack else {
+        throw CommandError(
+          "concatenate joins along the first axis; a scalar has none", in: source, at: column)
+      }
+      for (position, shape) in shapes.enumerated() {
+        let agrees =
+          function == .stack
+          ? shape == first : shape.count == first.count && shape.dropFirst() == first.dropFirst()
+        guard agrees else {
+          throw CommandError(
+            "\(name) of shapes \(first) and \(shape): they must agree"
+              + (function == .stack ? "" : " except along the first axis"),
+            in: source, at: arguments[position].column)
+        }
+      }
+      return try limited(
+        function == .stack
+          ? [shapes.count] + first : [shapes.map { $0[0] }.reduce(0, +)] + first.dropFirst(),
+        at: column)
+    case .meanSquaredError, .huberLoss:
+      _ = try broadcast(shapes[0], shapes[1], op: name, at: column)
+      if arguments.count == 3 { try requireConstant(arguments[2], shapes[2], "huberLoss's delta") }
+      if arguments.count == 3 && !(constant(arguments[2]) > 0) {
+        throw CommandError(
+          "huberLoss's delta must be positive", in: source, at: arguments[2].column)
+      }
+      return []
+    case .binaryCrossEntropy:
+      _ = try broadcast(shapes[0], shapes[1], op: name, at: column)
+      return []
+    case .crossEntropy:
+      guard shapes[0].count == 2 && shapes[1] == shapes[0] else {
+        throw CommandError(
+          "crossEntropy takes logits and probabilities as matrices of one shape, got \(shapes[0])"
+            + " and \(shapes[1])", in: source, at: column)
+      }
+      return []
+    default:
+      preconditionFailure("\(name) is elementwise")  // handled above
+    }
+  }
+
+  /// The range a subscript takes along the first axis of `shape`, with Python's conventions.
+  private func bounds(of selection: Subscript, in shape: [Int], at column: Int) throws(CommandError)
+    -> Range<Int>
+  {
+    guard let length = shape.first else {
+      throw CommandError("a scalar has no axis to subscript", in: source, at: column)
+    }
+    func resolve(_ position: Int?, _ otherwise: Int) -> Int {
+      guard let position else { return otherwise }
+      return position < 0 ? position + length : position
+    }
+    if selection.isIndex {
+      let index = resolve(selection.lower, 0)
+      guard (0..<length).contains(index) else {
+        throw CommandError(
+          "index \(selection.lower ?? 0) is out of range for the first axis of shape \(shape)",
+          in: source, at: column)
+      }
+      return index..<(index + 1)
+    }
+    let (lower, upper) = (resolve(selection.lower, 0), resolve(selection.upper, length))
+    guard 0 <= lower && lower <= upper && upper <= length else {
+      throw CommandError(
+        "the range \(selection.lower.map(String.init) ?? ""):\(selection.upper.map(String.init) ?? "")"
+          + " is not within the first axis of shape \(shape)", in: source, at: column)
+    }
+    return lower..<upper
+  }
+
+  /// Whether an expression is a constant scalar: no variables, shape [].
+  private func isConstantScalar(_ expression: Expression, shape: [Int]) -> Bool {
+    expression.names.isEmpty && shape.isEmpty
+  }
+
+  /// Requires a constant scalar, naming what it is for.
+  private func requireConstant(
+    _ expression: Expression, _ shape: [Int], _ what: String
+  ) throws(CommandError) {
+    if let name = expression.names.first {
+      throw CommandError(
+        "\(what) must be a constant number, but it uses '\(abbreviated(name))'", in: source,
+        at: expression.column)
+    }
+    guard shape.isEmpty else {
+      throw CommandError(
+        "\(what) must be a scalar, not shape \(shape)", in: source, at: expression.column)
     }
   }
 
@@ -138,22 +264,6 @@ struct Checker {
     }
     return shape
   }
-
-  /// Backprop's power takes a constant exponent: a scalar expression with no variables.
-  private func requireConstantExponent(
-    _ exponent: Expression, shape: [Int], op: String
-  ) throws(CommandError) {
-    if let name = exponent.names.first {
-      throw CommandError(
-        "the exponent of \(op) must be a constant number, but it uses '\(abbreviated(name))'",
-        in: source, at: exponent.column)
-    }
-    guard shape.isEmpty else {
-      throw CommandError(
-        "the exponent of \(op) must be a scalar, not shape \(shape)", in: source,
-        at: exponent.column)
-    }
-  }
 }
 
 /// Evaluates a checked expression on variables: recorded on a tape where they are taped, at once
@@ -172,10 +282,23 @@ func evaluate(_ expression: Expression, _ variables: [String: Variable]) -> Vari
     case .multiply: return a * evaluate(rhs, variables)
     case .divide: return a / evaluate(rhs, variables)
     case .matmul: return matmul(a, evaluate(rhs, variables))
-    case .power: return pow(a, constant(rhs))
+    case .power:
+      let exponent = evaluate(rhs, variables)
+      return rhs.names.isEmpty && exponent.shape.isEmpty
+        ? pow(a, exponent.value.scalar!) : pow(a, exponent)
     }
+  case .slice(let base, let selection):
+    let x = evaluate(base, variables)
+    let length = x.shape[0]
+    func resolve(_ position: Int?, _ otherwise: Int) -> Int {
+      guard let position else { return otherwise }
+      return position < 0 ? position + length : position
+    }
+    if selection.isIndex { return x[resolve(selection.lower, 0)] }
+    return x[resolve(selection.lower, 0)..<resolve(selection.upper, length)]
   case .call(let function, let arguments):
     let x = evaluate(arguments[0], variables)
+    func argument(_ position: Int) -> Variable { evaluate(arguments[position], variables) }
     switch function {
     case .exp: return exp(x)
     case .log: return log(x)
@@ -183,19 +306,70 @@ func evaluate(_ expression: Expression, _ variables: [String: Variable]) -> Vari
     case .tanh: return tanh(x)
     case .sigmoid: return sigmoid(x)
     case .relu: return relu(x)
-    case .pow: return pow(x, constant(arguments[1]))
+    case .sin: return sin(x)
+    case .cos: return cos(x)
+    case .tan: return tan(x)
+    case .asin: return asin(x)
+    case .acos: return acos(x)
+    case .atan: return atan(x)
+    case .sinh: return sinh(x)
+    case .cosh: return cosh(x)
+    case .asinh: return asinh(x)
+    case .acosh: return acosh(x)
+    case .atanh: return atanh(x)
+    case .exp2: return exp2(x)
+    case .expm1: return expm1(x)
+    case .log2: return log2(x)
+    case .log10: return log10(x)
+    case .log1p: return log1p(x)
+    case .abs: return abs(x)
+    case .sign: return sign(x)
+    case .square: return square(x)
+    case .reciprocal: return reciprocal(x)
+    case .rsqrt: return rsqrt(x)
+    case .erf: return erf(x)
+    case .erfc: return erfc(x)
+    case .softplus: return softplus(x)
+    case .logSigmoid: return logSigmoid(x)
+    case .gelu: return gelu(x)
+    case .swish: return swish(x)
+    case .leakyRelu:
+      return arguments.count == 2 ? leakyRelu(x, alpha: constant(arguments[1])) : leakyRelu(x)
+    case .elu: return arguments.count == 2 ? elu(x, alpha: constant(arguments[1])) : elu(x)
+    case .pow:
+      return arguments[1].names.isEmpty && argument(1).shape.isEmpty
+        ? pow(x, constant(arguments[1])) : pow(x, argument(1))
+    case .atan2: return atan2(x, argument(1))
+    case .hypot: return hypot(x, argument(1))
+    case .min: return arguments.count == 1 ? x.min() : min(x, argument(1))
+    case .clamp: return clamp(x, min: constant(arguments[1]), max: constant(arguments[2]))
+    case .select: return select(x.value, argument(1), argument(2))
     case .sum: return x.sum()
     case .mean: return x.mean()
-    case .max: return arguments.count == 1 ? x.max() : max(x, evaluate(arguments[1], variables))
+    case .max: return arguments.count == 1 ? x.max() : max(x, argument(1))
+    case .prod: return x.prod()
+    case .variance: return x.variance()
+    case .standardDeviation: return x.standardDeviation()
+    case .flattened: return x.flattened()
+    case .concatenate: return concatenate(arguments.indices.map(argument), alongAxis: 0)
+    case .stack: return stack(arguments.indices.map(argument), alongAxis: 0)
     case .softmax: return softmax(x)
     case .softmaxComposed: return composedSoftmax(x)
     case .logsoftmax: return logSoftmax(x)
     case .logsumexp: return logSumExp(x)
+    case .meanSquaredError: return meanSquaredError(predicted: x, expected: argument(1))
+    case .huberLoss:
+      return huberLoss(
+        predicted: x, expected: argument(1),
+        delta: arguments.count == 3 ? constant(arguments[2]) : 1)
+    // Labels and probabilities are data: held constant.
+    case .binaryCrossEntropy: return binaryCrossEntropy(logits: x, labels: argument(1).value)
+    case .crossEntropy: return crossEntropy(logits: x, probabilities: argument(1).value)
     }
   }
 }
 
 /// The value of a checked constant scalar expression.
-private func constant(_ expression: Expression) -> Double {
+func constant(_ expression: Expression) -> Double {
   evaluate(expression, [:]).value.scalar!
 }

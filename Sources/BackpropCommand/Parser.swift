@@ -106,7 +106,7 @@ struct Parser {
   }
 
   private mutating func parsePower() throws(CommandError) -> Expression {
-    let base = try parsePrimary()
+    let base = try parseSubscripts(of: try parsePrimary())
     guard nextSymbol(in: "^") != nil else { return base }
     // x^x^…^x recurses through the exponent: one level per '^'.
     try descend()
@@ -114,6 +114,42 @@ struct Parser {
     let column = position - 1
     let exponent = try parseUnary()
     return try node(.binary(.power, base, exponent), column: column)
+  }
+
+  /// `x[i]`, `x[a:b]`, `x[:b]`, `x[a:]`, any number of them in a row.
+  private mutating func parseSubscripts(of base: Expression) throws(CommandError) -> Expression {
+    var result = base
+    while peek == "[" {
+      let column = position
+      try descend()
+      defer { depth -= 1 }
+      position += 1
+      var lower: Int?
+      var upper: Int?
+      skipSpace()
+      if peek != ":" { lower = try parseInteger() }
+      skipSpace()
+      let isIndex = nextSymbol(in: ":") == nil
+      if !isIndex {
+        skipSpace()
+        if peek != "]" { upper = try parseInteger() }
+      }
+      try expect("]", "to close the subscript at column \(column + 1)")
+      result = try node(
+        .slice(result, Subscript(lower: lower, upper: upper, isIndex: isIndex)), column: column)
+    }
+    return result
+  }
+
+  /// An integer, possibly negative, as a subscript takes.
+  private mutating func parseInteger() throws(CommandError) -> Int {
+    skipSpace()
+    let start = position
+    let value = try parseSignedNumber()
+    guard value == value.rounded(), Swift.abs(value) < 1e15 else {
+      throw CommandError("a subscript must be an integer, not \(value)", in: source, at: start)
+    }
+    return Int(value)
   }
 
   private mutating func parsePrimary() throws(CommandError) -> Expression {
@@ -140,7 +176,7 @@ struct Parser {
       if peek == "(" {
         return try parseCall(name, column: column)
       }
-      if Function(rawValue: name) != nil {
+      if Function.named(name) != nil {
         throw CommandError(
           "'\(name)' is a function; call it as \(name)(…)", in: source, at: column)
       }
@@ -150,7 +186,7 @@ struct Parser {
   }
 
   private mutating func parseCall(_ name: String, column: Int) throws(CommandError) -> Expression {
-    guard let function = Function(rawValue: name) else {
+    guard let function = Function.named(name) else {
       let suggestion = nearest(to: name, among: Function.allCases.map(\.rawValue))
       throw CommandError(
         "unknown function '\(abbreviated(name))'"
@@ -168,8 +204,12 @@ struct Parser {
     }
     try expect(")", "to close the call to \(name)")
     guard function.arities.contains(arguments.count) else {
-      let expected = function.arities.map(String.init).joined(separator: " or ")
-      let noun = function.arities == [1] ? "argument" : "arguments"
+      let range = function.arities
+      let expected =
+        range.count == 1
+        ? "\(range.lowerBound)"
+        : range.count == 2 ? "\(range.lowerBound) or \(range.upperBound)" : "at least 1"
+      let noun = range == 1...1 ? "argument" : "arguments"
       throw CommandError(
         "\(name) takes \(expected) \(noun), got \(arguments.count)", in: source, at: column)
     }

@@ -126,6 +126,10 @@ struct Expression {
     case negate(Expression)
     case binary(BinaryOperator, Expression, Expression)
     case call(Function, [Expression])
+    /// `x[i]` (the entry or row i; the axis is dropped) or `x[a:b]` (entries a..<b along the
+    /// first axis), with Python's conventions: negative positions count from the end, and an
+    /// omitted bound is the start or the end.
+    case slice(Expression, Subscript)
   }
 
   let kind: Kind
@@ -143,6 +147,7 @@ struct Expression {
     case .negate(let operand): depth = operand.depth + 1
     case .binary(_, let lhs, let rhs): depth = Swift.max(lhs.depth, rhs.depth) + 1
     case .call(_, let arguments): depth = (arguments.map(\.depth).max() ?? 0) + 1
+    case .slice(let base, _): depth = base.depth + 1
     }
   }
 
@@ -158,6 +163,7 @@ struct Expression {
         visit(lhs)
         visit(rhs)
       case .call(_, let arguments): arguments.forEach(visit)
+      case .slice(let base, _): visit(base)
       }
     }
     visit(self)
@@ -174,16 +180,63 @@ enum BinaryOperator: String {
   case matmul = "@"
 }
 
-/// The functions of the expression language, with the arities each accepts.
-enum Function: String, CaseIterable {
-  case exp, log, sqrt, tanh, sigmoid, relu, pow, sum, mean, max, softmax, logsoftmax, logsumexp
-  case softmaxComposed = "softmax_composed"
+/// A subscript: one position, or a range of them, along the first axis.
+struct Subscript {
+  var lower: Int?
+  var upper: Int?
+  /// `x[i]` rather than `x[i:j]`: the axis is dropped.
+  var isIndex: Bool
+}
 
-  var arities: [Int] {
+/// The functions of the expression language, named as the library names them, with the
+/// arities each accepts. A call matches a name in any case (`logsumexp`, `logSumExp`), and the
+/// older spellings `softmax_composed` and `logsoftmax` still work.
+enum Function: String, CaseIterable {
+  case exp, log, sqrt, tanh, sigmoid, relu, pow, sum, mean, max, softmax
+  case logsoftmax = "logSoftmax"
+  case logsumexp = "logSumExp"
+  case softmaxComposed = "composedSoftmax"
+  // Elementwise, one operand.
+  case sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, expm1, log2
+  case log10, log1p, abs, sign, square, reciprocal, rsqrt, erf, erfc, softplus, logSigmoid
+  case gelu, swish, leakyRelu, elu
+  // Elementwise, two or three operands.
+  case atan2, hypot, min, clamp, select
+  // Reductions and shapes.
+  case prod, variance, standardDeviation, concatenate, stack, flattened
+  // Losses.
+  case meanSquaredError, binaryCrossEntropy, huberLoss, crossEntropy
+
+  /// The function a call names: its spelling in any case, or an older alias.
+  static func named(_ name: String) -> Function? {
+    let key = name.lowercased()
+    if key == "softmax_composed" { return .softmaxComposed }
+    if key == "std" { return .standardDeviation }
+    return lookup[key]
+  }
+
+  private static let lookup = Dictionary(
+    uniqueKeysWithValues: allCases.map { ($0.rawValue.lowercased(), $0) })
+
+  /// The functions that apply one of the library's elementwise functions to one operand.
+  var isElementwise: Bool {
     switch self {
-    case .pow: [2]
-    case .max: [1, 2]
-    default: [1]
+    case .exp, .log, .sqrt, .tanh, .sigmoid, .relu, .sin, .cos, .tan, .asin, .acos, .atan, .sinh,
+      .cosh, .asinh, .acosh, .atanh, .exp2, .expm1, .log2, .log10, .log1p, .abs, .sign, .square,
+      .reciprocal, .rsqrt, .erf, .erfc, .softplus, .logSigmoid, .gelu, .swish:
+      true
+    default: false
+    }
+  }
+
+  var arities: ClosedRange<Int> {
+    switch self {
+    case .pow, .atan2, .hypot, .meanSquaredError, .binaryCrossEntropy, .crossEntropy: 2...2
+    case .max, .min, .leakyRelu, .elu: 1...2
+    case .huberLoss: 2...3
+    case .clamp, .select: 3...3
+    case .concatenate, .stack: 1...64
+    default: 1...1
     }
   }
 }

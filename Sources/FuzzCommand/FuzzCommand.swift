@@ -131,7 +131,9 @@ struct ChoiceGenerator {
 
   static let unary = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sum", "mean", "max", "softmax",
-    "softmax_composed", "logsoftmax", "logsumexp",
+    "softmax_composed", "logsoftmax", "logsumexp", "sin", "acosh", "atanh", "log1p", "abs",
+    "rsqrt", "erfc", "softplus", "logSigmoid", "gelu", "elu", "prod", "min", "variance", "std",
+    "flattened",
   ]
 
   mutating func expression(names: [String], depth: Int) -> String {
@@ -143,7 +145,7 @@ struct ChoiceGenerator {
       default: return pick(names)
       }
     }
-    switch choose(6) {
+    switch choose(7) {
     case 0, 1:
       let op = pick(["+", "-", "*", "/", "@"])
       return
@@ -152,8 +154,14 @@ struct ChoiceGenerator {
     case 3:
       return "\(expression(names: names, depth: depth - 1))^\(pick(["2", "3", "0.5", "-1", "0"]))"
     case 4:
-      return
-        "max(\(expression(names: names, depth: depth - 1)), \(expression(names: names, depth: depth - 1)))"
+      let function = pick(["max", "min", "atan2", "hypot", "pow", "concatenate", "stack"])
+      let (first, second) = (
+        expression(names: names, depth: depth - 1), expression(names: names, depth: depth - 1)
+      )
+      return "\(function)(\(first), \(second))"
+    case 5:
+      let selection = pick(["0", "-1", "1:", ":-1", "1:2", "5", "::"])
+      return "(\(expression(names: names, depth: depth - 1)))[\(selection)]"
     default: return "\(pick(Self.unary))(\(expression(names: names, depth: depth - 1)))"
     }
   }

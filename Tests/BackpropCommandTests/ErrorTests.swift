@@ -71,13 +71,26 @@ struct ErrorTests {
     (["grad", "x # 2", "--at", "x=1"], "error: unexpected '#' after a complete expression"),
     (["grad", "exp", "--at", "x=1"], "error: 'exp' is a function; call it as exp(…)"),
     (
-      ["grad", "x ^ y", "--at", "x=1", "--at", "y=2"],
-      "error: the exponent of '^' must be a constant number, but it uses 'y'"
+      ["grad", "sum(x ^ [1, 2, 3])", "--at", "x=1,2"],
+      "error: shapes [2] and [3] do not broadcast for '^'"
     ),
     (
-      ["grad", "sum(x ^ [1, 2])", "--at", "x=1,2"],
-      "error: the exponent of '^' must be a scalar, not shape [2]"
+      ["grad", "sum(clamp(x, y, 1))", "--at", "x=1,2", "--at", "y=0"],
+      "error: clamp's lower bound must be a constant number, but it uses 'y'"
     ),
+    (["grad", "sum(clamp(x, 2, 1))", "--at", "x=1,2"], "error: clamp's lower bound 2.0 is above"),
+    (["grad", "x[2]", "--at", "x=1,2"], "error: index 2 is out of range for the first axis"),
+    (
+      ["grad", "sum(x[1:5])", "--at", "x=1,2"], "error: the range 1:5 is not within the first axis"
+    ),
+    (["grad", "x[0.5]", "--at", "x=1,2"], "error: a subscript must be an integer, not 0.5"),
+    (["grad", "2[0]"], "error: a scalar has no axis to subscript"),
+    (
+      ["grad", "sum(concatenate(x, [[1]]))", "--at", "x=1,2"],
+      "error: concatenate of shapes [2] and [1, 1]"
+    ),
+    (["grad", "select(x, x, x)", "--at", "x=1"], "error: select's condition must be constant"),
+    (["grad", "sum(sin(x, x))", "--at", "x=1"], "error: sin takes 1 argument, got 2"),
     (
       ["jacobian", "softmax(2)"],
       "error: softmax works along the last axis and needs a vector or matrix, not a scalar"

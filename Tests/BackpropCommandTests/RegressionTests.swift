@@ -1,3 +1,4 @@
+import Backprop
 import BackpropCommand
 import Foundation
 import Testing
@@ -141,5 +142,46 @@ struct CommandWarningTests {
         "error: softmax records no tape"))
     #expect(
       runCommand(["softmax", "1", "2", "--dot"]).errors.hasPrefix("error: softmax records no tape"))
+  }
+}
+
+@Suite("backprop: the function library on the command line")
+struct CommandFunctionTests {
+  @Test("Every elementwise function, by the library's name and in lowercase, matches the library")
+  func elementwise() throws {
+    let names = [
+      "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh", "exp2",
+      "expm1", "log2", "log10", "log1p", "abs", "sign", "square", "reciprocal", "rsqrt", "erf",
+      "erfc", "softplus", "logSigmoid", "logsigmoid", "gelu", "swish", "leakyRelu", "leakyrelu",
+      "elu",
+    ]
+    for name in names {
+      let json = try runJSON(["grad", "sum(\(name)(x))", "--at", "x=0.25,0.5,0.75"])
+      #expect(flatten(json["value"]).count == 1, "\(name)")
+      #expect(flatten((json["gradient"] as? [String: Any])?["x"]).count == 3, "\(name)")
+    }
+    let gelu = try runJSON(["grad", "gelu(x)", "--at", "x=0.5"])
+    expectClose(flatten(gelu["value"]), Backprop.gelu(Backprop.Variable(0.5)).value)
+  }
+
+  @Test("Slicing, reductions, two-operand functions and losses")
+  func others() throws {
+    let cases: [(String, String, Double)] = [
+      ("x[1] + x[-1]", "x=1,2,3", 5), ("sum(x[1:])", "x=1,2,3", 5), ("sum(x[:-1])", "x=1,2,3", 3),
+      ("prod(x)", "x=1,2,3", 6), ("min(x)", "x=1,2,3", 1), ("variance(x)", "x=1,2,3", 2.0 / 3),
+      ("sum(concatenate(x, x[:1]))", "x=1,2,3", 7), ("sum(stack(x, x))", "x=1,2,3", 12),
+      ("sum(hypot(x, 4))", "x=3", 5), ("atan2(x, 1)", "x=1", Foundation.atan(1)),
+      ("sum(x ^ [2, 3])", "x=2", 12), ("meanSquaredError(x, [0, 0])", "x=1,3", 5),
+      ("huberLoss(x, [0, 0], 1)", "x=0.5,3", (0.125 + 2.5) / 2),
+      ("sum(clamp(x, 0, 2))", "x=-1,1,5", 3), ("sum(flattened(X))", "X=[[1,2],[3,4]]", 10),
+      ("sum(select([1, 0], x, -x))", "x=1,2", -1), ("logsumexp(x)", "x=0,0", Foundation.log(2)),
+    ]
+    for (expression, binding, expected) in cases {
+      let json = try runJSON(["grad", expression, "--at", binding])
+      let value = flatten(json["value"])
+      #expect(value.count == 1 && abs(value[0] - expected) <= 1e-15, "\(expression): \(value)")
+    }
+    let m = try runJSON(["grad", "sum(X[1:2][0])", "--at", "X=[[1,2],[3,4]]"])
+    #expect(flatten((m["gradient"] as? [String: Any])?["X"]) == [0, 0, 1, 1])
   }
 }
