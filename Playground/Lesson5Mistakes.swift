@@ -83,4 +83,26 @@ func mistakes(_ lesson: inout Lesson) {
   lesson.check("the naive softmax's value is NaN at 1000", naiveValue.isNaN)
   lesson.check("its gradient check fails", !naiveCheck.passed)
   lesson.check("the stable softmax passes at the same point", stableCheck.passed)
+
+  // The value of |x| with a hand-written derivative x / |x|: right everywhere but at 0.
+  let kink: Tensor = [0, -2, 3]
+  let handWritten: (Variable) -> Variable = { x in
+    let slope = x.value / abs(x.value)
+    return (Variable(abs(x.value)) + (x - Variable(x.value)) * slope).sum()
+  }
+  let handCheck = checkGradient(at: kink, of: handWritten)
+  let libraryCheck = checkGradient(at: kink) { abs($0).sum() }
+  lesson.say(
+    """
+
+    4. The derivative of |x| written as x / |x|. It is right wherever x ≠ 0, and 0/0 = NaN at
+       the kink, which any input that lands exactly on 0 (a relu's output, a padded entry)
+       will hit:
+       \(handCheck)
+       abs takes sign(x), which is 0 at 0, as PyTorch and JAX do; it is also what the central
+       difference (|h| − |−h|) / 2h gives there:
+       \(libraryCheck)
+    """)
+  lesson.check("the x / |x| derivative fails the check at 0", !handCheck.passed)
+  lesson.check("abs, with derivative 0 at 0, passes", libraryCheck.passed)
 }

@@ -168,7 +168,10 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
       worst.map { index in
         let a = analytic[index]
         let n = numerical[index]
-        return ", worst at \(index): analytic \(a), numerical \(n), step \(steps[index])"
+        // NaN prints as "nan" whatever its sign bit (Swift would print "-nan").
+        func show(_ value: Double) -> String { value.isNaN ? "nan" : "\(value)" }
+        return
+          ", worst at \(index): analytic \(show(a)), numerical \(show(n)), step \(steps[index])"
       }.first ?? ""
     let word = verdict == .failed ? "FAILED" : verdict.rawValue
     let unresolved =
@@ -176,8 +179,10 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
       ? ""
       : "; central differences cannot resolve \(unresolvedIndices.count) entries, "
         + "first \(unresolvedIndices[0]) (the step is too long for the function there)"
-    return "gradient check \(word): max absolute error "
-      + "\(maxAbsoluteError), max relative error \(maxRelativeError)\(at)\(unresolved)"
+    let absolute = maxAbsoluteError.isNaN ? "nan" : "\(maxAbsoluteError)"
+    let relative = maxRelativeError.isNaN ? "nan" : "\(maxRelativeError)"
+    return "gradient check \(word): max absolute error \(absolute), max relative error "
+      + "\(relative)\(at)\(unresolved)"
   }
 }
 

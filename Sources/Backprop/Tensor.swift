@@ -139,7 +139,7 @@ public struct Tensor: Sendable {
   }
 
   /// The slice at `index` along the first axis, which is dropped: `t[i]` of a vector is a
-  /// rank-0 tensor, of a matrix its row i. The same meaning as ``Variable/subscript(_:)``.
+  /// rank-0 tensor, of a matrix its row i. The same meaning as ``Variable/subscript(_:)-(Int)``.
   ///
   /// - Precondition: the tensor has at least one axis and `index` is within the first.
   public subscript(index: Int) -> Tensor {

@@ -20,7 +20,7 @@ import Foundation
 /// `derivative(x:y:)` gives f′(x) from the input and the output y = f(x), written with the
 /// operations of ``TensorAlgebra`` (including other elementary functions), so that it can be
 /// recorded and differentiated again.
-protocol ElementaryFunction {
+protocol ElementaryFunction: SendableMetatype {
   /// The name a tape listing prints and the command reads.
   static var name: String { get }
   /// f(x) for one scalar.
@@ -39,7 +39,7 @@ extension ElementaryFunction {
 }
 
 /// A scalar function of two operands, applied elementwise with broadcasting, declared once.
-protocol BinaryElementaryFunction {
+protocol BinaryElementaryFunction: SendableMetatype {
   /// The name a tape listing prints and the command reads.
   static var name: String { get }
   /// f(a, b) for one pair of scalars.
@@ -544,7 +544,7 @@ public func hypot(_ a: Tensor, _ b: Variable) -> Variable { hypot(Variable(a), b
 ///
 /// Through erfc rather than (1 + erf(x/√2))/2, which cancels in the left tail: gelu(−10) is
 /// −7.6e−23, not 0.
-public func gelu(_ x: Variable) -> Variable { 0.5 * x * erfc(-M_SQRT1_2 * x) }
+public func gelu(_ x: Variable) -> Variable { 0.5 * x * erfc(-(0.5.squareRoot()) * x) }
 
 /// swish(x) = x σ(x) (also called SiLU), composed; its derivative is σ(x)(1 + x σ(−x)).
 public func swish(_ x: Variable) -> Variable { x * sigmoid(x) }

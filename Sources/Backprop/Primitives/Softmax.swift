@@ -121,7 +121,7 @@ public func composedSoftmax(_ x: Variable) -> Variable {
 /// The log of the sum of the exponentials of every scalar, rank 0:
 /// y = m + ln Σᵢ e^(xᵢ − m); x̄ = ȳ ⊙ softmax(x) over all scalars.
 ///
-/// See ``logSumExp(_:alongAxes:)-([Int])`` for the shift m and the edges; an empty tensor
+/// See ``logSumExp(_:alongAxes:)-(Variable,[Int])`` for the shift m and the edges; an empty tensor
 /// gives −∞, the log of an empty sum, as PyTorch and JAX do.
 public func logSumExp(_ x: Variable) -> Variable {
   logSumExp(x, alongAxes: Array(x.shape.indices)).reshaped(to: [])
