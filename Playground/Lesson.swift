@@ -68,8 +68,8 @@ let lessons = [
 
 /// A tensor in at most six significant digits, for prose.
 func show(_ tensor: Tensor) -> String {
-  tensor.formatted { String(format: "%.6g", $0) }
+  tensor.formatted { show($0) }
 }
 
-/// A number in at most six significant digits.
-func show(_ value: Double) -> String { String(format: "%.6g", value) }
+/// A number in at most six significant digits; NaN as `nan` whatever its sign bit.
+func show(_ value: Double) -> String { value.isNaN ? "nan" : String(format: "%.6g", value) }
