@@ -75,7 +75,7 @@ func mistakes(_ lesson: inout Lesson) {
     """
 
     3. e^x / Σ e^x without subtracting the max first. At x = [1000, 0, −1000], e^1000
-       overflows to ∞ and ∞/∞ is NaN: the value is \(naiveValue), and so is the gradient.
+       overflows to ∞ and ∞/∞ is NaN: the value is \(show(naiveValue)), and so is the gradient.
        \(naiveCheck)
        Subtracting the max first (as softmax does) keeps every exponent ≤ 0:
        \(stableCheck)
