@@ -255,3 +255,23 @@ struct FunctionLibraryTests {
     #expect(m.map { $0 * 2 } == Tensor([[2, 4], [6, 9]]))
   }
 }
+
+@Suite("The function library on tensors and with constants")
+struct FunctionLibraryTensorTests {
+  @Test func tensorsAndConstantsAgreeWithVariables() {
+    let x: Tensor = [-2, -0.5, 0.5, 2]
+    #expect(gelu(x) == gelu(Variable(x)).value)
+    #expect(swish(x) == swish(Variable(x)).value)
+    #expect(leakyRelu(x, alpha: 0.2) == [-0.4, -0.1, 0.5, 2])
+    #expect(elu(x) == elu(Variable(x)).value)
+    #expect(clamp(x, min: -1, max: 1) == [-1, -0.5, 0.5, 1])
+    #expect(select([1, 0, 1, 0], x, -x) == [-2, 0.5, 0.5, -2])
+    #expect(min(Variable(x), Tensor([0, 0, 0, 0])).value == [-2, -0.5, 0, 0])
+    #expect(max(Tensor([0, 0, 0, 0]), Variable(x)).value == [0, 0, 0.5, 2])
+    #expect(pow(Variable(x * x), 0.5).value == x.map(abs))
+    #expect(
+      atan2(Tensor([1, 1]), Tensor([1, -1]))
+        == Tensor([Foundation.atan2(1, 1), Foundation.atan2(1, -1)]))
+    #expect(hypot(Variable(Tensor([3, 5])), 4).value == [5, Foundation.hypot(5, 4)])
+  }
+}

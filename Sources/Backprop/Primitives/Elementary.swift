@@ -224,3 +224,7 @@ public func max(_ a: Variable, _ b: Variable) -> Variable {
 public func max(_ a: Variable, _ b: Double) -> Variable { max(a, Variable(b)) }
 /// The elementwise maximum with a constant scalar, recorded: y = max(s, b).
 public func max(_ a: Double, _ b: Variable) -> Variable { max(Variable(a), b) }
+/// The elementwise maximum with a constant tensor, recorded.
+public func max(_ a: Variable, _ b: Tensor) -> Variable { max(a, Variable(b)) }
+/// The elementwise maximum with a constant tensor, recorded.
+public func max(_ a: Tensor, _ b: Variable) -> Variable { max(Variable(a), b) }

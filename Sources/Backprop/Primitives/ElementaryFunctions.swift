@@ -606,3 +606,28 @@ public func select(_ condition: Tensor, _ a: Variable, _ b: Variable) -> Variabl
   let complement = condition.map { $0.isNaN ? .nan : $0 != 0 ? 0 : 1 }
   return a.masked(by: condition) + b.masked(by: complement)
 }
+
+// MARK: - The composed functions on tensors and with constants
+
+/// gelu(x) = x Φ(x) of each element (see ``gelu(_:)-(Variable)``).
+public func gelu(_ x: Tensor) -> Tensor { gelu(Variable(x)).value }
+/// swish(x) = x σ(x) of each element.
+public func swish(_ x: Tensor) -> Tensor { swish(Variable(x)).value }
+/// x where x > 0, α x elsewhere, of each element.
+public func leakyRelu(_ x: Tensor, alpha: Double = 0.01) -> Tensor {
+  leakyRelu(Variable(x), alpha: alpha).value
+}
+/// x where x > 0, α(eˣ − 1) elsewhere, of each element.
+public func elu(_ x: Tensor, alpha: Double = 1) -> Tensor { elu(Variable(x), alpha: alpha).value }
+/// Each element limited to [lower, upper].
+public func clamp(_ x: Tensor, min lower: Double, max upper: Double) -> Tensor {
+  clamp(Variable(x), min: lower, max: upper).value
+}
+/// `a` where `condition` is non-zero and `b` elsewhere, with broadcasting.
+public func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+  select(condition, Variable(a), Variable(b)).value
+}
+/// The elementwise minimum with a constant tensor, recorded.
+public func min(_ a: Variable, _ b: Tensor) -> Variable { min(a, Variable(b)) }
+/// The elementwise minimum with a constant tensor, recorded.
+public func min(_ a: Tensor, _ b: Variable) -> Variable { min(Variable(a), b) }
