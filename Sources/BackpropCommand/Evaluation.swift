@@ -205,10 +205,12 @@ struct Checker {
       return index..<(index + 1)
     }
     let (lower, upper) = (resolve(selection.lower, 0), resolve(selection.upper, length))
-    guard 0 <= lower && lower <= upper && upper <= length else {
+    // Not empty either: like an empty literal, an empty slice would reach reductions (max,
+    // softmax) that have no value on no entries.
+    guard 0 <= lower && lower < upper && upper <= length else {
       throw CommandError(
         "the range \(selection.lower.map(String.init) ?? ""):\(selection.upper.map(String.init) ?? "")"
-          + " is not within the first axis of shape \(shape)", in: source, at: column)
+          + " is empty or not within the first axis of shape \(shape)", in: source, at: column)
     }
     return lower..<upper
   }

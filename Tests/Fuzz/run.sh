@@ -13,6 +13,9 @@ seconds="${1:-60}"
 swift build --sanitize fuzzer --product FuzzCommand --scratch-path .build-fuzz \
   -Xswiftc -Xfrontend -Xswiftc -entry-point-function-name -Xswiftc -Xfrontend -Xswiftc fuzz_replay_main
 mkdir -p .build-fuzz/corpus
+# Swift's own backtracer would catch a trap first and end the process before libFuzzer writes
+# the crashing input to .build-fuzz/crash-*; libFuzzer's report is enough.
+export SWIFT_BACKTRACE=enable=no
 .build-fuzz/debug/FuzzCommand -max_total_time="$seconds" -print_final_stats=1 \
   -timeout=20 -rss_limit_mb=3072 -max_len=4096 \
   -artifact_prefix=.build-fuzz/ .build-fuzz/corpus Tests/Fuzz/corpus
