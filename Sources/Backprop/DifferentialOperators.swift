@@ -230,11 +230,22 @@ public func pullback(at x: Tensor, of f: (Variable) -> Variable) -> (Tensor) -> 
 
 /// The Jacobian of `f` at `x`: J[i…, j…] = ∂f(x)[i…]/∂x[j…], of shape f(x).shape + x.shape.
 ///
-/// Built row by row, one reverse sweep per scalar of the result.
+/// In whichever mode takes fewer sweeps: reverse (one sweep per scalar of the result, a row
+/// each) unless x has fewer scalars than f(x), then forward (one Jacobian-vector product per
+/// scalar of x, a column each; see ``jacobianForward(at:of:)``). Forward mode needs every
+/// custom operation in f to be recordable; otherwise reverse mode is used.
 public func jacobian(at x: Tensor, of f: (Variable) -> Variable) -> Tensor {
   let tape = Tape()
   let input = tape.variable(x)
-  return tape.jacobian(of: f(input), wrt: input, op: "jacobian(at:of:)")
+  let y = f(input)
+  let forwardIsCheaper =
+    x.scalarCount < y.value.scalarCount
+    && tape.customOperations.allSatisfy { $0.operation is any RecordableCustomOperation }
+  guard forwardIsCheaper else { return tape.jacobian(of: y, wrt: input, op: "jacobian(at:of:)") }
+  let (value, differential) = tape.valueWithDifferential(of: y, at: input, x: x)
+  return Tensor.columns(count: x.scalarCount, outputShape: value.shape, inputShape: x.shape) {
+    differential(.oneHot(x.shape, at: $0))
+  }
 }
 
 /// The Hessian of a scalar function: H[i…, j…] = ∂²f/∂x[i…]∂x[j…], of shape x.shape + x.shape.

@@ -37,6 +37,12 @@ extension Tape: RandomAccessCollection {
     }
   }
 
+  /// The name of entry `position`'s op: a custom operation's own name, or the primitive's.
+  func name(of position: Int) -> String {
+    entries[position].op == .custom
+      ? customOperation(at: Int32(position)).name : entries[position].name
+  }
+
   /// The index of the first entry: 0.
   public var startIndex: Int { 0 }
 
@@ -51,7 +57,7 @@ extension Tape: RandomAccessCollection {
       operands.append(code >= 0 ? .entry(Int(code)) : .constant(value(ofOperand: code)))
     }
     return Entry(
-      index: position, op: record.name, operands: operands,
+      index: position, op: name(of: position), operands: operands,
       value: record.value,
       adjoint: position < adjoints.count ? adjoints[position] : nil)
   }

@@ -18,11 +18,13 @@ extension Tape {
   /// it changed, its operands' new values (a learner's replay; O(1) a step, so a replay of n
   /// entries keeps O(n) tensors, not a copy of every adjoint per step).
   func reverseSweep<T: TensorAlgebra>(
-    from output: Int32, seed: T, consuming: Bool = false,
+    from output: Int32, seed: T, consuming: Bool = false, downTo lowest: Int = 0,
     observe: ((Int, [(Int, T)]) -> Void)? = nil
   ) -> [T?] {
     var adjoints: [T?] = []
-    reverseSweep(from: output, seed: seed, into: &adjoints, consuming: consuming, observe: observe)
+    reverseSweep(
+      from: output, seed: seed, into: &adjoints, consuming: consuming, downTo: lowest,
+      observe: observe)
     return adjoints
   }
 
@@ -31,7 +33,7 @@ extension Tape {
   /// that sweeps once per row of a Jacobian allocates the array once.
   func reverseSweep<T: TensorAlgebra>(
     from output: Int32, seed: T, into adjoints: inout [T?], consuming: Bool = false,
-    observe: ((Int, [(Int, T)]) -> Void)? = nil
+    downTo lowest: Int = 0, observe: ((Int, [(Int, T)]) -> Void)? = nil
   ) {
     let count = Int(output) + 1
     if adjoints.count == count {
@@ -45,7 +47,9 @@ extension Tape {
       }
     }
     adjoints.withUnsafeMutableBufferPointer { slots in
-      reverseSweep(from: output, seed: seed, slots: slots, consuming: consuming, observe: observe)
+      reverseSweep(
+        from: output, seed: seed, slots: slots, consuming: consuming, downTo: lowest,
+        observe: observe)
     }
   }
 
@@ -63,14 +67,17 @@ extension Tape {
       for slot in 0..<count { _ = (slots.baseAddress! + slot).move() }
       slots.deallocate()
     }
-    reverseSweep(from: output, seed: seed, slots: slots, consuming: consuming, observe: nil)
+    reverseSweep(
+      from: output, seed: seed, slots: slots, consuming: consuming, downTo: 0, observe: nil)
     return Int(index) < count ? slots[Int(index)] : nil
   }
 
-  /// The sweep itself, over `slots`, which hold nil for every entry up to `output`.
+  /// The sweep itself, over `slots`, which hold nil for every entry up to `output`. It stops
+  /// after entry `lowest`: entries below it receive what flows into them but apply no VJP (a
+  /// region's sweep that wants only its input's adjoint).
   private func reverseSweep<T: TensorAlgebra>(
     from output: Int32, seed: T, slots adjoints: UnsafeMutableBufferPointer<T?>, consuming: Bool,
-    observe: ((Int, [(Int, T)]) -> Void)?
+    downTo lowest: Int, observe: ((Int, [(Int, T)]) -> Void)?
   ) {
     adjoints[Int(output)] = seed
 
@@ -102,7 +109,7 @@ extension Tape {
       code >= 0 ? T.entry(code, value: operand(code), on: self) : T.constant(operand(code))
     }
     var position = Int(output)
-    while position >= 0 {
+    while position >= lowest {
       defer { position -= 1 }
       let (op, lhs, rhs) = (records[position].op, records[position].lhs, records[position].rhs)
       guard records[position].needsGradient, op != .variable, op != .constant else { continue }
@@ -126,6 +133,12 @@ extension Tape {
           op, g, x: { operand(lhs).scalar! }, w: { operand(rhs).scalar! }, y: { y }, wrt: wrt,
           function: records[position].function)
         (dx, dw) = (a.map { Tensor($0) } as! T?, b.map { Tensor($0) } as! T?)
+      } else if op == .custom {
+        (dx, dw) = (
+          customPullback(
+            at: Int32(position), cotangent, input: lift(lhs),
+            output: T.entry(Int32(position), value: records[position].value, on: self)), nil
+        )
       } else if op == .crossEntropy {
         // A consuming sweep takes the saved softmax out of the table, so the VJP can write the
         // gradient into its storage; otherwise the table keeps its copy.
@@ -182,7 +195,7 @@ extension Tape {
     function: UInt8
   ) -> (U?, U?) {
     switch op {
-    case .variable, .constant, .crossEntropy:
+    case .variable, .constant, .crossEntropy, .custom:
       fail("\(op.name): no VJP of this form")
     case .add: return Add.pullback(cotangent, a: x(), b: w(), wrt: wrt)
     case .subtract: return Subtract.pullback(cotangent, a: x(), b: w(), wrt: wrt)

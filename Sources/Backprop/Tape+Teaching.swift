@@ -85,7 +85,7 @@ extension Variable {
     }
     tape.requireCurrent(generation, op: "backwardReplay()")
     var applied: [(entry: Int, changes: [(entry: Int, adjoint: Tensor)])] = []
-    let ops = tape.entries.prefix(Int(index) + 1).map(\.name)
+    let ops = (0...Int(index)).map { tape.name(of: $0) }
     var seed = [Tensor?](repeating: nil, count: ops.count)
     seed[Int(index)] = .ones(shape)
     _ = tape.reverseSweep(from: index, seed: Tensor.ones(shape)) { position, changed in
@@ -112,6 +112,9 @@ public struct TapeCost: Sendable, Equatable, CustomStringConvertible {
   /// Bytes held: the entries and constants themselves plus the buffers of values, constants
   /// and saved tensors (a rank-0 value lives inside its entry or constant).
   public let bytes: Int
+  /// How many entries each operation recorded, by the name a listing prints (a custom
+  /// operation's own name included).
+  public var operations: [String: Int] = [:]
 
   /// `5 entries, 12 saved scalars, 256 bytes`.
   public var description: String {
@@ -135,10 +138,12 @@ extension Tape {
       scalars += tensor.scalarCount
       if tensor.rank > 0 { bufferBytes += tensor.scalarCount * 8 }
     }
+    var operations: [String: Int] = [:]
+    for position in entries.indices { operations[name(of: position), default: 0] += 1 }
     return TapeCost(
       entries: entries.count, savedScalars: scalars,
       bytes: entries.count * MemoryLayout<Record>.stride + constants.count
-        * MemoryLayout<Tensor>.stride + bufferBytes)
+        * MemoryLayout<Tensor>.stride + bufferBytes, operations: operations)
   }
 }
 

@@ -14,6 +14,8 @@ enum Op: UInt8, Sendable {
   /// An ``ElementaryFunction`` of one operand, or a ``BinaryElementaryFunction`` of two: which
   /// one is the entry's `function`.
   case elementary, binaryElementary
+  /// A ``CustomOperation``, kept in the tape's `customOperations`.
+  case custom
 
   /// Whether the op works scalar by scalar (with broadcasting), so that a rank-0 result
   /// comes from rank-0 operands.
@@ -23,7 +25,7 @@ enum Op: UInt8, Sendable {
       .sigmoid, .maximum, .select, .elementary, .binaryElementary:
       true
     case .variable, .constant, .sum, .max, .matmul, .reshape, .transpose, .broadcast, .softmax,
-      .logSoftmax, .crossEntropy, .slice, .pad, .gather, .scatterAdd:
+      .logSoftmax, .crossEntropy, .slice, .pad, .gather, .scatterAdd, .custom:
       false
     }
   }
@@ -61,6 +63,7 @@ enum Op: UInt8, Sendable {
     case .crossEntropy: "crossEntropy"
     case .elementary: "elementary"
     case .binaryElementary: "binaryElementary"
+    case .custom: "custom"
     }
   }
 }
@@ -132,6 +135,8 @@ public final class Tape {
   /// An array in entry order, searched by bisection: most tapes save nothing or once, and an
   /// array costs one small allocation where a dictionary costs a hashed table.
   var saved: [(entry: Int32, tensor: Tensor?)] = []
+  /// The custom operations recorded, by entry, in entry order.
+  var customOperations: [(entry: Int32, operation: any CustomOperation)] = []
 
   /// Whether this tape checks every recorded value and every adjoint for NaN and infinities,
   /// keeping the first in ``anomaly``: opt-in, like PyTorch's `detect_anomaly`, because it reads
@@ -172,6 +177,7 @@ public final class Tape {
     entries.removeAll(keepingCapacity: true)
     constants.removeAll(keepingCapacity: true)
     saved.removeAll(keepingCapacity: true)
+    customOperations.removeAll(keepingCapacity: true)
     adjoints = []
     requestedGradients = []
     anomaly = nil
