@@ -1,4 +1,5 @@
 import Backprop
+import Foundation
 
 /// Checks an expression's shapes against the bound variables before anything is evaluated, so
 /// that every error is a message and no precondition in the library can fire.
@@ -87,9 +88,14 @@ struct Checker {
       case .softmax, .logsoftmax:
         tally.add(operations: 4 * size, stored: 2 * size)
       case .concatenate, .stack:
-        tally.add(operations: Double(shapes.count) * size, stored: Double(shapes.count + 1) * size)
+        let pieces = Double(shapes.count)
+        tally.add(operations: pieces * size, stored: (pieces + 1) * size, entries: 3 * pieces)
+      case .prod:
+        // Two slices and a product per level of the tree of halves.
+        let levels = Foundation.log2(Swift.max(size, 1)).rounded(.up) + 1
+        tally.add(operations: 4 * size, stored: 3 * size, entries: 4 * levels)
       default:
-        tally.add(operations: 8 * size, stored: 6 * size)
+        tally.add(operations: 8 * size, stored: 6 * size, entries: 8)
       }
       return result
     }
