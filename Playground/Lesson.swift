@@ -64,6 +64,8 @@ let lessons = [
   LessonDefinition(
     number: 8, title: "Second derivatives: differentiating the backward pass",
     run: secondDerivatives),
+  LessonDefinition(
+    number: 9, title: "Your own fused operation, and its check", run: customOperation),
 ]
 
 /// A tensor in at most six significant digits, for prose.

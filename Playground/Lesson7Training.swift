@@ -45,22 +45,21 @@ struct Model {
     Double(zip(predictions(x), labels).filter { $0 == $1 }.count) / Double(labels.count)
   }
 
-  /// Plain gradient descent; returns the loss after every step.
+  /// Gradient descent with the library's SGD optimizer; returns the loss after every step.
+  /// Each step is one `valueWithGradient` (one tape) and one update.
   mutating func train(
     _ x: Tensor, _ labels: [Int], steps: Int, rate: Double, reg: Double, lesson: Lesson
   ) -> [Double] {
     var losses: [Double] = []
     let input = Variable(x)
+    var optimizer = SGD(learningRate: rate)
     for step in 0...steps {
-      let tape = Tape()
-      let variables = parameters.map { tape.variable($0) }
-      let value = loss(variables, input, labels, reg: reg)
-      losses.append(value.value.scalar!)
-      if step == steps { break }
-      let gradients = tape.gradient(of: value, wrt: variables)
-      for index in parameters.indices {
-        parameters[index] = parameters[index] - rate * gradients[index]
+      let (value, gradients) = valueWithGradient(at: parameters) { p in
+        loss(p, input, labels, reg: reg)
       }
+      losses.append(value.scalar!)
+      if step == steps { break }
+      optimizer.update(&parameters, along: gradients)
       if step % (steps / 5) == 0 {
         lesson.say(
           "    step \(String(step).padding(toLength: 5, withPad: " ", startingAt: 0)) loss \(show(losses.last!))   accuracy \(percent(accuracy(x, labels)))"
@@ -78,7 +77,9 @@ func training(_ lesson: inout Lesson) {
     """
     Data: 300 points on three spiral arms, generated here (no download), one class per arm.
 
-    Two models, both trained by gradient descent on the mean cross-entropy plus 10⁻³ Σ W²:
+    Two models, both trained by gradient descent (the library's SGD optimizer: one gradient
+    and one optimizer.update(&parameters, along:) a step) on the mean cross-entropy plus
+    10⁻³ Σ W²:
       linear:     scores = X W + b
       two-layer:  scores = relu(X W₁ + b₁) W₂ + b₂, with 64 hidden units
 

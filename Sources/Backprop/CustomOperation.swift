@@ -23,7 +23,7 @@
 /// ```
 ///
 /// Like `torch.autograd.Function` and JAX's `custom_vjp`; unlike them, Backprop checks the
-/// rule for you against a composed definition with ``checkCustomOperation(_:against:at:seed:)``.
+/// rule for you against a composed definition with ``checkCustomOperation(_:against:at:tolerance:seed:)``.
 public protocol CustomOperation {
   /// The name that tape listings, `--dot` graphs, replays and costs print.
   var name: String { get }
@@ -173,6 +173,9 @@ public struct CustomOperationReport: Sendable, CustomStringConvertible {
 /// ```
 ///
 /// - Parameters:
+///   - operation: the custom operation to check.
+///   - composed: the same function composed of recorded operations.
+///   - x: where to compare them.
 ///   - tolerance: a difference d passes when d ≤ tolerance · max(1, |the composed value|).
 ///   - seed: the seed of the random cotangents and weights.
 public func checkCustomOperation(

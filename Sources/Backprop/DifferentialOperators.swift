@@ -157,7 +157,7 @@ public func valueWithGradient(
   valueWithGradient(at: x, of: f, op: "gradient(at:of:)")
 }
 
-/// ``valueWithGradient(at:of:)`` whose messages name `op`, the operator the user called.
+/// ``valueWithGradient(at:of:)->(_,Tensor)`` whose messages name `op`, the operator the user called.
 func valueWithGradient(
   at x: Tensor, of f: (Variable) -> Variable, op: String
 ) -> (value: Tensor, gradient: Tensor) {

@@ -169,7 +169,7 @@ public final class Tape {
   /// each step, record the parameters as new variables, compute the loss, call `backward()`, and
   /// read each parameter's ``Variable/grad``. Each step then costs what that step records; a
   /// tape that is never reset keeps every step, and each sweep walks all of them. (Making a new
-  /// `Tape()` per step, as ``gradient(at:of:)`` does, is the same.)
+  /// `Tape()` per step, as ``gradient(at:of:)->Tensor`` does, is the same.)
   ///
   /// Variables recorded before the reset are stale: using one stops with a message naming the
   /// operation.

@@ -5,7 +5,7 @@
 /// no tape. Operations on constants alone are evaluated at once and record nothing; an operation
 /// that mixes a constant with a taped variable records the constant on that tape.
 ///
-/// Inside the closures passed to ``gradient(at:of:)`` and its relatives every input is a
+/// Inside the closures passed to ``gradient(at:of:)->Tensor`` and its relatives every input is a
 /// variable, so a function written once evaluates plainly on constants and records on a tape.
 public struct Variable {
   enum Node {

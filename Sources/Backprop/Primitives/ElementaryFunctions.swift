@@ -609,7 +609,7 @@ public func select(_ condition: Tensor, _ a: Variable, _ b: Variable) -> Variabl
 
 // MARK: - The composed functions on tensors and with constants
 
-/// gelu(x) = x Φ(x) of each element (see ``gelu(_:)-(Variable)``).
+/// gelu(x) = x Φ(x) of each element (see ``gelu(_:)->Variable``).
 public func gelu(_ x: Tensor) -> Tensor { gelu(Variable(x)).value }
 /// swish(x) = x σ(x) of each element.
 public func swish(_ x: Tensor) -> Tensor { swish(Variable(x)).value }
