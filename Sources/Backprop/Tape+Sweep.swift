@@ -216,17 +216,33 @@ extension Tape {
     case .reshape: return (Reshape.pullback(cotangent, x: x()), nil)
     case .transpose: return (Transpose.pullback(cotangent), nil)
     case .broadcast: return (Broadcast.pullback(cotangent, x: x()), nil)
+    case .slice, .pad, .gather, .scatterAdd, .elementary, .binaryElementary:
+      return libraryVJP(op, cotangent, x: x, w: w, y: y, wrt: wrt, function: function)
+    case .softmax: return (Softmax.pullback(cotangent, y: y()), nil)
+    case .logSoftmax: return (LogSoftmax.pullback(cotangent, y: y()), nil)
+    }
+  }
+
+  /// The rules of the operations beyond the core primitives: the shape ops and the elementary
+  /// functions, dispatched through the registry. Kept out of ``vjp(_:_:x:w:y:wrt:function:)``,
+  /// which is inlined into the sweep: a larger switch there cost a scalar chain 10% (the
+  /// optimizer stopped inlining the core rules).
+  @inline(never)
+  static func libraryVJP<U: TensorAlgebra>(
+    _ op: Op, _ cotangent: U, x: () -> U, w: () -> U, y: () -> U, wrt: (Bool, Bool),
+    function: UInt8
+  ) -> (U?, U?) {
+    switch op {
     case .slice: return (cotangent.padded(w().value), nil)
     case .pad: return (cotangent.sliced(w().value), nil)
     case .gather: return (cotangent.scatteredAdding(w().value), nil)
     case .scatterAdd: return (cotangent.gathered(w().value), nil)
-    case .softmax: return (Softmax.pullback(cotangent, y: y()), nil)
-    case .logSoftmax: return (LogSoftmax.pullback(cotangent, y: y()), nil)
     case .elementary:
       return (Elementary.unary[Int(function)].pullback(cotangent, x: x(), y: y()), nil)
     case .binaryElementary:
       return Elementary.binary[Int(function)].pullback(
         cotangent, a: x(), b: w(), y: y(), wrt: wrt)
+    default: fail("\(op.name): not a library operation")
     }
   }
 }

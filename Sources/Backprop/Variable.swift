@@ -12,7 +12,7 @@ public struct Variable {
     case constant(Tensor)
     /// An entry of a tape, in the tape's generation when it was recorded: a
     /// ``Tape/reset()`` starts a new generation, and a variable from an earlier one is stale.
-    case recorded(Tape, Int32, generation: UInt32)
+    case recorded(Tape, Int32, generation: UInt16)
   }
 
   let node: Node

@@ -200,7 +200,9 @@ func logOfTotal(
   _ source: UnsafeBufferPointer<Double>, _ out: UnsafeMutableBufferPointer<Double>,
   _ row: Range<Int>, _ maximum: Double, _ total: Double
 ) -> Double {
-  guard maximum.isFinite, let top = row.first(where: { source[$0] == maximum }) else {
+  // Σ ≥ 2 means no single exponential dominates (or a tie): ln Σ is accurate as it is, and
+  // the extra pass (a quarter of a 10⁶-class cross-entropy's time) is not needed.
+  guard total < 2, maximum.isFinite, let top = row.first(where: { source[$0] == maximum }) else {
     return Foundation.log(total)
   }
   var rest = 0.0
