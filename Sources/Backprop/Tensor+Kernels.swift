@@ -1,3 +1,5 @@
+internal import BackpropKernels
+
 /// An elementwise primitive's scalar function, as a static method: kernels generic over it are
 /// specialized and inlined, so their loops vectorize, which a closure argument does not ensure.
 protocol UnaryScalarFunction {
@@ -196,6 +198,12 @@ extension Tensor {
     // short, and it reads and writes the output row once per term; dot products over a
     // transposed right-hand side keep each sum in registers instead.
     if n < 32 && k >= 8 { return dotProductKernel(lhs, rhs.transposedKernel(), m: m, k: k, n: n) }
+    // Large products: the packed, register-tiled kernel in C (BackpropKernels), about ten times
+    // the row-update loop below at 512 × 512. Small ones stay here, where packing costs more
+    // than it saves.
+    if m >= 16 && k >= 16 && n >= 32, let product = blockedProduct(lhs, rhs, m: m, k: k, n: n) {
+      return product
+    }
     return lhs.withUnsafeScalars { a in
       rhs.withUnsafeScalars { b in
         Tensor(shape: [m, n], count: m * n) { out in
@@ -211,6 +219,21 @@ extension Tensor {
         }
       }
     }
+  }
+
+  /// C = A B by `bp_matrix_product`, or `nil` if it could not allocate its packing buffer.
+  static func blockedProduct(_ lhs: Tensor, _ rhs: Tensor, m: Int, k: Int, n: Int) -> Tensor? {
+    var succeeded = false
+    let product = lhs.withUnsafeScalars { a in
+      rhs.withUnsafeScalars { b in
+        Tensor(shape: [m, n], count: m * n) { out in
+          succeeded =
+            bp_matrix_product(a.baseAddress!, b.baseAddress!, out.baseAddress!, m, k, n) != 0
+          if !succeeded { out.initialize(repeating: 0) }
+        }
+      }
+    }
+    return succeeded ? product : nil
   }
 
   /// C = A B for A [m, k] and B given transposed, [n, k]: each entry a dot product of two

@@ -26,4 +26,15 @@ double bp_exponentials_portable(
 /// Whether `bp_exponentials` runs the AVX2 and FMA version on this machine.
 int bp_exponentials_uses_avx2(void);
 
+/// C = A B for row-major A [m, k], B [k, n] and C [m, n], blocked and packed as BLIS does, with
+/// AVX2 and FMA where the processor has them. Returns 0 if its packing buffer (about
+/// 2 KiB × n) could not be allocated, 1 otherwise. The sums run along k in blocks of 256, in a
+/// different order from a naive loop, so results differ from one by rounding.
+int bp_matrix_product(
+    const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n);
+
+/// The same product compiled for the baseline target, for tests on every machine.
+int bp_matrix_product_portable(
+    const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n);
+
 #endif

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""The peers of `swift run -c release Benchmarks`: the same workloads in NumPy (hand-written
+gradients on OpenBLAS) and, when it is installed, PyTorch eager, one thread each.
+
+    python3 -m venv /tmp/peers && /tmp/peers/bin/pip install numpy   # torch optional
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \\
+        /tmp/peers/bin/python Sources/Benchmarks/peers.py
+
+Run it on the same machine, the same day as the Swift benchmark: the docs compare figures from
+the two runs, never from elsewhere. Medians of 21 runs after 3 warm-ups, as the Swift harness.
+Not needed by the tests or CI.
+"""
+import statistics
+import time
+
+import numpy as np
+
+try:
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # PyTorch is optional
+    torch = None
+
+
+def median(body, repeats=21, warmups=3):
+    for _ in range(warmups):
+        body()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        body()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def report(workload, peer, seconds, note=""):
+    print(f"{workload:32} {peer:18} {seconds * 1e3:10.3f} ms  {note}")
+
+
+rng = np.random.default_rng(0)
+
+# W8: the gradient of mean((AB)²) with respect to A and B.
+for n in (512, 1024):
+    a = rng.standard_normal((n, n))
+    b = rng.standard_normal((n, n))
+
+    def numpy_gradient():
+        c = a @ b
+        c_bar = c * (2 / c.size)
+        return c_bar @ b.T, a.T @ c_bar
+
+    seconds = median(numpy_gradient, repeats=5 if n == 1024 else 21)
+    report(f"W8 mean((AB)^2) {n}x{n}", "NumPy (by hand)", seconds,
+           f"{3 * 2 * n ** 3 / seconds / 1e9:.1f} GFLOP/s")
+    if torch is not None:
+        ta = torch.tensor(a, requires_grad=True)
+        tb = torch.tensor(b, requires_grad=True)
+
+        def torch_gradient():
+            ta.grad = tb.grad = None
+            c = ta @ tb
+            (c * c).mean().backward()
+
+        seconds = median(torch_gradient, repeats=5 if n == 1024 else 21)
+        report(f"W8 mean((AB)^2) {n}x{n}", "PyTorch eager", seconds,
+               f"{3 * 2 * n ** 3 / seconds / 1e9:.1f} GFLOP/s")
+
+# W9: a two-layer network step.
+batch, width, classes = 1024, 256, 10
+x = rng.standard_normal((batch, width))
+w1 = rng.standard_normal((width, width)) / np.sqrt(width)
+w2 = rng.standard_normal((width, classes)) * 0.1
+labels = rng.integers(0, classes, batch)
+
+
+def numpy_step():
+    h = np.tanh(x @ w1)
+    z = h @ w2
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(batch), labels] -= 1
+    p /= batch
+    g2 = h.T @ p
+    g1 = x.T @ ((p @ w2.T) * (1 - h * h))
+    return g1, g2
+
+
+report("W9 two-layer step 1024x256", "NumPy (by hand)", median(numpy_step))
+if torch is not None:
+    tx = torch.tensor(x)
+    tw1 = torch.tensor(w1, requires_grad=True)
+    tw2 = torch.tensor(w2, requires_grad=True)
+    tl = torch.tensor(labels)
+
+    def torch_step():
+        tw1.grad = tw2.grad = None
+        torch.nn.functional.cross_entropy(torch.tanh(tx @ tw1) @ tw2, tl).backward()
+
+    report("W9 two-layer step 1024x256", "PyTorch eager", median(torch_step))

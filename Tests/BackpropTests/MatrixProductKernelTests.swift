@@ -1,0 +1,68 @@
+import BackpropKernels
+import Foundation
+import Testing
+
+@testable import Backprop
+
+/// The blocked matrix product against the definition, on shapes that exercise every edge of
+/// its blocking: 1, 7, 33 and 257 cut through the 4 × 8 tiles, the 96-row and 256-deep blocks.
+@Suite("The blocked matrix product kernel")
+struct MatrixProductKernelTests {
+  static let shapes: [(Int, Int, Int)] = [
+    (1, 1, 1), (1, 7, 33), (7, 1, 8), (33, 7, 1), (4, 8, 8), (5, 9, 9), (33, 33, 33),
+    (97, 257, 41), (257, 33, 257), (16, 300, 40), (100, 513, 64),
+  ]
+
+  @Test(arguments: shapes.indices)
+  func agreesWithTheDefinition(index: Int) {
+    let (m, k, n) = Self.shapes[index]
+    var generator = SeededGenerator(seed: UInt64(m * 1000 + k * 10 + n))
+    let a = Tensor.random([m, k], in: -1...1, using: &generator).scalars
+    let b = Tensor.random([k, n], in: -1...1, using: &generator).scalars
+    for portable in [false, true] {
+      var c = [Double](repeating: .nan, count: m * n)
+      let ok = a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          c.withUnsafeMutableBufferPointer { c in
+            portable
+              ? bp_matrix_product_portable(a.baseAddress!, b.baseAddress!, c.baseAddress!, m, k, n)
+              : bp_matrix_product(a.baseAddress!, b.baseAddress!, c.baseAddress!, m, k, n)
+          }
+        }
+      }
+      #expect(ok == 1)
+      var worst = 0.0
+      for i in 0..<m {
+        for j in 0..<n {
+          var exact = 0.0
+          var magnitude = 0.0
+          for p in 0..<k {
+            exact += a[i * k + p] * b[p * n + j]
+            magnitude += abs(a[i * k + p] * b[p * n + j])
+          }
+          // The classical bound for a dot product of k terms, summed in another order.
+          let error = abs(c[i * n + j] - exact)
+          #expect(
+            error <= 2 * Double(k) * Double.ulpOfOne * magnitude, "[\(i), \(j)] of \(m)×\(k)×\(n)")
+          worst = max(worst, error)
+        }
+      }
+      #expect(worst.isFinite)
+    }
+  }
+
+  @Test func matmulUsesItAndItsGradientsStillCheck() {
+    var generator = SeededGenerator(seed: 77)
+    let a = Tensor.random([40, 50], in: -1...1, using: &generator)
+    let b = Tensor.random([50, 60], in: -1...1, using: &generator)
+    let viaKernel = matmul(a, b)
+    var naive = [Double](repeating: 0, count: 40 * 60)
+    for i in 0..<40 {
+      for p in 0..<50 { for j in 0..<60 { naive[i * 60 + j] += a[i, p] * b[p, j] } }
+    }
+    expectClose(viaKernel, Tensor(shape: [40, 60], scalars: naive), tolerance: 1e-13)
+    expectGradientMatchesFiniteDifferences(at: a) { x in
+      (matmul(x, Variable(b)) * matmul(x, Variable(b))).mean()
+    }
+  }
+}
