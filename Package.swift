@@ -22,7 +22,7 @@ let package = Package(
     // Misuses the library on request; a test builds it with -c release and reads the messages.
     .executableTarget(name: "MisuseProbe", dependencies: ["Backprop"]),
     // `swift run -c release Benchmarks`: ratios against baselines timed in the same run.
-    .executableTarget(name: "Benchmarks", dependencies: ["Backprop"]),
+    .executableTarget(name: "Benchmarks", dependencies: ["Backprop"], exclude: ["peers.py"]),
     .testTarget(name: "BackpropTests", dependencies: ["Backprop", "BackpropKernels"]),
     .testTarget(
       name: "BackpropCommandTests", dependencies: ["BackpropCommand", "Backprop", "backprop"]),

@@ -26,7 +26,11 @@ extension Tensor {
     require(
       stride.isFinite && stride != 0 && start.isFinite && end.isFinite,
       "Tensor(rangeFrom:to:stride:): \(start), \(end) and \(stride) do not make a range")
-    let count = Swift.max(0, Int(((end - start) / stride).rounded(.up)))
+    let steps = ((end - start) / stride).rounded(.up)
+    require(
+      steps < 1e15,
+      "Tensor(rangeFrom:to:stride:): \(start) to \(end) by \(stride) is \(steps) entries")
+    let count = Swift.max(0, Int(steps))
     self.init((0..<count).map { start + Double($0) * stride })
   }
 

@@ -276,3 +276,31 @@ struct CheckpointingTests {
     expectClose(gradient(at: x, of: f), gradient(at: x, of: g), tolerance: 1e-15)
   }
 }
+
+@Suite("The new operators at their edges: aliasing, constants, empty selections")
+struct NewOperatorEdgeTests {
+  @Test func aliasingAndConstants() {
+    #expect(differential(at: [1, 2]) { $0 }([5, 6]) == [5, 6])
+    #expect(differential(at: Tensor(2)) { $0 * $0 }(Tensor(1)) == Tensor(4))
+    #expect(differential(at: [1, 2]) { _ in Variable([3]) }([1, 1]) == [0])
+    let identity = checkpointed { $0 }
+    #expect(gradient(at: [1, 2]) { identity($0).sum() } == [1, 1])
+    #expect(
+      hessian(at: [1, 2]) { (identity($0) * identity($0)).sum() } == Tensor([[2, 0], [0, 2]]))
+    let constant = checkpointed { _ in Variable([1, 1]) }
+    #expect(gradient(at: [1, 2]) { constant($0).sum() } == [0, 0])
+    let blocks = hessian(at: [Tensor([1, 2]), Tensor(3)]) { p in (p[0] * p[0]).sum() }
+    #expect(blocks[1][1] == Tensor(0) && blocks[0][1] == .zeros([2]))
+    var none: [Tensor] = []
+    var optimizer = SGD(learningRate: 0.1, momentum: 0.9)
+    optimizer.update(&none, along: [])
+    #expect(none.isEmpty)
+  }
+
+  @Test func emptySelectionsHaveZeroGradients() {
+    #expect(gradient(at: [1, 2]) { $0.gathering(atIndices: []).sum() } == [0, 0])
+    #expect(gradient(at: [1, 2]) { $0[1..<1].sum() } == [0, 0])
+    #expect(Tensor([1, 2, 3])[0..<0].shape == [0])
+    #expect(concatenate([Variable([1, 2])]).value == [1, 2])
+  }
+}
