@@ -99,12 +99,12 @@ extension Tensor: Codable {
 }
 
 extension Tensor {
-  /// Nested brackets, summarized as NumPy does above 1,000 scalars: along each axis longer
+  /// Nested brackets, summarized as NumPy does above `limit` scalars: along each axis longer
   /// than 6, the first three and the last three entries, with `…` between.
-  func summarized(_ format: (Double) -> String) -> String {
+  func summarized(_ format: (Double) -> String, above limit: Int = 1_000) -> String {
     let scalars = self.scalars
     if shape.isEmpty { return format(scalars[0]) }
-    let summarize = scalarCount > 1_000
+    let summarize = scalarCount > limit
     var text = ""
     func write(axis: Int, offset: Int) {
       text += "["

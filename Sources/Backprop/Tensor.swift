@@ -330,25 +330,8 @@ extension Tensor: CustomStringConvertible {
   /// its first and last three entries around `…`, as NumPy prints; ``formatted(_:)`` prints all.
   public var description: String { summarized { $0.description } }
 
-  /// The tensor as nested brackets with each scalar written by `format`.
+  /// The tensor as nested brackets with each scalar written by `format`, every scalar shown.
   public func formatted(_ format: (Double) -> String) -> String {
-    let scalars = self.scalars
-    if shape.isEmpty { return format(scalars[0]) }
-    var text = ""
-    func write(axis: Int, offset: Int) {
-      text += "["
-      let stride = shape[(axis + 1)...].reduce(1, *)
-      for index in 0..<shape[axis] {
-        if index > 0 { text += ", " }
-        if axis == shape.count - 1 {
-          text += format(scalars[offset + index])
-        } else {
-          write(axis: axis + 1, offset: offset + index * stride)
-        }
-      }
-      text += "]"
-    }
-    write(axis: 0, offset: 0)
-    return text
+    summarized(format, above: .max)
   }
 }

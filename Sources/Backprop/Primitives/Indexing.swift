@@ -156,6 +156,17 @@ struct Picks {
 
 // MARK: - Checking
 
+extension Box {
+  /// The bounds of `range` along the first axis of `shape`, whole along the others.
+  static func bounds(of range: Range<Int>, alongFirstAxisOf shape: [Int]) -> ([Int], [Int]) {
+    require(!shape.isEmpty, "subscript: a scalar has no axis to slice")
+    return (
+      [range.lowerBound] + Array(repeating: 0, count: shape.count - 1),
+      [range.upperBound] + shape.dropFirst()
+    )
+  }
+}
+
 /// The box for `lowerBounds..<upperBounds` in a tensor of `shape`, checked.
 func checkedBox(_ lower: [Int], _ upper: [Int], in shape: [Int], op: String) -> Box {
   require(
@@ -192,11 +203,8 @@ extension Tensor {
 
   /// The entries `range` along the first axis: `t[1..<3]` of a matrix is its rows 1 and 2.
   public subscript(range: Range<Int>) -> Tensor {
-    let shape = self.shape
-    require(!shape.isEmpty, "subscript: a scalar has no axis to slice")
-    return slice(
-      lowerBounds: [range.lowerBound] + Array(repeating: 0, count: shape.count - 1),
-      upperBounds: [range.upperBound] + shape.dropFirst())
+    let (lower, upper) = Box.bounds(of: range, alongFirstAxisOf: shape)
+    return slice(lowerBounds: lower, upperBounds: upper)
   }
 
   /// The entries at `indices` along `axis`, in that order, repeats allowed (an embedding
@@ -219,11 +227,8 @@ extension Variable {
   ///
   /// - Precondition: the variable has at least one axis and the range is within it.
   public subscript(range: Range<Int>) -> Variable {
-    let shape = self.shape
-    require(!shape.isEmpty, "subscript: a scalar has no axis to slice")
-    return slice(
-      lowerBounds: [range.lowerBound] + Array(repeating: 0, count: shape.count - 1),
-      upperBounds: [range.upperBound] + shape.dropFirst())
+    let (lower, upper) = Box.bounds(of: range, alongFirstAxisOf: shape)
+    return slice(lowerBounds: lower, upperBounds: upper)
   }
 
   /// The entries at `indices` along `axis`, recorded: an embedding lookup. x̄ adds each
