@@ -118,6 +118,8 @@ struct NumericsRegressionTests {
     #expect(g.scalars[0].isNaN && g.scalars[1] == 1 && g.scalars[2] == 0)
     #expect(Variable([1, 2]).masked(by: [.nan, 0]).value.scalars[0].isNaN)
     #expect(relu(Variable([.nan])).value.scalars[0].isNaN)
+    #expect(relu(Variable([.infinity, -.infinity, 0, -0.0, 2])).value == [.infinity, 0, 0, 0, 2])
+    #expect(gradient(at: [.infinity, -.infinity, 0, 2]) { relu($0).sum() } == [1, 0, 0, 1])
     let functions: [(Variable) -> Variable] = [
       { exp($0) }, { log($0) }, { sqrt($0) }, { tanh($0) }, { sigmoid($0) }, { relu($0) },
     ]

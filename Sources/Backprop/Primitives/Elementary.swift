@@ -151,8 +151,14 @@ enum Maximum: BinaryScalarFunction {
 /// receives no gradient.
 enum Select: BinaryScalarFunction {
   /// A NaN mask selects NaN: a condition that is NaN is neither true nor false.
+  ///
+  /// Written as two selects of values rather than nested branches, so that the loops over it
+  /// compile to blends: with a mask of random signs, branches mispredicted half the time made
+  /// relu's gradient at 10⁶ 20 times a loop's.
+  @inline(__always)
   static func scalar(_ x: Double, _ mask: Double) -> Double {
-    mask != 0 ? (mask.isNaN ? mask : x) : 0
+    let chosen = mask != mask ? mask : x  // NaN ≠ NaN
+    return mask != 0 ? chosen : 0
   }
 
   static func forward(_ x: Tensor, _ mask: Tensor) -> Tensor {

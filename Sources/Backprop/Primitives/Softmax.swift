@@ -347,5 +347,15 @@ func checkLabels(_ labels: [Int], shape: [Int], op: String) {
 /// NaN value but a zero derivative there): the mask is NaN where x is, and a NaN mask selects
 /// NaN.
 public func relu(_ x: Variable) -> Variable {
-  x.masked(by: x.value.map { $0 > 0 ? 1 : $0.isNaN ? .nan : 0 })
+  x.masked(by: x.value.map(ReluMask.self))
+}
+
+/// relu's mask: 1 where x > 0, 0 where x ≤ 0 (−∞ included), NaN where x is NaN; two selects
+/// of values, which a loop turns into blends, not branches.
+enum ReluMask: UnaryScalarFunction {
+  @inline(__always)
+  static func scalar(_ x: Double) -> Double {
+    let step: Double = x > 0 ? 1 : 0
+    return x != x ? x : step  // NaN ≠ NaN
+  }
 }
