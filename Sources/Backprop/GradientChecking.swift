@@ -39,7 +39,7 @@ public struct CentralDifferences: Sendable {
     of f: (Variable) -> Variable
   ) {
     require(
-      step > 0 && step.isFinite, "numericalJacobian(at:step:of:): step \(step) is not positive")
+      step > 0 && step.isFinite, "CentralDifferences(at:step:of:): step \(step) is not positive")
     let center = f(Variable(x)).value
     let outputShape = center.shape
     let (rows, columns) = (center.scalarCount, x.scalarCount)
@@ -48,22 +48,10 @@ public struct CentralDifferences: Sendable {
     resolved = []
     noise = []
     var point = x.scalars
-    func quotient(_ column: Int, _ h: Double) -> (slope: [Double], size: Double, taken: Double) {
-      let original = point[column]
-      let (up, down) = (original + h, original - h)
-      point[column] = up
-      let plus = f(Variable(Tensor(shape: x.shape, scalars: point))).value.scalars
-      point[column] = down
-      let minus = f(Variable(Tensor(shape: x.shape, scalars: point))).value.scalars
-      point[column] = original
-      let taken = up - down
-      let size = zip(plus, minus).reduce(0.0) { Swift.max($0, abs($1.0), abs($1.1)) }
-      return (zip(plus, minus).map { ($0 - $1) / taken }, size, taken / 2)
-    }
     for column in 0..<columns {
       let h = step * Swift.max(1, abs(point[column]))
-      let (full, size, taken) = quotient(column, h)
-      let (half, halfSize, _) = quotient(column, h / 2)
+      let (full, size, taken) = centralQuotient(of: f, at: &point, shape: x.shape, column, h)
+      let (half, halfSize, _) = centralQuotient(of: f, at: &point, shape: x.shape, column, h / 2)
       // Rounding in f's values, |f| ε each, becomes |f| ε / h in a quotient; f computed with
       // cancellation rounds worse than that, hence the wide margin. (A saturated step moves f
       // by about |f| itself, far above it.)
@@ -102,17 +90,30 @@ public func numericalJacobian(
   var scalars = [Double](repeating: 0, count: rows * columns)
   var point = x.scalars
   for column in 0..<columns {
-    let original = point[column]
-    let h = step * Swift.max(1, abs(original))
-    point[column] = original + h
-    let plus = f(Variable(Tensor(shape: x.shape, scalars: point))).value.scalars
-    point[column] = original - h
-    let minus = f(Variable(Tensor(shape: x.shape, scalars: point))).value.scalars
-    let taken = (original + h) - (original - h)
-    point[column] = original
-    for row in 0..<rows { scalars[row * columns + column] = (plus[row] - minus[row]) / taken }
+    let h = step * Swift.max(1, abs(point[column]))
+    let slope = centralQuotient(of: f, at: &point, shape: x.shape, column, h).slope
+    for row in 0..<rows { scalars[row * columns + column] = slope[row] }
   }
   return Tensor(shape: outputShape + x.shape, scalars: scalars)
+}
+
+/// One column of central differences: (f(x + h eⱼ) − f(x − h eⱼ)) / ((xⱼ + h) − (xⱼ − h)),
+/// dividing by the step actually taken, with the largest |f| met (for the rounding floor) and
+/// the half-step taken. `point` is x, and is left as it was.
+private func centralQuotient(
+  of f: (Variable) -> Variable, at point: inout [Double], shape: [Int], _ column: Int,
+  _ h: Double
+) -> (slope: [Double], size: Double, taken: Double) {
+  let original = point[column]
+  let (up, down) = (original + h, original - h)
+  point[column] = up
+  let plus = f(Variable(Tensor(shape: shape, scalars: point))).value.scalars
+  point[column] = down
+  let minus = f(Variable(Tensor(shape: shape, scalars: point))).value.scalars
+  point[column] = original
+  let taken = up - down
+  let size = zip(plus, minus).reduce(0.0) { Swift.max($0, abs($1.0), abs($1.1)) }
+  return (zip(plus, minus).map { ($0 - $1) / taken }, size, taken / 2)
 }
 
 /// The gradient of a scalar function by central differences:

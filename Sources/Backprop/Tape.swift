@@ -85,11 +85,17 @@ struct Record {
   var function: UInt8 = 0
 
   /// The name printed in a listing: the op's, or the elementary function's.
-  var name: String {
-    switch op {
+  var name: String { op.name(function: function) }
+}
+
+extension Op {
+  /// The name of this op with `function` (see ``Record/function``): an elementary function's
+  /// own name, the op's otherwise. What listings print and messages say.
+  func name(function: UInt8) -> String {
+    switch self {
     case .elementary: Elementary.unary[Int(function)].name
     case .binaryElementary: Elementary.binary[Int(function)].name
-    default: op.name
+    default: name
     }
   }
 }
@@ -273,15 +279,16 @@ public final class Tape {
   /// no tape holds, −2 − k after adding it to the constants as number k.
   ///
   /// - Precondition: `variable` is not on another tape.
-  func index(of variable: Variable, op: Op) -> Int32 {
+  func index(of variable: Variable, op: Op, function: UInt8 = 0) -> Int32 {
     switch variable.node {
     case .constant(let value):
       constants.append(value)
       return -1 - Int32(truncatingIfNeeded: constants.count)
     case .recorded(let tape, let index, let generation):
       require(
-        tape === self, "\(op.name): the operands are variables from two different tapes")
-      requireCurrent(generation, op: op.name)
+        tape === self,
+        "\(op.name(function: function)): the operands are variables from two different tapes")
+      requireCurrent(generation, op: op.name(function: function))
       return index
     }
   }

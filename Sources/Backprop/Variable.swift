@@ -112,14 +112,18 @@ public struct Variable {
 
 extension Variable {
   /// Evaluates a one-operand primitive: at once for a constant, or recorded on the tape.
+  /// `function` names the elementary function of an `elementary` entry (see
+  /// ``Record/function``).
   @inline(__always)
-  static func apply(_ op: Op, _ x: Variable, _ forward: (Tensor) -> Tensor) -> Variable {
+  static func apply(
+    _ op: Op, _ x: Variable, function: UInt8 = 0, _ forward: (Tensor) -> Tensor
+  ) -> Variable {
     switch x.node {
     case .constant(let value):
       return Variable(forward(value))
     case .recorded(let tape, let index, let generation):
-      tape.requireCurrent(generation, op: op.name)
-      return tape.record(op, forward(tape.entries[Int(index)].value), index)
+      tape.requireCurrent(generation, op: op.name(function: function))
+      return tape.record(op, forward(tape.entries[Int(index)].value), index, function: function)
     }
   }
 
@@ -135,15 +139,15 @@ extension Variable {
     // The tape is bound inside each case rather than copied out to a local: a binding the
     // optimizer can borrow costs no reference count, and this runs once per operation.
     if case .recorded(let tape, let i, let generation) = lhs.node {
-      tape.requireCurrent(generation, op: op.name)
-      let j = tape.index(of: rhs, op: op)
+      tape.requireCurrent(generation, op: op.name(function: function))
+      let j = tape.index(of: rhs, op: op, function: function)
       return tape.record(
         op, forward(tape.entries[Int(i)].value, tape.value(ofOperand: j)), i, j,
         function: function)
     }
     if case .recorded(let tape, let j, let generation) = rhs.node {
-      tape.requireCurrent(generation, op: op.name)
-      let i = tape.index(of: lhs, op: op)
+      tape.requireCurrent(generation, op: op.name(function: function))
+      let i = tape.index(of: lhs, op: op, function: function)
       return tape.record(
         op, forward(tape.value(ofOperand: i), tape.entries[Int(j)].value), i, j,
         function: function)

@@ -40,6 +40,36 @@ def report(workload, peer, seconds, note=""):
 
 rng = np.random.default_rng(0)
 
+# W7: everyday gradients at n = 10⁶, value and gradient written by hand.
+n = 10**6
+x7 = rng.uniform(0.1, 2, n)
+t7 = rng.uniform(-1, 1, n)
+everyday = {
+    "sum(x * x)": lambda: ((x7 * x7).sum(), 2 * x7),
+    "sum(exp(x))": lambda: (lambda e: (e.sum(), e))(np.exp(x7)),
+    "sum(sigmoid(x))": lambda: (lambda y: (y.sum(), y * (1 - y)))(1 / (1 + np.exp(-x7))),
+    "logSumExp(x)": lambda: (lambda e: e / e.sum())(np.exp(x7 - x7.max())),
+    "meanSquaredError": lambda: (lambda d: ((d * d).mean(), 2 * d / n))(x7 - t7),
+    "sum(relu(x - 1))": lambda: (lambda v: (np.maximum(v, 0).sum(), (v > 0) * 1.0))(x7 - 1),
+}
+for name, body in everyday.items():
+    report(f"W7 {name}, n = 10^6", "NumPy (by hand)", median(body))
+    if torch is not None:
+        tx7, tt7 = torch.tensor(x7, requires_grad=True), torch.tensor(t7)
+        formulas = {
+            "sum(x * x)": lambda x: (x * x).sum(), "sum(exp(x))": lambda x: x.exp().sum(),
+            "sum(sigmoid(x))": lambda x: torch.sigmoid(x).sum(),
+            "logSumExp(x)": lambda x: torch.logsumexp(x, 0),
+            "meanSquaredError": lambda x: torch.nn.functional.mse_loss(x, tt7),
+            "sum(relu(x - 1))": lambda x: torch.relu(x - 1).sum(),
+        }
+
+        def torch_gradient(formula=formulas[name]):
+            tx7.grad = None
+            formula(tx7).backward()
+
+        report(f"W7 {name}, n = 10^6", "PyTorch eager", median(torch_gradient))
+
 # W8: the gradient of mean((AB)²) with respect to A and B.
 for n in (512, 1024):
     a = rng.standard_normal((n, n))

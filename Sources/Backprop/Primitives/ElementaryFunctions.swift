@@ -103,15 +103,7 @@ enum Elementary {
 extension Variable {
   /// Evaluates an elementary function: at once for a constant, or recorded on the tape.
   static func apply<F: ElementaryFunction>(_ function: F.Type, _ x: Variable) -> Variable {
-    switch x.node {
-    case .constant(let value):
-      return Variable(F.forward(value))
-    case .recorded(let tape, let index, let generation):
-      tape.requireCurrent(generation, op: F.name)
-      return tape.record(
-        .elementary, F.forward(tape.entries[Int(index)].value), index,
-        function: Elementary.id(of: function))
-    }
+    apply(.elementary, x, function: Elementary.id(of: function), F.forward)
   }
 
   /// Evaluates a binary elementary function with broadcasting, recorded when either operand is.
