@@ -31,15 +31,10 @@ extension Tensor {
   /// differentiate, compose the operations of ``Variable`` instead.
   @inline(__always)
   public func map(_ transform: (Double) -> Double) -> Tensor {
-    switch storage {
-    case .scalar(let value):
-      return Tensor(transform(value))
-    case .buffer(_, let source):
-      let count = source.count
-      return source.withUnsafeBufferPointer { source in
-        Tensor(shape: shape, count: count) { out in
-          for index in 0..<count { out[index] = transform(source[index]) }
-        }
+    if case .scalar(let value) = storage { return Tensor(transform(value)) }
+    return withUnsafeScalars { source in
+      Tensor(shape: shape, count: source.count) { out in
+        for index in 0..<source.count { out[index] = transform(source[index]) }
       }
     }
   }
@@ -47,14 +42,9 @@ extension Tensor {
   /// Applies a primitive's scalar function to every scalar.
   @inline(__always)
   func map<Function: UnaryScalarFunction>(_: Function.Type) -> Tensor {
-    switch storage {
-    case .scalar(let value):
-      return Tensor(Function.scalar(value))
-    case .buffer(let shape, let source):
-      let count = source.count
-      return source.withUnsafeBufferPointer { source in
-        Tensor(shape: shape, count: count) { out in Function.apply(source, into: out) }
-      }
+    if case .scalar(let value) = storage { return Tensor(Function.scalar(value)) }
+    return withUnsafeScalars { source in
+      Tensor(shape: shape, count: source.count) { out in Function.apply(source, into: out) }
     }
   }
 

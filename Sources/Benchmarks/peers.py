@@ -2,7 +2,7 @@
 """The peers of `swift run -c release Benchmarks`: the same workloads in NumPy (hand-written
 gradients on OpenBLAS) and, when it is installed, PyTorch eager, one thread each.
 
-    python3 -m venv /tmp/peers && /tmp/peers/bin/pip install numpy   # torch optional
+    python3 -m venv /tmp/peers && /tmp/peers/bin/pip install numpy torch   # torch optional
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \\
         /tmp/peers/bin/python Sources/Benchmarks/peers.py
 
@@ -54,17 +54,27 @@ everyday = {
 }
 for name, body in everyday.items():
     report(f"W7 {name}, n = 10^6", "NumPy (by hand)", median(body))
-    if torch is not None:
-        tx7, tt7 = torch.tensor(x7, requires_grad=True), torch.tensor(t7)
-        formulas = {
-            "sum(x * x)": lambda x: (x * x).sum(), "sum(exp(x))": lambda x: x.exp().sum(),
-            "sum(sigmoid(x))": lambda x: torch.sigmoid(x).sum(),
-            "logSumExp(x)": lambda x: torch.logsumexp(x, 0),
-            "meanSquaredError": lambda x: torch.nn.functional.mse_loss(x, tt7),
-            "sum(relu(x - 1))": lambda x: torch.relu(x - 1).sum(),
-        }
+if torch is not None:
+    # Every W7 formula of the Swift benchmark, in the same order, as PyTorch users write it.
+    tx7, tt7 = torch.tensor(x7, requires_grad=True), torch.tensor(t7)
+    formulas = {
+        "x[0]": lambda x: x[0],
+        "sum(x)": lambda x: x.sum(),
+        "sum(x * x)": lambda x: (x * x).sum(),
+        "sum(exp(x))": lambda x: x.exp().sum(),
+        "sum(log(x))": lambda x: x.log().sum(),
+        "sum(tanh(x))": lambda x: x.tanh().sum(),
+        "sum(sigmoid(x))": lambda x: torch.sigmoid(x).sum(),
+        "sum(sin(x))": lambda x: x.sin().sum(),
+        "logSumExp(x)": lambda x: torch.logsumexp(x, 0),
+        "logSoftmax(x)[0]": lambda x: torch.log_softmax(x, 0)[0],
+        "meanSquaredError": lambda x: torch.nn.functional.mse_loss(x, tt7),
+        "sum(relu(x - 1))": lambda x: torch.relu(x - 1).sum(),
+        "sum(max(x, t))": lambda x: torch.maximum(x, tt7).sum(),
+    }
+    for name, formula in formulas.items():
 
-        def torch_gradient(formula=formulas[name]):
+        def torch_gradient(formula=formula):
             tx7.grad = None
             formula(tx7).backward()
 

@@ -54,9 +54,3 @@ struct ElementaryTests {
     expectGradientMatchesFiniteDifferences(at: x) { (max($0, $0 * $0) * $0).sum() }
   }
 }
-
-extension Tensor {
-  func map(_ transform: (Double) -> Double) -> Tensor {
-    Tensor(shape: shape, scalars: scalars.map(transform))
-  }
-}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+@testable import Backprop
+
+/// Tensors of 2 MiB and more live in huge-page-aligned buffers of their own instead of arrays.
+/// They must be indistinguishable from the array storage: values, copy-on-write, reshapes,
+/// equality, and gradients through them.
+@Suite("Large tensors: huge-page buffers behave as values")
+struct LargeBufferTests {
+  /// One scalar past the threshold, and a shape whose count is not a multiple of a page.
+  static let counts = [LargeBuffer.threshold, LargeBuffer.threshold + 1_001]
+
+  @Test("Results of kernels take the large storage from the threshold up, aligned to 2 MiB")
+  func storageChoice() {
+    let small = Tensor.zeros([LargeBuffer.threshold - 1])
+    guard case .buffer = small.storage else {
+      Issue.record("below the threshold a tensor keeps an array")
+      return
+    }
+    for count in Self.counts {
+      let large = Tensor.ones([count])
+      guard case .large(let shape, let buffer) = large.storage else {
+        Issue.record("\(count) scalars should be in a large buffer")
+        continue
+      }
+      #expect(shape == [count])
+      #expect(buffer.count == count)
+      #expect(Int(bitPattern: buffer.base) % LargeBuffer.hugePageBytes == 0)
+      #expect(large.scalarCount == count && large.rank == 1 && large.scalar == nil)
+    }
+  }
+
+  @Test("Copy-on-write: a mutation through one copy leaves the other unchanged", arguments: counts)
+  func copyOnWrite(count: Int) {
+    let original = Tensor(rangeFrom: 0, to: Double(count), stride: 1)
+    var copy = original
+    copy += Tensor(1)
+    #expect(original[[count - 1]] == Double(count - 1))
+    #expect(copy[[count - 1]] == Double(count))
+    #expect(original[[0]] == 0 && copy[[0]] == 1)
+    // Held once, the same buffer is changed in place.
+    var unique = Tensor.zeros([count])
+    let before = unique.withUnsafeScalars { $0.baseAddress }
+    unique.withUnsafeMutableScalars { $0[3] = 7 }
+    #expect(unique.withUnsafeScalars { $0.baseAddress } == before)
+    #expect(unique[[3]] == 7)
+  }
+
+  @Test("Equal to an array-backed tensor with the same scalars; reshapes share the buffer")
+  func equalityAndReshape() {
+    let count = LargeBuffer.threshold + 6
+    let scalars = (0..<count).map { Double($0 % 97) - 40 }
+    let fromArray = Tensor(shape: [count], scalars: scalars)
+    let computed = fromArray.map { $0 }
+    guard case .large = computed.storage, case .buffer = fromArray.storage else {
+      Issue.record("expected one array-backed and one large tensor")
+      return
+    }
+    #expect(computed == fromArray)
+    #expect(computed.scalars == scalars)
+    let matrix = computed.reshaped(to: [count / 2, 2])
+    #expect(matrix.shape == [count / 2, 2])
+    #expect(matrix[count / 2 - 1, 1] == scalars[count - 1])
+    #expect(
+      matrix.withUnsafeScalars { $0.baseAddress } == computed.withUnsafeScalars { $0.baseAddress })
+  }
+
+  @Test("Gradients through large tensors equal the analytic ones, exactly")
+  func gradients() {
+    let count = LargeBuffer.threshold + 3
+    let x = Tensor(linearSpaceFrom: -2, to: 3, count: count)
+    let (value, g) = valueWithGradient(at: x) { x in (x * x).sum() + exp(x)[count - 1] }
+    let xs = x.scalars
+    let squares: Double = xs.reduce(0) { $0 + $1 * $1 }
+    #expect(abs(value.scalar! - (squares + Foundation.exp(xs[count - 1]))) <= 1e-9 * squares)
+    var expected: [Double] = xs.map { 2 * $0 }
+    expected[count - 1] += Foundation.exp(xs[count - 1])
+    #expect(g.scalars == expected)
+  }
+}
