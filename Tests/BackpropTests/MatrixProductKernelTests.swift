@@ -5,13 +5,24 @@ import Testing
 @testable import Backprop
 
 /// The blocked matrix product against the definition, on shapes that exercise every edge of
-/// its blocking: 1, 7, 33 and 257 cut through the 4 × 8 tiles, the 96-row and 256-deep blocks.
+/// its blocking: 1, 7, 33 and 257 cut through the 4 × 8 and 8 × 16 tiles, the 96-row and
+/// 256-deep blocks, in every version the machine can run (AVX-512, AVX2, the baseline).
 @Suite("The blocked matrix product kernel")
 struct MatrixProductKernelTests {
   static let shapes: [(Int, Int, Int)] = [
     (1, 1, 1), (1, 7, 33), (7, 1, 8), (33, 7, 1), (4, 8, 8), (5, 9, 9), (33, 33, 33),
-    (97, 257, 41), (257, 33, 257), (16, 300, 40), (100, 513, 64),
+    (97, 257, 41), (257, 33, 257), (16, 300, 40), (100, 513, 64), (8, 16, 16), (9, 300, 17),
+    (193, 20, 100),
   ]
+
+  @Test func refusesAWidthItCannotRun() {
+    var (a, b, c) = ([1.0], [1.0], [Double.nan])
+    #expect(bp_matrix_product_using(1024, &a, &b, &c, 1, 1, 1) == 0)
+    #expect(bp_matrix_product_using(128, &a, &b, &c, 1, 1, 1) == 0)
+    #expect(c[0].isNaN)
+    #expect(bp_matrix_product_using(bp_matrix_product_width(), &a, &b, &c, 1, 1, 1) == 1)
+    #expect(c[0] == 1)
+  }
 
   @Test(arguments: shapes.indices)
   func agreesWithTheDefinition(index: Int) {
@@ -19,18 +30,19 @@ struct MatrixProductKernelTests {
     var generator = SeededGenerator(seed: UInt64(m * 1000 + k * 10 + n))
     let a = Tensor.random([m, k], in: -1...1, using: &generator).scalars
     let b = Tensor.random([k, n], in: -1...1, using: &generator).scalars
-    for portable in [false, true] {
+    // Every register width this machine can run, the portable build included.
+    let widths = [0, 256, 512].filter { $0 <= bp_matrix_product_width() }
+    for width in widths {
       var c = [Double](repeating: .nan, count: m * n)
       let ok = a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
           c.withUnsafeMutableBufferPointer { c in
-            portable
-              ? bp_matrix_product_portable(a.baseAddress!, b.baseAddress!, c.baseAddress!, m, k, n)
-              : bp_matrix_product(a.baseAddress!, b.baseAddress!, c.baseAddress!, m, k, n)
+            bp_matrix_product_using(
+              Int32(width), a.baseAddress!, b.baseAddress!, c.baseAddress!, m, k, n)
           }
         }
       }
-      #expect(ok == 1)
+      #expect(ok == 1, "width \(width)")
       var worst = 0.0
       for i in 0..<m {
         for j in 0..<n {

@@ -27,8 +27,8 @@ double bp_exponentials_portable(
 int bp_exponentials_uses_avx2(void);
 
 /// C = A B for row-major A [m, k], B [k, n] and C [m, n], blocked and packed as BLIS does, with
-/// AVX2 and FMA where the processor has them. Returns 0 if its packing buffer (about
-/// 2 KiB × n) could not be allocated, 1 otherwise. The sums run along k in blocks of 256, in a
+/// the widest registers the processor has (`bp_matrix_product_width`). Returns 0 if its packing
+/// buffer (about 2 KiB × n) could not be allocated, 1 otherwise. The sums run along k in blocks of 256, in a
 /// different order from a naive loop, so results differ from one by rounding.
 int bp_matrix_product(
     const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n);
@@ -36,5 +36,16 @@ int bp_matrix_product(
 /// The same product compiled for the baseline target, for tests on every machine.
 int bp_matrix_product_portable(
     const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n);
+
+/// The widest registers `bp_matrix_product` uses on this machine: 512 (AVX-512 and FMA, an
+/// 8 × 16 tile), 256 (AVX2 and FMA, 4 × 8) or 0 (the baseline target, 4 × 8).
+int bp_matrix_product_width(void);
+
+/// The product with registers of `width` bits (512, 256 or 0), so that tests check every
+/// version the machine can run. Returns 0, writing nothing, if the machine lacks that width or
+/// the packing buffer could not be allocated.
+int bp_matrix_product_using(
+    int width, const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k,
+    ptrdiff_t n);
 
 #endif
