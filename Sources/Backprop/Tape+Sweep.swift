@@ -133,6 +133,12 @@ extension Tape {
           op, g, x: { operand(lhs).scalar! }, w: { operand(rhs).scalar! }, y: { y }, wrt: wrt,
           function: records[position].function)
         (dx, dw) = (a.map { Tensor($0) } as! T?, b.map { Tensor($0) } as! T?)
+      } else if T.self == Tensor.self,
+        let fused = Self.fusedPullback(
+          op, cotangent as! Tensor, x: operand(lhs), y: records[position].value,
+          function: records[position].function)
+      {
+        (dx, dw) = (fused as! T?, nil)
       } else if op == .custom {
         (dx, dw) = (
           customPullback(
@@ -220,6 +226,25 @@ extension Tape {
       return libraryVJP(op, cotangent, x: x, w: w, y: y, wrt: wrt, function: function)
     case .softmax: return (Softmax.pullback(cotangent, y: y()), nil)
     case .logSoftmax: return (LogSoftmax.pullback(cotangent, y: y()), nil)
+    }
+  }
+
+  /// The VJP of a one-operand elementwise entry whose rule takes several operations (tanh's
+  /// ȳ ⊙ (1 − y ⊙ y), sigmoid's, an elementary function's ȳ ⊙ f′(x)), computed in one buffer:
+  /// the same rule on `Double`, scalar by scalar. One allocation and one pass instead of one per
+  /// operation of the rule, and the same numbers, since each operation of the tensor rule is
+  /// itself scalar by scalar (a test holds them to the bit). `nil` for every other op, and for
+  /// rank 0, which has its own path.
+  @inline(never)
+  static func fusedPullback(
+    _ op: Op, _ cotangent: Tensor, x: Tensor, y: Tensor, function: UInt8
+  ) -> Tensor? {
+    guard cotangent.rank > 0, cotangent.shape == x.shape, y.shape == x.shape else { return nil }
+    switch op {
+    case .tanh: return .zipping(cotangent, x, y) { g, _, y in Tanh.pullback(g, y: y) }
+    case .sigmoid: return Sigmoid.fusedPullback(cotangent, x: x, y: y)
+    case .elementary: return Elementary.unary[Int(function)].fusedPullback(cotangent, x: x, y: y)
+    default: return nil
     }
   }
 

@@ -48,6 +48,24 @@ extension Tensor {
     }
   }
 
+  /// `body(a[i], b[i], c[i])` for every scalar of three tensors of one shape (which the caller
+  /// has checked), in one pass.
+  @inline(__always)
+  static func zipping(
+    _ a: Tensor, _ b: Tensor, _ c: Tensor, _ body: (Double, Double, Double) -> Double
+  ) -> Tensor {
+    let shape = a.shape
+    return a.withUnsafeScalars { a in
+      b.withUnsafeScalars { b in
+        c.withUnsafeScalars { c in
+          Tensor(shape: shape, count: a.count) { out in
+            for index in 0..<a.count { out[index] = body(a[index], b[index], c[index]) }
+          }
+        }
+      }
+    }
+  }
+
   /// Combines two tensors with a primitive's scalar function under NumPy broadcasting, with
   /// tight loops for equal shapes and for a single scalar on either side.
   ///

@@ -151,4 +151,47 @@ struct ShapeKernelTests {
       #expect(y + x == Tensor(shape: target, scalars: sum), "\(target) + \(small)")
     }
   }
+
+  /// The one-pass VJPs of tanh, sigmoid and every elementary function give the numbers of the
+  /// rule evaluated a tensor operation at a time, to the bit, at ordinary points and at the
+  /// edges (zeros, subnormals, huge, infinite and NaN inputs and cotangents).
+  @Test func fusedPullbacksAreTheRuleToTheBit() {
+    var generator = SeededGenerator(seed: 31)
+    let edges: [Double] = [
+      0, -0.0, 5e-324, -1e-310, 1e-8, 0.5, -0.75, 1, -1, 3, 20, -40, 710, -745, 1e17, 1e300,
+      -1e300, .infinity, -.infinity, .nan,
+    ]
+    let random = Tensor.random([60], in: -4...4, using: &generator).scalars
+    let points = Tensor(edges + random)
+    let cotangent = Tensor(
+      Array(repeating: 1.5, count: edges.count - 3) + [.infinity, 0, .nan]
+        + Tensor.random([60], in: -2...2, using: &generator).scalars)
+    func same(_ a: Tensor, _ b: Tensor) -> Bool {
+      a.shape == b.shape
+        && zip(a.scalars, b.scalars).allSatisfy {
+          $0.bitPattern == $1.bitPattern || $0.isNaN && $1.isNaN
+        }
+    }
+    let cases: [(Op, UInt8, Tensor)] =
+      [(.tanh, 0, tanh(points)), (.sigmoid, 0, sigmoid(points))]
+      + Elementary.unary.indices.map { index in
+        (.elementary, UInt8(index), Elementary.unary[index].forward(points))
+      }
+    for (op, function, y) in cases {
+      let fused = Tape.fusedPullback(op, cotangent, x: points, y: y, function: function)
+      let rule = Tape.vjp(
+        op, cotangent, x: { points }, w: { points }, y: { y }, wrt: (true, false),
+        function: function
+      ).0
+      #expect(fused != nil && rule != nil)
+      if let fused, let rule {
+        #expect(
+          same(fused, rule), "\(op == .elementary ? Elementary.unary[Int(function)].name : op.name)"
+        )
+      }
+    }
+    // Other ops, and rank 0, keep their own paths.
+    #expect(Tape.fusedPullback(.exp, cotangent, x: points, y: points, function: 0) == nil)
+    #expect(Tape.fusedPullback(.tanh, Tensor(1), x: Tensor(1), y: Tensor(1), function: 0) == nil)
+  }
 }

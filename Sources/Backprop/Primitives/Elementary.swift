@@ -107,6 +107,26 @@ enum Sigmoid: UnaryScalarFunction {
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
     cotangent * (y * (-x).sigmoid())
   }
+
+  /// The rule on tensors of one shape in one buffer, with the same numbers: σ(−x) by the
+  /// vectorized exponential as in ``apply(_:into:)``, then ȳ ⊙ (y ⊙ σ(−x)) scalar by scalar.
+  static func fusedPullback(_ cotangent: Tensor, x: Tensor, y: Tensor) -> Tensor {
+    x.withUnsafeScalars { x in
+      y.withUnsafeScalars { y in
+        cotangent.withUnsafeScalars { g in
+          Tensor(shape: cotangent.shape, count: x.count) { out in
+            for index in x.indices { out[index] = -x[index].magnitude }
+            _ = exponentials(of: UnsafeBufferPointer(out), into: out)
+            for index in x.indices {
+              let e = out[index]
+              let s = -x[index] >= 0 ? 1 / (1 + e) : e / (1 + e)  // σ(−x), as apply writes it
+              out[index] = g[index] * (y[index] * s)
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 /// Elementwise maximum with broadcasting: y = max(a, b).

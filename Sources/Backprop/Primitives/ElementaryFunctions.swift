@@ -27,6 +27,10 @@ protocol ElementaryFunction: SendableMetatype {
   static func value(_ x: Double) -> Double
   /// f′(x), given x and y = f(x).
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T
+  /// ``pullback(_:x:y:)`` on tensors of one shape in one pass. A requirement with a default,
+  /// not only an extension method, so that each function's witness is specialized: the sweep
+  /// calls it through the registry's existential, once a tensor, not once a scalar.
+  static func fusedPullback(_ cotangent: Tensor, x: Tensor, y: Tensor) -> Tensor
 }
 
 extension ElementaryFunction {
@@ -35,6 +39,10 @@ extension ElementaryFunction {
   /// x̄ = ȳ ⊙ f′(x).
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
     cotangent * derivative(x: x, y: y)
+  }
+
+  static func fusedPullback(_ cotangent: Tensor, x: Tensor, y: Tensor) -> Tensor {
+    .zipping(cotangent, x, y) { g, x, y in pullback(g, x: x, y: y) }
   }
 }
 
