@@ -133,12 +133,7 @@ __attribute__((target("avx512f,fma"))) static void product_avx512(
   wide_body(a, b, c, m, k, n, packed);
 }
 
-int bp_matrix_product_width(void) {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return 512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 256;
-  return 0;
-}
+int bp_matrix_product_width(void) { return bp_kernel_width(); }
 
 int bp_matrix_product_using(
     int width, const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k,

@@ -13,8 +13,8 @@
 /// Writes exp(source[i] - shift) to destination[i] for 0 <= i < count and returns their sum.
 ///
 /// Within 1 ulp of the exact exponential of the rounded difference for every input, including
-/// subnormal results; NaN gives NaN, +inf gives +inf and -inf gives 0. Uses AVX2 and FMA where
-/// the processor has them, else `bp_exponentials_portable`. The two buffers may be the same,
+/// subnormal results; NaN gives NaN, +inf gives +inf and -inf gives 0. Uses AVX-512 or AVX2, with
+/// FMA, where the processor has them, else `bp_exponentials_portable`. The two buffers may be the same,
 /// but must not otherwise overlap.
 double bp_exponentials(const double *source, double shift, double *destination, ptrdiff_t count);
 
@@ -23,8 +23,19 @@ double bp_exponentials(const double *source, double shift, double *destination, 
 double bp_exponentials_portable(
     const double *source, double shift, double *destination, ptrdiff_t count);
 
-/// Whether `bp_exponentials` runs the AVX2 and FMA version on this machine.
+/// Whether `bp_exponentials` runs a vectorized version (AVX2 or AVX-512, with FMA) here.
 int bp_exponentials_uses_avx2(void);
+
+/// The widest vector registers the kernels use on this machine: 512 (AVX-512 and FMA), 256
+/// (AVX2 and FMA) or 0 (the baseline target).
+int bp_kernel_width(void);
+
+/// `bp_exponentials` with registers of `width` bits (512, 256 or 0), or the baseline where the
+/// machine lacks that width, so that tests check every version. The two vectorized versions give
+/// the same bits, the sum included (the eight-lane loop adds into the four-lane sums in their
+/// order); the baseline, without fused multiply-adds, may differ from them by rounding.
+double bp_exponentials_using(
+    int width, const double *source, double shift, double *destination, ptrdiff_t count);
 
 /// C = A B for row-major A [m, k], B [k, n] and C [m, n], blocked and packed as BLIS does, with
 /// the widest registers the processor has (`bp_matrix_product_width`). Returns 0 if its packing
