@@ -1,10 +1,11 @@
 internal import BackpropKernels
 
-// The exponential that the exp primitive and the softmax family use. Foundation's `exp` is a
-// call per element of 3 to 6 ns, and softmax, log-softmax and cross-entropy spend most of their
-// time in it at large n. The kernel (Sources/BackpropKernels) evaluates four lanes at a time,
-// with AVX2 and FMA where the processor has them, and stays within 1 ulp of eˣ everywhere:
-// subnormal results, ±∞ and NaN included. ExponentialTests measures that against 80-bit `exp`.
+// The exponential that the exp primitive and the softmax family use, and the logarithm of the
+// log primitive. Foundation's `exp` and `log` are a call per element of 3 to 6 ns, and softmax,
+// log-softmax and cross-entropy spend most of their time in the exponential at large n. The
+// kernels (Sources/BackpropKernels) evaluate four or eight lanes at a time, with AVX2 or
+// AVX-512 and FMA where the processor has them, and stay within 1 ulp everywhere: subnormals,
+// ±∞ and NaN included. ExponentialTests and LogarithmTests measure that against 80-bit results.
 
 /// eˣ for one scalar by the same kernel, so that a scalar and a tensor holding it agree to the
 /// last bit.
@@ -17,7 +18,7 @@ func exponential(_ x: Double) -> Double {
 /// Computes e^(xᵢ − shift) for every scalar xᵢ of `source` into `destination`, and returns the
 /// sum of the results: the inner loop of softmax, log-softmax and cross-entropy.
 ///
-/// Four lanes at a time, each within 1 ulp of the exact exponential of the rounded difference
+/// Four or eight lanes at a time, each within 1 ulp of the exact exponential of the rounded difference
 /// xᵢ − shift; NaN gives NaN, +∞ gives +∞ and −∞ gives 0. The sum is accumulated in four lanes,
 /// so it is not in index order and can differ from a left-to-right sum in the last bits.
 ///
@@ -32,4 +33,29 @@ public func exponentials(
     "exponentials(of:minus:into:): \(source.count) scalars do not fit in \(destination.count)")
   guard let x = source.baseAddress, let out = destination.baseAddress else { return 0 }
   return bp_exponentials(x, shift, out, source.count)
+}
+
+/// ln x for one scalar by the vectorized kernel, so that a scalar and a tensor holding it agree
+/// to the last bit.
+func logarithm(_ x: Double) -> Double {
+  var (input, output) = (x, 0.0)
+  bp_logarithms(&input, &output, 1)
+  return output
+}
+
+/// Writes ln xᵢ for every scalar xᵢ of `source` into `destination`: the log primitive's kernel.
+///
+/// Four or eight lanes at a time, each within 1 ulp of the exact logarithm, subnormal inputs
+/// included; ln 0 = −∞, the logarithm of a negative number is NaN, ln +∞ = +∞, NaN gives NaN.
+///
+/// - Precondition: `destination` holds at least as many scalars as `source`. It may be the
+///   same memory as `source`, but may not otherwise overlap it.
+public func logarithms(
+  of source: UnsafeBufferPointer<Double>, into destination: UnsafeMutableBufferPointer<Double>
+) {
+  require(
+    destination.count >= source.count,
+    "logarithms(of:into:): \(source.count) scalars do not fit in \(destination.count)")
+  guard let x = source.baseAddress, let out = destination.baseAddress else { return }
+  bp_logarithms(x, out, source.count)
 }

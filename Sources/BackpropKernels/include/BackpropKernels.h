@@ -37,6 +37,15 @@ int bp_kernel_width(void);
 double bp_exponentials_using(
     int width, const double *source, double shift, double *destination, ptrdiff_t count);
 
+/// Writes ln(source[i]) to destination[i] for 0 <= i < count: within 1 ulp for every input,
+/// subnormals included; ln 0 = -inf, ln of a negative number = NaN, ln +inf = +inf, NaN gives
+/// NaN. The widest vectors the machine has; the two buffers may be the same, but must not
+/// otherwise overlap.
+void bp_logarithms(const double *source, double *destination, ptrdiff_t count);
+
+/// `bp_logarithms` with registers of `width` bits (512, 256 or 0), as `bp_exponentials_using`.
+void bp_logarithms_using(int width, const double *source, double *destination, ptrdiff_t count);
+
 /// C = A B for row-major A [m, k], B [k, n] and C [m, n], blocked and packed as BLIS does, with
 /// the widest registers the processor has (`bp_matrix_product_width`). Returns 0 if its packing
 /// buffer (about 2 KiB × n) could not be allocated, 1 otherwise. The sums run along k in blocks of 256, in a

@@ -1,0 +1,85 @@
+// The vector helpers the kernels share, for vectors of W lanes: 4 (AVX2 or the baseline) and 8
+// (AVX-512). Each lane does the same operations at either width, so the results are the same
+// bits. A private header: each kernel file instantiates what it uses.
+
+#ifndef BACKPROP_LANES_H
+#define BACKPROP_LANES_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+// The helpers below take 256-bit vectors and are always inlined, into the portable function and
+// into the AVX2 one alike, so no vector ever crosses a call and the ABI warning does not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+// ln 2 in two parts: ln2_high has 32 significant bits, so k * ln2_high is exact for the
+// |k| <= 1076 that occur, and x - k * ln2_high is exact too.
+static const double log2e = 0x1.71547652b82fep0;
+static const double ln2_high = 0x1.62e42fee00000p-1;
+static const double ln2_low = 0x1.a39ef35793c76p-33;
+// 1.5 * 2^52: adding it rounds a double below 2^51 in magnitude to an integer, to nearest
+// with ties to even, and leaves that integer in the low bits of the sum.
+static const double shifter = 0x1.8p52;
+// Beyond these e^x is +inf or rounds to 0, and the clamped input gives the same result.
+static const double lowest = -746.0;
+static const double highest = 710.0;
+
+// The lane helpers and the exponential (see Exponential.c for the method).
+#define DEFINE_LANES(W) \
+typedef double Lanes##W __attribute__((ext_vector_type(W))); \
+typedef int64_t Mask##W __attribute__((ext_vector_type(W))); \
+typedef uint64_t Bits##W __attribute__((ext_vector_type(W))); \
+ \
+static inline __attribute__((always_inline)) Lanes##W select_lanes##W(Mask##W mask, Lanes##W a, Lanes##W b) { \
+  Bits##W bits = ((Bits##W)mask & (Bits##W)a) | (~(Bits##W)mask & (Bits##W)b); \
+  return (Lanes##W)bits; \
+} \
+ \
+/* 2^n for integer-valued lanes with -1022 <= n <= 1023: the biased exponent n + 1023 in place */ \
+/* and a zero significand. Adding the shifter puts n + 1023 in the low bits. */ \
+static inline __attribute__((always_inline)) Lanes##W power_of_two##W(Lanes##W n) { \
+  Lanes##W biased = n + (shifter + 1023.0); \
+  return (Lanes##W)((Bits##W)biased << 52); \
+} \
+ \
+static inline __attribute__((always_inline)) Lanes##W exponential##W(Lanes##W x) { \
+  Lanes##W clamped = select_lanes##W(x < lowest, (Lanes##W)lowest, x); \
+  clamped = select_lanes##W(clamped > highest, (Lanes##W)highest, clamped); \
+ \
+  /* k = round(x / ln 2), and r = x - k ln 2 kept as high - low for one more digit. */ \
+  Lanes##W k = (clamped * log2e + shifter) - shifter; \
+  Lanes##W high = clamped - k * ln2_high; \
+  Lanes##W low = k * ln2_low; \
+  Lanes##W r = high - low; \
+ \
+  /* q(r) = sum of r^(n-2) / n! for n = 2...13 by Horner's rule; the constants are 1/n!. */ \
+  Lanes##W q = (Lanes##W)0x1.6124613a86d09p-33; \
+  q = q * r + 0x1.1eed8eff8d898p-29; \
+  q = q * r + 0x1.ae64567f544e4p-26; \
+  q = q * r + 0x1.27e4fb7789f5cp-22; \
+  q = q * r + 0x1.71de3a556c734p-19; \
+  q = q * r + 0x1.a01a01a01a01ap-16; \
+  q = q * r + 0x1.a01a01a01a01ap-13; \
+  q = q * r + 0x1.6c16c16c16c17p-10; \
+  q = q * r + 0x1.1111111111111p-7; \
+  q = q * r + 0x1.5555555555555p-5; \
+  q = q * r + 0x1.5555555555555p-3; \
+  q = q * r + 0x1p-1; \
+  /* e^r = 1 + (high - (low - r^2 q)): the small terms first, so that each rounding is of a */ \
+  /* quantity smaller than the result. */ \
+  Lanes##W exp_r = 1.0 + (high - (low - r * r * q)); \
+ \
+  /* 2^k = 2^k1 * 2^k2 with k1 = round(k / 2). */ \
+  Lanes##W k1 = (k * 0.5 + shifter) - shifter; \
+  Lanes##W k2 = k - k1; \
+  Lanes##W result = exp_r * power_of_two##W(k1) * power_of_two##W(k2); \
+  /* A NaN input compares false above and went through as a number; give it back. */ \
+  return select_lanes##W(x != x, x, result); \
+}
+
+DEFINE_LANES(4)
+DEFINE_LANES(8)
+
+
+#endif
