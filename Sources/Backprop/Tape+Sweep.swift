@@ -114,35 +114,45 @@ extension Tape {
       let (op, lhs, rhs) = (records[position].op, records[position].lhs, records[position].rhs)
       guard records[position].needsGradient, op != .variable, op != .constant else { continue }
       // The tape's last sweep returns only the leaves' adjoints, so it lets go of each inner
-      // entry's adjoint once used: its memory is free for the next VJP's result.
-      guard let cotangent = consuming ? adjoints[position].take() : adjoints[position] else {
-        continue
-      }
+      // entry's adjoint once used: its memory is free for the next VJP's result, and an
+      // elementwise VJP below writes its result over it when nothing else holds it.
+      var taken = consuming ? adjoints[position].take() : adjoints[position]
+      if taken == nil { continue }
       let wrt = (
         lhs >= 0 && records[Int(lhs)].needsGradient, rhs >= 0 && records[Int(rhs)].needsGradient
       )
 
       let (dx, dw): (T?, T?)
       if T.self == Tensor.self, op.isElementwise,
-        case .scalar(let y) = records[position].value.storage,
-        case .scalar(let g) = (cotangent as! Tensor).storage
+        case .scalar(let y) = records[position].value.storage
       {
-        // A rank-0 elementwise entry has rank-0 operands too. Its rule runs on Double, the
-        // same generic rule with no tensors to copy, tag or unwrap: most of a scalar chain.
+        // A rank-0 elementwise entry has a rank-0 cotangent and operands too. Its rule runs on
+        // Double, the same generic rule with no tensors to copy, tag or unwrap: most of a
+        // scalar chain. (The cotangent is read only here, so that no copy of it is alive when
+        // a rule below may overwrite it.)
+        let g = (taken! as! Tensor).scalar!
         let (a, b) = Self.vjp(
           op, g, x: { operand(lhs).scalar! }, w: { operand(rhs).scalar! }, y: { y }, wrt: wrt,
           function: records[position].function)
         (dx, dw) = (a.map { Tensor($0) } as! T?, b.map { Tensor($0) } as! T?)
-      } else if T.self == Tensor.self,
-        let fused = Self.fusedPullback(
-          op, cotangent as! Tensor, x: operand(lhs), y: records[position].value,
-          function: records[position].function)
+      } else if T.self == Tensor.self, op.isElementwise,
+        let results = withUnsafeMutablePointer(
+          to: &taken,
+          {
+            // T is Tensor here: the slot is a Tensor?, passed as one so that the rule can take
+            // the cotangent out of it and, held once, overwrite it.
+            $0.withMemoryRebound(to: Tensor?.self, capacity: 1) {
+              Self.fusedPullback(
+                op, &$0.pointee, x: operand(lhs), w: rhs == -1 ? nil : operand(rhs),
+                y: records[position].value, wrt: wrt, function: records[position].function)
+            }
+          })
       {
-        (dx, dw) = (fused as! T?, nil)
+        (dx, dw) = (results.0 as! T?, results.1 as! T?)
       } else if op == .custom {
         (dx, dw) = (
           customPullback(
-            at: Int32(position), cotangent, input: lift(lhs),
+            at: Int32(position), taken!, input: lift(lhs),
             output: T.entry(Int32(position), value: records[position].value, on: self)), nil
         )
       } else if op == .crossEntropy {
@@ -151,13 +161,13 @@ extension Tape {
         var saved = savedTensor(for: Int32(position), taking: consuming)
         let (logits, labels) = (lift(lhs), lift(rhs))
         (dx, dw) = (
-          CrossEntropy.pullback(cotangent, logits: logits, labels: labels, saved: &saved), nil
+          CrossEntropy.pullback(taken!, logits: logits, labels: labels, saved: &saved), nil
         )
       } else {
         // The operands and the output are lifted into T only when the rule reads them: each is
         // a copy, and most rules read one or two of the three.
         (dx, dw) = Self.vjp(
-          op, cotangent, x: { lift(lhs) }, w: { lift(rhs) },
+          op, taken!, x: { lift(lhs) }, w: { lift(rhs) },
           y: { T.entry(Int32(position), value: records[position].value, on: self) }, wrt: wrt,
           function: records[position].function)
       }
@@ -229,21 +239,88 @@ extension Tape {
     }
   }
 
-  /// The VJP of a one-operand elementwise entry whose rule takes several operations (tanh's
-  /// ȳ ⊙ (1 − y ⊙ y), sigmoid's, an elementary function's ȳ ⊙ f′(x)), computed in one buffer:
-  /// the same rule on `Double`, scalar by scalar. One allocation and one pass instead of one per
-  /// operation of the rule, and the same numbers, since each operation of the tensor rule is
-  /// itself scalar by scalar (a test holds them to the bit). `nil` for every other op, and for
-  /// rank 0, which has its own path.
+  /// The VJP of an elementwise entry on tensors of one shape (no broadcasting), in one pass:
+  /// the entry's rule on `Double`, scalar by scalar, written over the cotangent's own buffer
+  /// when nothing else holds it (the sweep took it out of its slot), else into one new buffer.
+  /// Where the rule takes several operations (tanh's ȳ ⊙ (1 − y ⊙ y), an elementary function's
+  /// ȳ ⊙ f′(x)) that is one pass and one buffer instead of one per operation; where it takes one
+  /// (ȳ ⊙ y for exp), no buffer at all when the cotangent is free. The numbers are the rule's:
+  /// each operation of the tensor rule is itself scalar by scalar (a test holds them to the
+  /// bit).
+  ///
+  /// Returns `nil`, leaving `cotangent` untouched, for every other op and for broadcasting
+  /// operands: the generic rule runs then.
   @inline(never)
   static func fusedPullback(
-    _ op: Op, _ cotangent: Tensor, x: Tensor, y: Tensor, function: UInt8
-  ) -> Tensor? {
-    guard cotangent.rank > 0, cotangent.shape == x.shape, y.shape == x.shape else { return nil }
+    _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor?, y: Tensor, wrt: (Bool, Bool),
+    function: UInt8
+  ) -> (Tensor?, Tensor?)? {
+    guard let shape = cotangent?.shape, !shape.isEmpty, x.shape == shape else { return nil }
+    // Each case passes its rule as a closure literal to an always-inlined loop, so the loop is
+    // specialized for it and vectorizes (a closure kept in a variable would be called per scalar).
     switch op {
-    case .tanh: return .zipping(cotangent, x, y) { g, _, y in Tanh.pullback(g, y: y) }
-    case .sigmoid: return Sigmoid.fusedPullback(cotangent, x: x, y: y)
-    case .elementary: return Elementary.unary[Int(function)].fusedPullback(cotangent, x: x, y: y)
+    case .exp: return (.overwriting(&cotangent, x, y) { g, _, y in Exp.pullback(g, y: y) }, nil)
+    case .log: return (.overwriting(&cotangent, x, y) { g, x, _ in Log.pullback(g, x: x) }, nil)
+    case .sqrt:
+      return (.overwriting(&cotangent, x, y) { g, _, y in Sqrt.pullback(g, y: y) }, nil)
+    case .negate: return (.overwriting(&cotangent, x, y) { g, _, _ in Negate.pullback(g) }, nil)
+    case .tanh:
+      return (.overwriting(&cotangent, x, y) { g, _, y in Tanh.pullback(g, y: y) }, nil)
+    case .sigmoid:
+      // σ(−x) needs a buffer of its own, so the result does too.
+      return (Sigmoid.fusedPullback(cotangent.take()!, x: x, y: y), nil)
+    case .elementary:
+      return (Elementary.unary[Int(function)].fusedPullback(&cotangent, x: x, y: y), nil)
+    default: break
+    }
+    // Two operands of the cotangent's shape. The second operand's cotangent is computed first,
+    // into a buffer of its own if the first needs the cotangent too; the first's is then written
+    // over the cotangent.
+    guard let w, w.shape == shape else { return nil }
+    var dw: Tensor? = nil
+    switch op {
+    case .multiply:
+      // ā = ȳ ⊙ b, b̄ = ȳ ⊙ a.
+      if wrt.1 {
+        dw =
+          wrt.0
+          ? .zipping(cotangent!, x, x) { g, a, _ in g * a }
+          : .overwriting(&cotangent, x, x) { g, a, _ in g * a }
+      }
+      return (wrt.0 ? .overwriting(&cotangent, w, w) { g, b, _ in g * b } : nil, dw)
+    case .divide:
+      // ā = ȳ ⊘ b, b̄ = −((ȳ ⊙ y) ⊘ b), in Divide's order.
+      if wrt.1 {
+        dw =
+          wrt.0
+          ? .zipping(cotangent!, y, w) { g, y, b in -((g * y) / b) }
+          : .overwriting(&cotangent, y, w) { g, y, b in -((g * y) / b) }
+      }
+      return (wrt.0 ? .overwriting(&cotangent, w, w) { g, b, _ in g / b } : nil, dw)
+    case .subtract:
+      // ā = ȳ itself, b̄ = −ȳ.
+      if wrt.1 {
+        dw =
+          wrt.0
+          ? .zipping(cotangent!, x, x) { g, _, _ in -g }
+          : .overwriting(&cotangent, x, x) { g, _, _ in -g }
+      }
+      return (wrt.0 ? cotangent.take() : nil, dw)
+    case .maximum:
+      // ā = ȳ ⊙ share(a, b), b̄ = ȳ ⊙ share(b, a): ½ each at a tie.
+      if wrt.1 {
+        dw =
+          wrt.0
+          ? .zipping(cotangent!, x, w) { g, a, b in g * Maximum.Share.scalar(b, a) }
+          : .overwriting(&cotangent, x, w) { g, a, b in g * Maximum.Share.scalar(b, a) }
+      }
+      return (
+        wrt.0 ? .overwriting(&cotangent, x, w) { g, a, b in g * Maximum.Share.scalar(a, b) } : nil,
+        dw
+      )
+    case .select:
+      // The mask is w; it receives no cotangent.
+      return (.overwriting(&cotangent, w, w) { g, mask, _ in Select.scalar(g, mask) }, nil)
     default: return nil
     }
   }

@@ -66,6 +66,44 @@ extension Tensor {
     }
   }
 
+  /// `body(g[i], a[i], b[i])` for every scalar of three tensors of one shape, written over g's
+  /// own buffer when g is the only holder of a large one (no allocation, and memory just used,
+  /// still in cache), else into a new tensor. Takes g out of `cotangent`, which is left `nil`.
+  @inline(__always)
+  static func overwriting(
+    _ cotangent: inout Tensor?, _ a: Tensor, _ b: Tensor,
+    _ body: (Double, Double, Double) -> Double
+  ) -> Tensor {
+    var g = cotangent.take()!
+    guard g.holdsUniqueLargeBuffer() else { return zipping(g, a, b, body) }
+    a.withUnsafeScalars { a in
+      b.withUnsafeScalars { b in
+        g.withUnsafeMutableScalars { out in
+          for index in 0..<out.count { out[index] = body(out[index], a[index], b[index]) }
+        }
+      }
+    }
+    return g
+  }
+
+  /// Whether this tensor's scalars are in a large buffer that nothing else references, so that
+  /// writing them in place is invisible to every other value.
+  mutating func holdsUniqueLargeBuffer() -> Bool {
+    guard case .large(let shape, _) = storage else { return false }
+    // Moved out, the buffer is referenced once more only if another value holds it.
+    var taken = Storage.scalar(0)
+    swap(&taken, &storage)
+    switch consume taken {
+    case .large(_, var buffer):
+      let unique = isKnownUniquelyReferenced(&buffer)
+      storage = .large(shape: shape, buffer)
+      return unique
+    case let other:
+      storage = other
+      return false
+    }
+  }
+
   /// Combines two tensors with a primitive's scalar function under NumPy broadcasting, with
   /// tight loops for equal shapes and for a single scalar on either side.
   ///

@@ -152,46 +152,75 @@ struct ShapeKernelTests {
     }
   }
 
-  /// The one-pass VJPs of tanh, sigmoid and every elementary function give the numbers of the
-  /// rule evaluated a tensor operation at a time, to the bit, at ordinary points and at the
-  /// edges (zeros, subnormals, huge, infinite and NaN inputs and cotangents).
-  @Test func fusedPullbacksAreTheRuleToTheBit() {
+  /// The one-pass VJPs of the elementwise primitives give the numbers of the generic rule
+  /// evaluated a tensor operation at a time, to the bit, at ordinary points and at the edges
+  /// (zeros, subnormals, huge, infinite and NaN inputs and cotangents), for every combination of
+  /// operands wanting a cotangent; both when the cotangent is shared (a new buffer, the other
+  /// holder's copy unchanged) and when it is held once and large (written in place).
+  @Test(arguments: [false, true])
+  func fusedPullbacksAreTheRuleToTheBit(large: Bool) {
     var generator = SeededGenerator(seed: 31)
     let edges: [Double] = [
       0, -0.0, 5e-324, -1e-310, 1e-8, 0.5, -0.75, 1, -1, 3, 20, -40, 710, -745, 1e17, 1e300,
       -1e300, .infinity, -.infinity, .nan,
     ]
-    let random = Tensor.random([60], in: -4...4, using: &generator).scalars
-    let points = Tensor(edges + random)
-    let cotangent = Tensor(
-      Array(repeating: 1.5, count: edges.count - 3) + [.infinity, 0, .nan]
-        + Tensor.random([60], in: -2...2, using: &generator).scalars)
-    func same(_ a: Tensor, _ b: Tensor) -> Bool {
-      a.shape == b.shape
-        && zip(a.scalars, b.scalars).allSatisfy {
+    let count = large ? LargeBuffer.threshold + 5 : 80
+    func values(_ scale: ClosedRange<Double>) -> Tensor {
+      Tensor(
+        (edges + Tensor.random([count - edges.count], in: scale, using: &generator).scalars)
+          .shuffled(using: &generator))
+    }
+    let (a, b) = (values(-4...4), values(-4...4))
+    let mask = values(-1...1).map { $0 > 0.3 ? 1 : $0 < -0.3 ? 0 : $0 }
+    let seed = values(-2...2)
+    func same(_ p: Tensor?, _ q: Tensor?) -> Bool {
+      guard let p, let q else { return p == nil && q == nil }
+      return p.shape == q.shape
+        && zip(p.scalars, q.scalars).allSatisfy {
           $0.bitPattern == $1.bitPattern || $0.isNaN && $1.isNaN
         }
     }
-    let cases: [(Op, UInt8, Tensor)] =
-      [(.tanh, 0, tanh(points)), (.sigmoid, 0, sigmoid(points))]
-      + Elementary.unary.indices.map { index in
-        (.elementary, UInt8(index), Elementary.unary[index].forward(points))
-      }
-    for (op, function, y) in cases {
-      let fused = Tape.fusedPullback(op, cotangent, x: points, y: y, function: function)
-      let rule = Tape.vjp(
-        op, cotangent, x: { points }, w: { points }, y: { y }, wrt: (true, false),
-        function: function
-      ).0
-      #expect(fused != nil && rule != nil)
-      if let fused, let rule {
-        #expect(
-          same(fused, rule), "\(op == .elementary ? Elementary.unary[Int(function)].name : op.name)"
-        )
+    var cases: [(Op, UInt8, Tensor, Tensor?, Tensor)] = [
+      (.exp, 0, a, nil, exp(a)), (.log, 0, a, nil, log(a)), (.sqrt, 0, a, nil, sqrt(a)),
+      (.negate, 0, a, nil, -a), (.tanh, 0, a, nil, tanh(a)), (.sigmoid, 0, a, nil, sigmoid(a)),
+      (.multiply, 0, a, b, a * b), (.divide, 0, a, b, a / b), (.subtract, 0, a, b, a - b),
+      (.maximum, 0, a, b, max(a, b)), (.maximum, 0, a, a, a), (.select, 0, a, mask, a),
+    ]
+    for index in Elementary.unary.indices where !large || index % 7 == 0 {
+      cases.append((.elementary, UInt8(index), a, nil, Elementary.unary[index].forward(a)))
+    }
+    for (op, function, x, w, y) in cases {
+      let name = op == .elementary ? Elementary.unary[Int(function)].name : op.name
+      let combinations =
+        w == nil || op == .select ? [(true, false)] : [(true, true), (true, false), (false, true)]
+      for wrt in combinations {
+        let rule = Tape.vjp(
+          op, seed, x: { x }, w: { w ?? x }, y: { y }, wrt: wrt, function: function)
+        // Shared: the caller keeps `seed`, which must not change.
+        var shared: Tensor? = seed
+        let fromShared = Tape.fusedPullback(
+          op, &shared, x: x, w: w, y: y, wrt: wrt, function: function)
+        #expect(fromShared != nil, "\(name)")
+        #expect(same(fromShared?.0, rule.0) && same(fromShared?.1, rule.1), "\(name) \(wrt)")
+        // Held once: a copy of the seed's scalars in a buffer of its own.
+        var owned: Tensor? = seed.map { $0 }
+        let fromOwned = Tape.fusedPullback(
+          op, &owned, x: x, w: w, y: y, wrt: wrt, function: function)
+        #expect(same(fromOwned?.0, rule.0) && same(fromOwned?.1, rule.1), "\(name) \(wrt)")
       }
     }
-    // Other ops, and rank 0, keep their own paths.
-    #expect(Tape.fusedPullback(.exp, cotangent, x: points, y: points, function: 0) == nil)
-    #expect(Tape.fusedPullback(.tanh, Tensor(1), x: Tensor(1), y: Tensor(1), function: 0) == nil)
+    #expect(same(seed, Tensor(seed.scalars)), "a shared cotangent was written over")
+    // Broadcasting operands and rank 0 keep the generic rule.
+    var other: Tensor? = seed
+    #expect(
+      Tape.fusedPullback(
+        .multiply, &other, x: a, w: Tensor(2), y: a, wrt: (true, true), function: 0)
+        == nil)
+    #expect(other != nil)
+    var scalar: Tensor? = Tensor(1)
+    #expect(
+      Tape.fusedPullback(
+        .tanh, &scalar, x: Tensor(1), w: nil, y: Tensor(1), wrt: (true, false), function: 0)
+        == nil)
   }
 }

@@ -30,7 +30,7 @@ protocol ElementaryFunction: SendableMetatype {
   /// ``pullback(_:x:y:)`` on tensors of one shape in one pass. A requirement with a default,
   /// not only an extension method, so that each function's witness is specialized: the sweep
   /// calls it through the registry's existential, once a tensor, not once a scalar.
-  static func fusedPullback(_ cotangent: Tensor, x: Tensor, y: Tensor) -> Tensor
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: Tensor) -> Tensor
 }
 
 extension ElementaryFunction {
@@ -41,8 +41,8 @@ extension ElementaryFunction {
     cotangent * derivative(x: x, y: y)
   }
 
-  static func fusedPullback(_ cotangent: Tensor, x: Tensor, y: Tensor) -> Tensor {
-    .zipping(cotangent, x, y) { g, x, y in pullback(g, x: x, y: y) }
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: Tensor) -> Tensor {
+    .overwriting(&cotangent, x, y) { g, x, y in pullback(g, x: x, y: y) }
   }
 }
 
