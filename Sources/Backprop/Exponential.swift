@@ -1,11 +1,12 @@
 internal import BackpropKernels
 
-// The exponential that the exp primitive and the softmax family use, and the logarithm of the
-// log primitive. Foundation's `exp` and `log` are a call per element of 3 to 6 ns, and softmax,
+// The exponential that the exp primitive and the softmax family use, and the logarithm and the
+// hyperbolic tangent of the log and tanh primitives. Foundation's `exp` and `log` are a call per element of 3 to 6 ns, and softmax,
 // log-softmax and cross-entropy spend most of their time in the exponential at large n. The
 // kernels (Sources/BackpropKernels) evaluate four or eight lanes at a time, with AVX2 or
 // AVX-512 and FMA where the processor has them, and stay within 1 ulp everywhere: subnormals,
-// ±∞ and NaN included. ExponentialTests and LogarithmTests measure that against 80-bit results.
+// ±∞ and NaN included. ExponentialTests, LogarithmTests and HyperbolicTangentTests measure that
+// against 80-bit results.
 
 /// eˣ for one scalar by the same kernel, so that a scalar and a tensor holding it agree to the
 /// last bit.
@@ -58,4 +59,26 @@ public func logarithms(
     "logarithms(of:into:): \(source.count) scalars do not fit in \(destination.count)")
   guard let x = source.baseAddress, let out = destination.baseAddress else { return }
   bp_logarithms(x, out, source.count)
+}
+
+/// tanh x for one scalar, with the bits the vectorized kernel gives a tensor holding it.
+@inline(__always)
+func hyperbolicTangent(_ x: Double) -> Double { bp_hyperbolic_tangent(x) }
+
+/// Writes tanh xᵢ for every scalar xᵢ of `source` into `destination`: the tanh primitive's
+/// kernel.
+///
+/// Four or eight lanes at a time, each within 1 ulp of the exact value; ±0 gives ±0, ±∞ gives
+/// ±1 and NaN gives NaN.
+///
+/// - Precondition: `destination` holds at least as many scalars as `source`. It may be the
+///   same memory as `source`, but may not otherwise overlap it.
+public func hyperbolicTangents(
+  of source: UnsafeBufferPointer<Double>, into destination: UnsafeMutableBufferPointer<Double>
+) {
+  require(
+    destination.count >= source.count,
+    "hyperbolicTangents(of:into:): \(source.count) scalars do not fit in \(destination.count)")
+  guard let x = source.baseAddress, let out = destination.baseAddress else { return }
+  bp_hyperbolic_tangents(x, out, source.count)
 }

@@ -1,5 +1,5 @@
-// The vector helpers the kernels share, for vectors of W lanes: 4 (AVX2 or the baseline) and 8
-// (AVX-512). Each lane does the same operations at either width, so the results are the same
+// The vector helpers the kernels share, for vectors of W lanes: 2 (one scalar, in SSE registers),
+// 4 (AVX2 or the baseline) and 8 (AVX-512). Each lane does the same operations at either width, so the results are the same
 // bits. A private header: each kernel file instantiates what it uses.
 
 #ifndef BACKPROP_LANES_H
@@ -78,6 +78,7 @@ static inline __attribute__((always_inline)) Lanes##W exponential##W(Lanes##W x)
   return select_lanes##W(x != x, x, result); \
 }
 
+DEFINE_LANES(2)
 DEFINE_LANES(4)
 DEFINE_LANES(8)
 

@@ -46,6 +46,18 @@ void bp_logarithms(const double *source, double *destination, ptrdiff_t count);
 /// `bp_logarithms` with registers of `width` bits (512, 256 or 0), as `bp_exponentials_using`.
 void bp_logarithms_using(int width, const double *source, double *destination, ptrdiff_t count);
 
+/// Writes tanh(source[i]) to destination[i] for 0 <= i < count: within 1 ulp for every input;
+/// ±0 gives ±0, ±inf gives ±1, NaN gives NaN. The widest vectors the machine has; the buffers
+/// may be the same, but must not otherwise overlap.
+void bp_hyperbolic_tangents(const double *source, double *destination, ptrdiff_t count);
+
+/// `bp_hyperbolic_tangents` with registers of `width` bits (512, 256 or 0).
+void bp_hyperbolic_tangents_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
+/// tanh x for one scalar, with the same bits as `bp_hyperbolic_tangents` gives for it.
+double bp_hyperbolic_tangent(double x);
+
 /// C = A B for row-major A [m, k], B [k, n] and C [m, n], blocked and packed as BLIS does, with
 /// the widest registers the processor has (`bp_matrix_product_width`). Returns 0 if its packing
 /// buffer (about 2 KiB × n) could not be allocated, 1 otherwise. The sums run along k in blocks of 256, in a
