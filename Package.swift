@@ -9,8 +9,9 @@ let package = Package(
   ],
   targets: [
     .target(name: "Backprop", dependencies: ["BackpropKernels"]),
-    // The exponential in C, so that one function can be built for AVX2 and FMA and chosen at
-    // run time; Swift builds for the baseline target only (see its header).
+    // The vectorized kernels in C (exp, log, tanh, sin, cos, the matrix product), so that one
+    // function can be built for AVX2 or AVX-512 with FMA and chosen at run time; Swift builds
+    // for the baseline target only (see its header).
     .target(name: "BackpropKernels"),
     // The command's parser, checker and printers, as a library so tests drive it in-process.
     .target(name: "BackpropCommand", dependencies: ["Backprop"]),
@@ -22,7 +23,9 @@ let package = Package(
     // Misuses the library on request; a test builds it with -c release and reads the messages.
     .executableTarget(name: "MisuseProbe", dependencies: ["Backprop"]),
     // `swift run -c release Benchmarks`: ratios against baselines timed in the same run.
-    .executableTarget(name: "Benchmarks", dependencies: ["Backprop"], exclude: ["peers.py"]),
+    // Its hand-written baselines call the same kernels as the library.
+    .executableTarget(
+      name: "Benchmarks", dependencies: ["Backprop", "BackpropKernels"], exclude: ["peers.py"]),
     .testTarget(name: "BackpropTests", dependencies: ["Backprop", "BackpropKernels"]),
     .testTarget(
       name: "BackpropCommandTests", dependencies: ["BackpropCommand", "Backprop", "backprop"]),

@@ -86,6 +86,19 @@ extension Tensor {
     return g
   }
 
+  /// `body(g[i], self[i])` for every scalar, written over this tensor's buffer (a fresh one the
+  /// caller owns, such as a derivative just computed), for `g` of the same shape.
+  @inline(__always)
+  consuming func scaled(by g: Tensor, _ body: (Double, Double) -> Double) -> Tensor {
+    var result = self
+    g.withUnsafeScalars { g in
+      result.withUnsafeMutableScalars { out in
+        for index in 0..<out.count { out[index] = body(g[index], out[index]) }
+      }
+    }
+    return result
+  }
+
   /// Whether this tensor's scalars are in a large buffer that nothing else references, so that
   /// writing them in place is invisible to every other value.
   mutating func holdsUniqueLargeBuffer() -> Bool {

@@ -69,7 +69,10 @@ struct FunctionLibraryTests {
   @Test("Values agree with the C library and with the formulas they compose")
   func values() {
     let x: Tensor = [-2.5, -0.3, 0.4, 1.7]
-    #expect(sin(x) == x.map(Foundation.sin))
+    // sin is the vectorized kernel, within 1 ulp of the C library's correctly rounded one.
+    for (ours, libm) in zip(sin(x).scalars, x.scalars.map(Foundation.sin)) {
+      #expect(abs(ours - libm) <= libm.ulp)
+    }
     #expect(log1p(x + 3) == (x + 3).map(Foundation.log1p))
     expectClose(
       gelu(Variable(x)).value, x.map { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) },

@@ -1,0 +1,163 @@
+// Sine and cosine, two, four or eight lanes at a time (see BackpropKernels.h for why this is C).
+//
+//   x = k π/2 + r with k = round(2x/π) and |r| <= π/4, r carried as r_high + r_low: π/2 is
+//   split into four parts, the first three of 33 bits, so that k times each is exact for
+//   |k| < 2^20, and the subtractions cancel exactly (Cody and Waite's reduction, as fdlibm
+//   extends it); the last part's product goes into r_low.
+//   sin(r_high + r_low) ≈ r + r³ S(r²) + r_low (1 − r²/2), and
+//   cos(r_high + r_low) ≈ (1 − r²/2) + r⁴ C(r²) − r r_low, with S and C the Taylor series of
+//   sine and cosine through r¹⁷ and r¹⁸ (truncation below 10⁻¹⁹), each evaluated so that the
+//   small terms are added first and 1 − r²/2 is formed with its rounding error recovered.
+//   k mod 4 picks the quadrant: which of the two, and its sign.
+// For |x| above 2^19, or x not finite, a lane takes the C library's function instead (rare,
+// and the same in a scalar and a tensor). SineCosineTests measures the error against 80-bit
+// results in every build.
+
+#include "BackpropKernels.h"
+
+#include "Lanes.h"
+
+static const double two_over_pi = 0x1.45f306dc9c883p-1;
+static const double pio2_1 = 0x1.921fb54400000p+0;
+static const double pio2_2 = 0x1.0b4611a600000p-34;
+static const double pio2_3 = 0x1.3198a2e000000p-69;
+static const double pio2_4 = 0x1.b839a252049c1p-104;
+static const double reduction_limit = 0x1p19;
+
+#define DEFINE_SINE_COSINE(W)                                                                    \
+  /* sin x (cosine = 0) or cos x (cosine = 1), one lane at a time by the C library where the   \
+     lane is out of the reduction's range. */                                                   \
+  static inline __attribute__((always_inline)) Lanes##W sine_cosine##W(Lanes##W x, int cosine) { \
+    Lanes##W k = (x * two_over_pi + shifter) - shifter;                                          \
+    Bits##W quadrant = (Bits##W)(k + shifter) & 3;                                              \
+    /* k pio2_i is exact (at most 53 bits), and so is x − k pio2_1 (it cancels); the next two  \
+       differences are exact only when they cancel, so each keeps its rounding error by a      \
+       two-sum, and r = r_high + r_low is renormalized at the end. */                          \
+    Lanes##W t1 = x - k * pio2_1;                                                                \
+    Lanes##W w2 = -(k * pio2_2);                                                                 \
+    Lanes##W t2 = t1 + w2;                                                                       \
+    Lanes##W b2 = t2 - t1;                                                                       \
+    Lanes##W e2 = (t1 - (t2 - b2)) + (w2 - b2);                                                  \
+    Lanes##W w3 = -(k * pio2_3);                                                                 \
+    Lanes##W t3 = t2 + w3;                                                                       \
+    Lanes##W b3 = t3 - t2;                                                                       \
+    Lanes##W e3 = (t2 - (t3 - b3)) + (w3 - b3);                                                  \
+    Lanes##W tail = (e2 + e3) - k * pio2_4;                                                      \
+    Lanes##W r = t3 + tail;                                                                      \
+    Lanes##W r_low = (t3 - r) + tail;                                                            \
+    Lanes##W z = r * r;                                                                          \
+    /* sin(r + r_low) = r - ((z (r_low/2 - v s) - r_low) - v/6), v = z r. */                    \
+    Lanes##W s = (Lanes##W)0x1.952c77030ad4ap-49;                                                \
+    s = s * z - 0x1.ae7f3e733b81fp-41;                                                           \
+    s = s * z + 0x1.6124613a86d09p-33;                                                           \
+    s = s * z - 0x1.ae64567f544e4p-26;                                                           \
+    s = s * z + 0x1.71de3a556c734p-19;                                                           \
+    s = s * z - 0x1.a01a01a01a01ap-13;                                                           \
+    s = s * z + 0x1.1111111111111p-7;                                                            \
+    Lanes##W v = z * r;                                                                          \
+    Lanes##W sine = r - ((z * (0.5 * r_low - v * s) - r_low) - v * -0x1.5555555555555p-3);      \
+    /* cos(r + r_low) = w + (((1 - w) - z/2) + (z c - r r_low)), w = 1 - z/2. */                \
+    Lanes##W c = (Lanes##W)-0x1.6827863b97d97p-53;                                               \
+    c = c * z + 0x1.ae7f3e733b81fp-45;                                                           \
+    c = c * z - 0x1.93974a8c07c9dp-37;                                                           \
+    c = c * z + 0x1.1eed8eff8d898p-29;                                                           \
+    c = c * z - 0x1.27e4fb7789f5cp-22;                                                           \
+    c = c * z + 0x1.a01a01a01a01ap-16;                                                           \
+    c = c * z - 0x1.6c16c16c16c17p-10;                                                           \
+    c = c * z + 0x1.5555555555555p-5;                                                            \
+    c = z * c;                                                                                   \
+    Lanes##W half = 0.5 * z;                                                                     \
+    Lanes##W w = 1.0 - half;                                                                     \
+    Lanes##W cosine_value = w + (((1.0 - w) - half) + (z * c - r * r_low));                      \
+    /* The quadrant: cos x = sin(x + π/2), so the cosine is the sine one quadrant on. */        \
+    Bits##W q = (quadrant + (Bits##W)(int64_t)cosine) & 3;                                      \
+    Lanes##W result = select_lanes##W((Mask##W)((q & 1) != 0), cosine_value, sine);             \
+    result = (Lanes##W)((Bits##W)result ^ ((q & 2) << 62));                                     \
+    /* sin(±0) = ±0: the two-sums above add +0 to −0. */                                        \
+    if (!cosine) result = select_lanes##W(x == 0.0, x, result);                                  \
+    Mask##W outside = !((Lanes##W)((Bits##W)x & 0x7fffffffffffffff) <= reduction_limit);        \
+    if (__builtin_reduce_or(outside)) {                                                          \
+      for (int lane = 0; lane < W; lane++) {                                                     \
+        if (outside[lane]) result[lane] = cosine ? cos(x[lane]) : sin(x[lane]);                 \
+      }                                                                                          \
+    }                                                                                            \
+    return result;                                                                               \
+  }                                                                                              \
+                                                                                                 \
+  static inline __attribute__((always_inline)) void sines_cosines##W(                            \
+      const double *source, double *destination, ptrdiff_t count, int cosine) {                 \
+    ptrdiff_t index = 0;                                                                         \
+    for (; index + W <= count; index += W) {                                                     \
+      Lanes##W x;                                                                                \
+      memcpy(&x, source + index, sizeof x);                                                      \
+      Lanes##W y = sine_cosine##W(x, cosine);                                                    \
+      memcpy(destination + index, &y, sizeof y);                                                 \
+    }                                                                                            \
+    if (index < count) {                                                                         \
+      Lanes##W x = (Lanes##W)0.0;                                                                \
+      for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane];     \
+      Lanes##W y = sine_cosine##W(x, cosine);                                                    \
+      for (ptrdiff_t lane = 0; lane < count - index; lane++) destination[index + lane] = y[lane]; \
+    }                                                                                            \
+  }
+
+DEFINE_SINE_COSINE(2)
+DEFINE_SINE_COSINE(4)
+DEFINE_SINE_COSINE(8)
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static double sine_cosine_fma(double x, int cosine) {
+  return sine_cosine2((Lanes2){x, 0}, cosine)[0];
+}
+
+__attribute__((target("avx2,fma"))) static void sines_cosines_avx2(
+    const double *source, double *destination, ptrdiff_t count, int cosine) {
+  sines_cosines4(source, destination, count, cosine);
+}
+
+__attribute__((target("avx512f,fma"))) static void sines_cosines_avx512(
+    const double *source, double *destination, ptrdiff_t count, int cosine) {
+  sines_cosines8(source, destination, count, cosine);
+}
+#endif
+
+static double sine_cosine(double x, int cosine) {
+#if defined(__x86_64__)
+  if (bp_kernel_width() >= 256) return sine_cosine_fma(x, cosine);
+#endif
+  return sine_cosine2((Lanes2){x, 0}, cosine)[0];
+}
+
+static void sines_cosines_using(
+    int width, const double *source, double *destination, ptrdiff_t count, int cosine) {
+#if defined(__x86_64__)
+  if (width == 512 && bp_kernel_width() >= 512) {
+    sines_cosines_avx512(source, destination, count, cosine);
+    return;
+  }
+  if (width == 256 && bp_kernel_width() >= 256) {
+    sines_cosines_avx2(source, destination, count, cosine);
+    return;
+  }
+#endif
+  sines_cosines4(source, destination, count, cosine);
+}
+
+double bp_sine(double x) { return sine_cosine(x, 0); }
+double bp_cosine(double x) { return sine_cosine(x, 1); }
+
+void bp_sines_using(int width, const double *source, double *destination, ptrdiff_t count) {
+  sines_cosines_using(width, source, destination, count, 0);
+}
+
+void bp_cosines_using(int width, const double *source, double *destination, ptrdiff_t count) {
+  sines_cosines_using(width, source, destination, count, 1);
+}
+
+void bp_sines(const double *source, double *destination, ptrdiff_t count) {
+  sines_cosines_using(bp_kernel_width(), source, destination, count, 0);
+}
+
+void bp_cosines(const double *source, double *destination, ptrdiff_t count) {
+  sines_cosines_using(bp_kernel_width(), source, destination, count, 1);
+}
