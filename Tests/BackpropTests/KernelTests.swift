@@ -223,4 +223,31 @@ struct ShapeKernelTests {
         .tanh, &scalar, x: Tensor(1), w: nil, y: Tensor(1), wrt: (true, false), function: 0)
         == nil)
   }
+
+  /// x ⊙ x and x + x whose operand's adjoint is still empty add their two contributions in one
+  /// pass, giving the sum the sweep would form; with an adjoint already there, the sweep adds
+  /// as before. Gradients of squares at both sizes are exact.
+  @Test(arguments: [false, true])
+  func joinedContributionsOfOneOperand(large: Bool) {
+    var generator = SeededGenerator(seed: 33)
+    let count = large ? LargeBuffer.threshold + 3 : 50
+    let a = Tensor.random([count], in: -3...3, using: &generator)
+    let seed = Tensor.random([count], in: -2...2, using: &generator)
+    for (op, y) in [(Op.multiply, a * a), (Op.add, a + a)] {
+      let rule = Tape.vjp(
+        op, seed, x: { a }, w: { a }, y: { y }, wrt: (true, true), function: 0)
+      var slot: Tensor? = seed.map { $0 }
+      let joined = Tape.fusedPullback(
+        op, &slot, x: a, w: a, y: y, wrt: (true, true), function: 0, joined: true)
+      #expect(joined?.1 == nil)
+      #expect(joined?.0 == rule.0! + rule.1!, "\(op.name)")
+    }
+    #expect(gradient(at: a) { ($0 * $0).sum() } == a * 2)
+    // x's adjoint already holds 1 when the product's VJP runs, so that one is not joined:
+    // (1 + x) + x, equal to 2x + 1 up to the rounding of the order.
+    #expect(
+      gradient(at: a) { ($0 * $0 + $0).sum() }.isApproximatelyEqual(
+        to: a * 2 + 1, absoluteTolerance: 1e-15))
+    #expect(gradient(at: a) { ($0 + $0).sum() } == Tensor(repeating: 2, shape: [count]))
+  }
 }
