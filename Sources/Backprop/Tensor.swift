@@ -209,6 +209,7 @@ public struct Tensor: Sendable {
 extension Tensor {
   /// Calls `body` with the scalars to change them in place: without a copy when this tensor
   /// holds the only reference to its buffer, as after `var t = consume saved`.
+  @inline(__always)
   mutating func withUnsafeMutableScalars<Result>(
     _ body: (inout UnsafeMutableBufferPointer<Double>) throws -> Result
   ) rethrows -> Result {
@@ -235,6 +236,7 @@ extension Tensor {
   }
 
   /// Calls `body` with the scalars in row-major order.
+  @inline(__always)
   func withUnsafeScalars<Result>(
     _ body: (UnsafeBufferPointer<Double>) throws -> Result
   ) rethrows -> Result {
@@ -254,6 +256,7 @@ extension Tensor {
   /// Creates a tensor of `shape` whose `count` scalars `initialize` writes, every one of them.
   ///
   /// A rank-0 result is written to the stack, not the heap.
+  @inline(__always)
   init(shape: [Int], count: Int, _ initialize: (UnsafeMutableBufferPointer<Double>) -> Void) {
     if shape.isEmpty {
       var value = 0.0
