@@ -54,11 +54,7 @@ func logarithm(_ x: Double) -> Double {
 public func logarithms(
   of source: UnsafeBufferPointer<Double>, into destination: UnsafeMutableBufferPointer<Double>
 ) {
-  require(
-    destination.count >= source.count,
-    "logarithms(of:into:): \(source.count) scalars do not fit in \(destination.count)")
-  guard let x = source.baseAddress, let out = destination.baseAddress else { return }
-  bp_logarithms(x, out, source.count)
+  applyKernel(bp_logarithms, source, destination, name: "logarithms(of:into:)")
 }
 
 /// tanh x for one scalar, with the bits the vectorized kernel gives a tensor holding it.
@@ -76,9 +72,18 @@ func hyperbolicTangent(_ x: Double) -> Double { bp_hyperbolic_tangent(x) }
 public func hyperbolicTangents(
   of source: UnsafeBufferPointer<Double>, into destination: UnsafeMutableBufferPointer<Double>
 ) {
+  applyKernel(bp_hyperbolic_tangents, source, destination, name: "hyperbolicTangents(of:into:)")
+}
+
+/// Runs an elementwise kernel over `source` into `destination`, after checking that it fits.
+private func applyKernel(
+  _ kernel: (UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int) -> Void,
+  _ source: UnsafeBufferPointer<Double>, _ destination: UnsafeMutableBufferPointer<Double>,
+  name: String
+) {
   require(
     destination.count >= source.count,
-    "hyperbolicTangents(of:into:): \(source.count) scalars do not fit in \(destination.count)")
+    "\(name): \(source.count) scalars do not fit in \(destination.count)")
   guard let x = source.baseAddress, let out = destination.baseAddress else { return }
-  bp_hyperbolic_tangents(x, out, source.count)
+  kernel(x, out, source.count)
 }

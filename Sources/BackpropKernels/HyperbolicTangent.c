@@ -45,23 +45,8 @@
     Lanes##W near = a + a * (z * p);                                                           \
     /* Away from 0: E = e^(2a) = 2^k (e_high + e_low), as the exponential reduces it. */       \
     Lanes##W twice = select_lanes##W(a > 20.0, (Lanes##W)40.0, a + a);                         \
-    Lanes##W k = (twice * log2e + shifter) - shifter;                                          \
-    Lanes##W high = twice - k * ln2_high;                                                      \
-    Lanes##W low = k * ln2_low;                                                                \
-    Lanes##W r = high - low;                                                                   \
-    Lanes##W q = (Lanes##W)0x1.6124613a86d09p-33;                                              \
-    q = q * r + 0x1.1eed8eff8d898p-29;                                                         \
-    q = q * r + 0x1.ae64567f544e4p-26;                                                         \
-    q = q * r + 0x1.27e4fb7789f5cp-22;                                                         \
-    q = q * r + 0x1.71de3a556c734p-19;                                                         \
-    q = q * r + 0x1.a01a01a01a01ap-16;                                                         \
-    q = q * r + 0x1.a01a01a01a01ap-13;                                                         \
-    q = q * r + 0x1.6c16c16c16c17p-10;                                                         \
-    q = q * r + 0x1.1111111111111p-7;                                                          \
-    q = q * r + 0x1.5555555555555p-5;                                                          \
-    q = q * r + 0x1.5555555555555p-3;                                                          \
-    q = q * r + 0x1p-1;                                                                        \
-    Lanes##W small = high - (low - r * r * q);                                                 \
+    Lanes##W k;                                                                                \
+    Lanes##W small = exponential_reduced##W(twice, &k);                                        \
     Lanes##W e_high = 1.0 + small;                                                             \
     Lanes##W e_low = (1.0 - e_high) + small; /* exact: |small| < 1 */                          \
     Lanes##W scale = power_of_two##W(k);                                                       \

@@ -43,13 +43,11 @@ static inline __attribute__((always_inline)) Lanes##W power_of_two##W(Lanes##W n
   return (Lanes##W)((Bits##W)biased << 52); \
 } \
  \
-static inline __attribute__((always_inline)) Lanes##W exponential##W(Lanes##W x) { \
-  Lanes##W clamped = select_lanes##W(x < lowest, (Lanes##W)lowest, x); \
-  clamped = select_lanes##W(clamped > highest, (Lanes##W)highest, clamped); \
- \
+/* e^x = 2^k (1 + m) for x within [lowest, highest]: returns m = e^r - 1 and sets k. */ \
+static inline __attribute__((always_inline)) Lanes##W exponential_reduced##W(Lanes##W x, Lanes##W *k_out) { \
   /* k = round(x / ln 2), and r = x - k ln 2 kept as high - low for one more digit. */ \
-  Lanes##W k = (clamped * log2e + shifter) - shifter; \
-  Lanes##W high = clamped - k * ln2_high; \
+  Lanes##W k = (x * log2e + shifter) - shifter; \
+  Lanes##W high = x - k * ln2_high; \
   Lanes##W low = k * ln2_low; \
   Lanes##W r = high - low; \
  \
@@ -66,9 +64,17 @@ static inline __attribute__((always_inline)) Lanes##W exponential##W(Lanes##W x)
   q = q * r + 0x1.5555555555555p-5; \
   q = q * r + 0x1.5555555555555p-3; \
   q = q * r + 0x1p-1; \
-  /* e^r = 1 + (high - (low - r^2 q)): the small terms first, so that each rounding is of a */ \
+  *k_out = k; \
+  /* e^r - 1 = high - (low - r^2 q): the small terms first, so that each rounding is of a */ \
   /* quantity smaller than the result. */ \
-  Lanes##W exp_r = 1.0 + (high - (low - r * r * q)); \
+  return high - (low - r * r * q); \
+} \
+ \
+static inline __attribute__((always_inline)) Lanes##W exponential##W(Lanes##W x) { \
+  Lanes##W clamped = select_lanes##W(x < lowest, (Lanes##W)lowest, x); \
+  clamped = select_lanes##W(clamped > highest, (Lanes##W)highest, clamped); \
+  Lanes##W k; \
+  Lanes##W exp_r = 1.0 + exponential_reduced##W(clamped, &k); \
  \
   /* 2^k = 2^k1 * 2^k2 with k1 = round(k / 2). */ \
   Lanes##W k1 = (k * 0.5 + shifter) - shifter; \

@@ -7,49 +7,24 @@ import Testing
 /// The vectorized sine and cosine against the exact values: within 1 ulp over the reduction's
 /// range, next to multiples of π/2 (where the reduction cancels most), at subnormals, and beyond
 /// it (where a lane takes the C library's function), with the IEEE special cases, in every build
-/// the machine runs; a scalar gives the bits a tensor gives. The exact values are `sinl` and
-/// `cosl` in 80-bit extended precision where the platform has them.
+/// the machine runs; a scalar gives the bits a tensor gives (`ulpError` measures against 80-bit
+/// `sinl` and `cosl` where the platform has them).
 @Suite("Vectorized sine and cosine: within 1 ulp")
 struct SineCosineTests {
-  static let widths = [0, 256, 512].filter { $0 <= Int(bp_kernel_width()) }
-
   static func apply(_ xs: [Double], width: Int, cosine: Bool) -> [Double] {
-    var out = [Double](repeating: 42, count: xs.count)
-    xs.withUnsafeBufferPointer { xs in
-      out.withUnsafeMutableBufferPointer { out in
-        if cosine {
-          bp_cosines_using(Int32(width), xs.baseAddress, out.baseAddress, xs.count)
-        } else {
-          bp_sines_using(Int32(width), xs.baseAddress, out.baseAddress, xs.count)
-        }
-      }
-    }
-    return out
-  }
-
-  static func ulpError(_ ours: Double, at x: Double, cosine: Bool) -> Double {
-    #if arch(x86_64) && !os(Windows) && !os(Android)
-      let exact = cosine ? Foundation.cos(Float80(x)) : Foundation.sin(Float80(x))
-      if exact == 0 { return ours == 0 ? 0 : .infinity }
-      let exponent = Swift.max(Int(exact.exponent), -1022)
-      let ulp = Float80(sign: .plus, exponent: exponent - 52, significand: 1)
-      return Double(abs(Float80(ours) - exact) / ulp)
-    #else
-      let reference = cosine ? Foundation.cos(x) : Foundation.sin(x)
-      if reference == 0 { return ours == 0 ? 0 : .infinity }
-      return abs(ours - reference) / reference.ulp
-    #endif
+    runKernel(cosine ? bp_cosines_using : bp_sines_using, width: width, on: xs)
   }
 
   static func expectWithinOneUlp(
     _ inputs: [Double], sourceLocation: SourceLocation = #_sourceLocation
   ) {
-    for width in widths {
+    for width in kernelWidths {
       for cosine in [false, true] {
         let results = apply(inputs, width: width, cosine: cosine)
         var worst = (error: 0.0, x: 0.0)
         for (x, y) in zip(inputs, results) {
-          let error = ulpError(y, at: x, cosine: cosine)
+          let error = ulpError(
+            y, exact: cosine ? Foundation.cos(Extended(x)) : Foundation.sin(Extended(x)))
           if !(error <= worst.error) { worst = (error, x) }
         }
         #expect(
@@ -95,23 +70,14 @@ struct SineCosineTests {
 
   @Test func specialValuesRemaindersAndTheScalarPath() {
     let specials: [Double] = [0, -0.0, .infinity, -.infinity, .nan]
-    for width in Self.widths {
+    for width in kernelWidths {
       let s = Self.apply(specials, width: width, cosine: false)
       let c = Self.apply(specials, width: width, cosine: true)
       #expect(s[0] == 0 && s[0].sign == .plus && s[1] == 0 && s[1].sign == .minus)
       #expect(c[0] == 1 && c[1] == 1)
       #expect(s[2].isNaN && s[3].isNaN && s[4].isNaN && c[2].isNaN && c[3].isNaN && c[4].isNaN)
-      for count in 0...17 {
-        var buffer = (0..<(count + 1)).map { Double($0) * 0.7 - 3 }
-        let expected = buffer.prefix(count).map { bp_sine($0) }
-        buffer.withUnsafeMutableBufferPointer { buffer in
-          bp_sines_using(Int32(width), buffer.baseAddress, buffer.baseAddress, count)
-        }
-        #expect(buffer[count] == Double(count) * 0.7 - 3, "count \(count): wrote past the end")
-        for index in 0..<count {
-          #expect(abs(buffer[index] - expected[index]) <= expected[index].ulp, "count \(count)")
-        }
-      }
+      expectEveryRemainder(bp_sines_using, width: width, scalar: bp_sine)
+      expectEveryRemainder(bp_cosines_using, width: width, scalar: bp_cosine)
     }
     var generator = SeededGenerator(seed: 64)
     let inputs = (0..<10_003).map { _ in Double.random(in: -1e6...1e6, using: &generator) }

@@ -1,4 +1,6 @@
 import Backprop
+import BackpropKernels
+import Foundation
 import Testing
 
 extension Tensor {
@@ -39,4 +41,64 @@ func expectGradientMatchesFiniteDifferences(
 ) {
   let report = checkGradient(at: x, of: f)
   #expect(report.passed, "\(report). \(comment?.rawValue ?? "")", sourceLocation: sourceLocation)
+}
+
+// MARK: - Vectorized kernels against extended precision
+
+#if arch(x86_64) && !os(Windows) && !os(Android)
+  /// The reference precision for the kernels' tests: 80-bit extended, 11 bits beyond Double,
+  /// where the platform has it.
+  typealias Extended = Float80
+#else
+  /// Elsewhere Double itself, whose C library is within a few tenths of an ulp.
+  typealias Extended = Double
+#endif
+
+/// |ours − exact| in units in the last place of the exact value, the ulp of 0 and of subnormals
+/// being 2⁻¹⁰⁷⁴; infinite when the exact value is 0 and ours is not.
+func ulpError(_ ours: Double, exact: Extended) -> Double {
+  if exact == 0 { return ours == 0 ? 0 : .infinity }
+  let exponent = Swift.max(Int(exact.exponent), -1022)
+  let ulp = Extended(sign: .plus, exponent: exponent - 52, significand: 1)
+  return Double(abs(Extended(ours) - exact) / ulp)
+}
+
+/// The register widths this machine runs the kernels in, the portable build (0) included.
+let kernelWidths = [0, 256, 512].filter { $0 <= Int(bp_kernel_width()) }
+
+/// A kernel of the form `bp_logarithms_using(width, source, destination, count)` on `xs`.
+func runKernel(
+  _ kernel: (Int32, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int) -> Void,
+  width: Int, on xs: [Double]
+) -> [Double] {
+  var out = [Double](repeating: 42, count: xs.count)
+  xs.withUnsafeBufferPointer { xs in
+    out.withUnsafeMutableBufferPointer { out in
+      kernel(Int32(width), xs.baseAddress, out.baseAddress, xs.count)
+    }
+  }
+  return out
+}
+
+/// Checks that `kernel` writes exactly `count` results, in place, for every count up to 17 (so
+/// every remainder of 2, 4 and 8 lanes runs), each within 1 ulp of `scalar`'s.
+func expectEveryRemainder(
+  _ kernel: (Int32, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int) -> Void,
+  width: Int, scalar: (Double) -> Double, sourceLocation: SourceLocation = #_sourceLocation
+) {
+  for count in 0...17 {
+    var buffer = (0..<(count + 1)).map { Double($0) * 0.3 - 2 }
+    let expected = buffer.prefix(count).map(scalar)
+    buffer.withUnsafeMutableBufferPointer { buffer in
+      kernel(Int32(width), buffer.baseAddress, buffer.baseAddress, count)
+    }
+    #expect(
+      buffer[count] == Double(count) * 0.3 - 2, "count \(count): wrote past the end",
+      sourceLocation: sourceLocation)
+    for index in 0..<count {
+      #expect(
+        abs(buffer[index] - expected[index]) <= expected[index].ulp, "count \(count)",
+        sourceLocation: sourceLocation)
+    }
+  }
 }
