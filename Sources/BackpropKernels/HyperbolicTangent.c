@@ -10,8 +10,8 @@
 //   two-sum: the only rounding left that matters is the last one. Above 20 the result rounds
 //   to 1, and a is clamped there so that E stays finite.
 // Both branches run in every lane and a select keeps one: no branches, and so the same bits for
-// a scalar and for a tensor holding it (LogarithmTests' twin, HyperbolicTangentTests, measures
-// the error against 80-bit tanh).
+// a scalar and for a tensor holding it (HyperbolicTangentTests measures the error against
+// 80-bit tanh).
 
 #include "BackpropKernels.h"
 

@@ -2,8 +2,9 @@
 //
 // Swift compiles a package for the baseline of its target (SSE2 on x86-64), and setting CPU
 // features needs unsafe flags, which a package used as a dependency may not have. Clang can
-// compile one function for AVX2 and FMA by attribute and choose it at run time, as PyTorch's
-// kernels do, so the exponential lives here, in C, with a portable twin for other machines.
+// compile one function for AVX2 or AVX-512 and FMA by attribute and choose it at run time, as
+// PyTorch's kernels do, so the exponential, the logarithm, tanh, sine, cosine and the matrix
+// product live here, in C, each with a portable twin for other machines.
 
 #ifndef BACKPROP_KERNELS_H
 #define BACKPROP_KERNELS_H
