@@ -35,6 +35,18 @@ struct EdgeCaseTests {
     let x: Tensor = [-Self.inf, -1, 0, 2, Self.inf]
     #expect(relu(Variable(x)).value == [0, 0, 0, 2, Self.inf])
     #expect(gradient(at: x) { relu($0).sum() } == [0, 0, 0, 1, 1])
+    // One entry named relu; an infinite cotangent where x ≤ 0 is selected away, not 0 · ∞;
+    // no second derivative; −0 in gives +0 out.
+    let tape = Tape()
+    let v = tape.variable(x)
+    _ = relu(v)
+    #expect(tape.count == 2 && tape.description.contains("relu"))
+    #expect(
+      pullback(at: x) { relu($0) }(Tensor([Self.inf, Self.inf, 1, 1, 1])) == [0, 0, 0, 1, 1])
+    #expect(
+      hessian(at: [-2, 0.5, 3]) { relu($0 * $0 - 1).sum() }.isApproximatelyEqual(
+        to: Tensor([[2, 0, 0], [0, 0, 0], [0, 0, 2]]), absoluteTolerance: 0))
+    #expect(relu(Variable(Tensor([-0.0]))).value.scalars[0].sign == .plus)
   }
 
   @Test("Masking selects: masked-out ±∞ and NaN become 0")

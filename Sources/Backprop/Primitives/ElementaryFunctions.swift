@@ -12,7 +12,9 @@ import Foundation
 // expm1, log2, log10, log1p, erf and erfc are the C library's (one rounding, where a
 // composition rounds several times and can cancel); softplus and logSigmoid evaluate
 // e^(−|x|) only, so no tail overflows or cancels; abs, sign, square, reciprocal and rsqrt are
-// one operation. gelu, swish, leakyRelu and elu, min, clamp and select are composed: each is an
+// one operation; relu is one select with its own mask, a primitive so that its forward and
+// backward passes are one pass each with no mask tensor. gelu, swish, leakyRelu and elu, min,
+// clamp and select are composed: each is an
 // exact combination of the primitives (gelu through erfc, which keeps its left tail), so a
 // composition loses nothing, and their derivatives come from the chain rule.
 
@@ -28,6 +30,9 @@ protocol ElementaryFunction: SendableMetatype {
   static func value(_ x: Double) -> Double
   /// f′(x), given x and y = f(x).
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T
+  /// x̄ = ȳ ⊙ f′(x), by default; a requirement so that a function whose derivative is a
+  /// selection (relu) can select instead of multiplying, which keeps 0 · ∞ out.
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T
   /// ``pullback(_:x:y:)`` on tensors of one shape in one pass. A requirement with a default,
   /// not only an extension method, so that each function's witness is specialized: the sweep
   /// calls it through the registry's existential, once a tensor, not once a scalar.
@@ -104,6 +109,7 @@ enum Elementary {
     ExponentialMinusOne.self, BinaryLogarithm.self, DecimalLogarithm.self, LogOnePlus.self,
     Magnitude.self, Sign.self, Square.self, Reciprocal.self, ReciprocalSquareRoot.self,
     ErrorFunction.self, ComplementaryErrorFunction.self, Softplus.self, LogSigmoid.self,
+    RectifiedLinearUnit.self,
   ]
 
   static let binary: [any BinaryElementaryFunction.Type] = [
@@ -139,6 +145,30 @@ extension Variable {
 }
 
 // MARK: - Trigonometric
+
+/// The rectified linear unit: y = x where x > 0, else 0; y′ = 1 where x > 0, else 0.
+///
+/// At x = 0 the derivative is taken to be 0, as PyTorch and JAX do, rather than the ½ that
+/// `max(x, 0)` with its tie rule would give. The derivative is a constant mask, so relu has no
+/// second derivative, and its VJP selects the cotangent rather than multiplying it by the
+/// mask: relu(−∞) = 0 with derivative 0, and an infinite cotangent where x ≤ 0 gives 0, not
+/// NaN. NaN in gives NaN out, in the value and in the derivative (PyTorch's and JAX's relu
+/// return a NaN value but a zero derivative there): the mask is NaN where x is, and a NaN mask
+/// selects NaN.
+enum RectifiedLinearUnit: ElementaryFunction {
+  static let name = "relu"
+
+  @inline(__always)
+  static func value(_ x: Double) -> Double { Select.scalar(x, ReluMask.scalar(x)) }
+
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
+    T.constant(x.value.map(ReluMask.self))
+  }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
+    cotangent.masked(by: x.value.map(ReluMask.self))
+  }
+}
 
 /// y = sin x; y′ = cos x.
 ///

@@ -337,18 +337,16 @@ func checkLabels(_ labels: [Int], shape: [Int], op: String) {
   }
 }
 
-/// The rectified linear unit relu(x) = max(x, 0), composed as x selected where x > 0.
+/// The rectified linear unit relu(x) = max(x, 0): x where x > 0, else 0, recorded as one
+/// entry.
 ///
 /// At x = 0 the derivative is taken to be 0, as PyTorch and JAX do, rather than the ½ that
-/// `max(x, 0)` with its tie rule would give. The mask is a constant, so relu contributes no
-/// second derivative, and relu(−∞) = 0.
+/// `max(x, 0)` with its tie rule would give. The derivative is a constant mask, so relu
+/// contributes no second derivative, and relu(−∞) = 0 with derivative 0.
 ///
 /// NaN in gives NaN out, in the value and in the derivative (PyTorch's and JAX's relu return a
-/// NaN value but a zero derivative there): the mask is NaN where x is, and a NaN mask selects
-/// NaN.
-public func relu(_ x: Variable) -> Variable {
-  x.masked(by: x.value.map(ReluMask.self))
-}
+/// NaN value but a zero derivative there).
+public func relu(_ x: Variable) -> Variable { x.applying(RectifiedLinearUnit.self) }
 
 /// relu's mask: 1 where x > 0, 0 where x ≤ 0 (−∞ included), NaN where x is NaN; two selects
 /// of values, which a loop turns into blends, not branches.
