@@ -25,7 +25,7 @@ let package = Package(
     // `swift run -c release Benchmarks`: ratios against baselines timed in the same run.
     // Its hand-written baselines call the same kernels as the library.
     .executableTarget(
-      name: "Benchmarks", dependencies: ["Backprop", "BackpropKernels"], exclude: ["peers.py"]),
+      name: "Benchmarks", dependencies: ["Backprop", "BackpropKernels"], exclude: ["peers.py", "allocation.c"]),
     .testTarget(name: "BackpropTests", dependencies: ["Backprop", "BackpropKernels"]),
     .testTarget(
       name: "BackpropCommandTests", dependencies: ["BackpropCommand", "Backprop", "backprop"]),
