@@ -49,7 +49,7 @@ struct LogarithmTests {
   }
 
   @Test func specialValuesAndEveryRemainder() {
-    let specials: [Double] = [0, -0.0, -1, -5e-324, -.infinity, .infinity, .nan, 1]
+    let specials: [Double] = [0, -0.0, -1, -.leastNonzeroMagnitude, -.infinity, .infinity, .nan, 1]
     for width in kernelWidths {
       let results = runKernel(bp_logarithms_using, width: width, on: specials)
       #expect(results[0] == -.infinity && results[1] == -.infinity, "width \(width)")
