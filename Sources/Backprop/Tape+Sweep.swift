@@ -271,9 +271,7 @@ extension Tape {
     case .negate: return (.overwriting(&cotangent, x, y) { g, _, _ in Negate.pullback(g) }, nil)
     case .tanh:
       return (.overwriting(&cotangent, x, y) { g, _, y in Tanh.pullback(g, y: y) }, nil)
-    case .sigmoid:
-      // σ(−x) needs a buffer of its own, so the result does too.
-      return (Sigmoid.fusedPullback(cotangent.take()!, x: x, y: y), nil)
+    case .sigmoid: return (Sigmoid.fusedPullback(&cotangent, x: x, y: y), nil)
     case .elementary:
       return (Elementary.unary[Int(function)].fusedPullback(&cotangent, x: x, y: y), nil)
     default: break

@@ -59,6 +59,29 @@ void bp_hyperbolic_tangents_using(
 /// tanh x for one scalar, with the same bits as `bp_hyperbolic_tangents` gives for it.
 double bp_hyperbolic_tangent(double x);
 
+/// Writes σ(source[i]) = 1/(1 + e^(−source[i])) to destination[i] for 0 <= i < count: 1/(1 + t)
+/// or t/(1 + t) with t = e^(−|x|), so within 1.5 ulps everywhere, the left tail included;
+/// σ(−inf) = 0, σ(+inf) = 1, NaN gives NaN. The widest vectors the machine has; the buffers may
+/// be the same, but must not otherwise overlap.
+void bp_sigmoids(const double *source, double *destination, ptrdiff_t count);
+
+/// `bp_sigmoids` with registers of `width` bits (512, 256 or 0).
+void bp_sigmoids_using(int width, const double *source, double *destination, ptrdiff_t count);
+
+/// σ x for one scalar, with the same bits as `bp_sigmoids` gives for it.
+double bp_sigmoid(double x);
+
+/// The sigmoid's pullback: destination[i] = cotangent[i] · (output[i] · σ(−source[i])), where
+/// output holds σ(source). The destination may be the cotangent's buffer.
+void bp_sigmoid_pullbacks(
+    const double *cotangent, const double *source, const double *output, double *destination,
+    ptrdiff_t count);
+
+/// `bp_sigmoid_pullbacks` with registers of `width` bits (512, 256 or 0).
+void bp_sigmoid_pullbacks_using(
+    int width, const double *cotangent, const double *source, const double *output,
+    double *destination, ptrdiff_t count);
+
 /// Writes sin(source[i]), or cos(source[i]), to destination[i] for 0 <= i < count: within 1 ulp
 /// for every input (the C library's function above 2^19 in magnitude); ±inf and NaN give NaN.
 /// The widest vectors the machine has; the buffers may be the same, but must not otherwise
