@@ -135,7 +135,7 @@ extension Tape {
           op, g, x: { operand(lhs).scalar! }, w: { operand(rhs).scalar! }, y: { y }, wrt: wrt,
           function: records[position].function)
         (dx, dw) = (a.map { Tensor($0) } as! T?, b.map { Tensor($0) } as! T?)
-      } else if T.self == Tensor.self, op.isElementwise,
+      } else if T.self == Tensor.self, op.mayFusePullback,
         let results = withUnsafeMutablePointer(
           to: &taken,
           {
@@ -272,6 +272,7 @@ extension Tape {
     case .tanh:
       return (.overwriting(&cotangent, x, y) { g, _, y in Tanh.pullback(g, y: y) }, nil)
     case .sigmoid: return (Sigmoid.fusedPullback(&cotangent, x: x, y: y), nil)
+    case .logSoftmax: return (LogSoftmax.fusedPullback(&cotangent, y: y), nil)
     case .elementary:
       return (Elementary.unary[Int(function)].fusedPullback(&cotangent, x: x, y: y), nil)
     default: break

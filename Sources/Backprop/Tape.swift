@@ -30,6 +30,10 @@ enum Op: UInt8, Sendable {
     }
   }
 
+  /// Whether `Tape.fusedPullback` may have a one-pass rule for the op: the elementwise ops,
+  /// and log-softmax, whose VJP reads only its cotangent and output, of one shape.
+  var mayFusePullback: Bool { isElementwise || self == .logSoftmax }
+
   /// The name printed in a tape listing.
   var name: String {
     switch self {

@@ -68,6 +68,41 @@ static inline __attribute__((always_inline)) double exponentials_body8(
   return (total[0] + total[1]) + (total[2] + total[3]);
 }
 
+// Log-softmax's pullback for one row: destination = cotangent − e^output · total, in one pass.
+// The product and the difference are separate statements, so that neither is contracted into a
+// fused multiply-add: the results are the bits of the three tensor operations it replaces.
+#define DEFINE_LOG_SOFTMAX_PULLBACK(W)                                                          \
+  static inline __attribute__((always_inline)) Lanes##W log_softmax_pullback##W(                \
+      Lanes##W g, Lanes##W y, double total) {                                                  \
+    Lanes##W product = exponential##W(y) * total;                                              \
+    return g - product;                                                                        \
+  }                                                                                             \
+                                                                                                \
+  static inline __attribute__((always_inline)) void log_softmax_pullbacks##W(                   \
+      const double *cotangent, const double *output, double total, double *destination,        \
+      ptrdiff_t count) {                                                                        \
+    ptrdiff_t index = 0;                                                                       \
+    for (; index + W <= count; index += W) {                                                   \
+      Lanes##W g, y;                                                                           \
+      memcpy(&g, cotangent + index, sizeof g);                                                 \
+      memcpy(&y, output + index, sizeof y);                                                    \
+      Lanes##W r = log_softmax_pullback##W(g, y, total);                                       \
+      memcpy(destination + index, &r, sizeof r);                                               \
+    }                                                                                          \
+    if (index < count) {                                                                       \
+      Lanes##W g = (Lanes##W)0.0, y = (Lanes##W)0.0;                                           \
+      for (ptrdiff_t lane = 0; lane < count - index; lane++) {                                 \
+        g[lane] = cotangent[index + lane];                                                     \
+        y[lane] = output[index + lane];                                                        \
+      }                                                                                        \
+      Lanes##W r = log_softmax_pullback##W(g, y, total);                                       \
+      for (ptrdiff_t lane = 0; lane < count - index; lane++) destination[index + lane] = r[lane]; \
+    }                                                                                          \
+  }
+
+DEFINE_LOG_SOFTMAX_PULLBACK(4)
+DEFINE_LOG_SOFTMAX_PULLBACK(8)
+
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static double exponentials_avx2(
     const double *source, double shift, double *destination, ptrdiff_t count) {
@@ -77,6 +112,17 @@ __attribute__((target("avx2,fma"))) static double exponentials_avx2(
 __attribute__((target("avx512f,fma"))) static double exponentials_avx512(
     const double *source, double shift, double *destination, ptrdiff_t count) {
   return exponentials_body8(source, shift, destination, count);
+}
+__attribute__((target("avx2,fma"))) static void log_softmax_pullbacks_avx2(
+    const double *cotangent, const double *output, double total, double *destination,
+    ptrdiff_t count) {
+  log_softmax_pullbacks4(cotangent, output, total, destination, count);
+}
+
+__attribute__((target("avx512f,fma"))) static void log_softmax_pullbacks_avx512(
+    const double *cotangent, const double *output, double total, double *destination,
+    ptrdiff_t count) {
+  log_softmax_pullbacks8(cotangent, output, total, destination, count);
 }
 #endif
 
@@ -108,4 +154,26 @@ double bp_exponentials_portable(
 
 double bp_exponentials(const double *source, double shift, double *destination, ptrdiff_t count) {
   return bp_exponentials_using(bp_kernel_width(), source, shift, destination, count);
+}
+
+void bp_log_softmax_pullbacks_using(
+    int width, const double *cotangent, const double *output, double total, double *destination,
+    ptrdiff_t count) {
+#if defined(__x86_64__)
+  if (width == 512 && bp_kernel_width() >= 512) {
+    log_softmax_pullbacks_avx512(cotangent, output, total, destination, count);
+    return;
+  }
+  if (width == 256 && bp_kernel_width() >= 256) {
+    log_softmax_pullbacks_avx2(cotangent, output, total, destination, count);
+    return;
+  }
+#endif
+  log_softmax_pullbacks4(cotangent, output, total, destination, count);
+}
+
+void bp_log_softmax_pullbacks(
+    const double *cotangent, const double *output, double total, double *destination,
+    ptrdiff_t count) {
+  bp_log_softmax_pullbacks_using(bp_kernel_width(), cotangent, output, total, destination, count);
 }

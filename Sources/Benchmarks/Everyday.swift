@@ -183,7 +183,8 @@ func everydayFormulas(_ settings: Settings) -> [Row] {
     ),
   ]
   var rows: [Row] = []
-  for (name, formula, handWritten) in formulas {
+  for (name, formula, handWritten) in formulas
+  where settings.formula.map({ name.contains($0) }) ?? true {
     // Each gradient is checked against its loop's before it is timed: the loops use the same
     // kernels, so they differ by at most a few roundings of the largest entry.
     let ours = gradient(at: x, of: formula).scalars

@@ -10,6 +10,8 @@ struct Settings {
   /// back to back: a check on how much each disturbs the other (see docs/performance.md).
   var interleaved = false
   var warmUps: Int { quick ? 0 : 3 }
+  /// Only W7's formulas whose names contain this, when set.
+  var formula: String?
 }
 
 /// One timed variant: what it is, its median time, and the baseline it is compared with.

@@ -1,7 +1,7 @@
 import Foundation
 
-// Benchmarks: `swift run -c release Benchmarks [--quick] [--only W1,W3] [--repeats N] [--interleaved]
-// [--json PATH]`.
+// Benchmarks: `swift run -c release Benchmarks [--quick] [--only W1,W3] [--formula TEXT]
+// [--repeats N] [--interleaved] [--json PATH]`.
 // Every figure is a ratio against a baseline timed in this process, in this run.
 
 var settings = Settings()
@@ -24,6 +24,13 @@ while let argument = arguments.popFirst() {
       exit(2)
     }
     settings.repeatsOverride = count
+  case "--formula":
+    // W7's formulas whose names contain TEXT, for profiling one of them.
+    guard let text = arguments.popFirst() else {
+      FileHandle.standardError.write(Data("error: --formula needs text, as logSoftmax\n".utf8))
+      exit(2)
+    }
+    settings.formula = text
   case "--only":
     // A subset of workloads by name, for profiling one of them.
     guard let names = arguments.popFirst() else {
@@ -34,7 +41,7 @@ while let argument = arguments.popFirst() {
   default:
     FileHandle.standardError.write(
       Data(
-        "error: unknown argument '\(argument)'; use --quick, --only NAMES, --repeats N, --interleaved or --json PATH\n"
+        "error: unknown argument '\(argument)'; use --quick, --only NAMES, --formula TEXT, --repeats N, --interleaved or --json PATH\n"
           .utf8))
     exit(2)
   }

@@ -224,6 +224,48 @@ struct ShapeKernelTests {
         == nil)
   }
 
+  /// Log-softmax's two-pass VJP gives the generic rule's bits, row by row, for one row and for
+  /// many, rows of every remainder length, edge values in the input and in the cotangent, a
+  /// shared and an owned cotangent; a shared one is left as it was.
+  @Test(arguments: [false, true])
+  func logSoftmaxPullbackIsTheRuleToTheBit(large: Bool) {
+    var generator = SeededGenerator(seed: 35)
+    let total = large ? LargeBuffer.threshold + 9 : 90
+    let shapes: [[Int]] = [[total], [total / 9, 9], [total / 3, 3], [total, 1], [2, total / 2]]
+    for shape in shapes {
+      let count = shape.reduce(1, *)
+      for edges in [false, true] {
+        var xs = Tensor.random([count], in: -30...30, using: &generator).scalars
+        var gs = Tensor.random([count], in: -2...2, using: &generator).scalars
+        if edges {
+          for (index, value) in [1e300, -1e300, .infinity, -.infinity, .nan, 0, -0.0].enumerated() {
+            xs[(index * 37) % count] = value
+            gs[(index * 53 + 1) % count] = value
+          }
+        }
+        let x = Tensor(xs).reshaped(to: shape)
+        let seed = Tensor(gs).reshaped(to: shape)
+        let y = logSoftmax(x)
+        let rule = Tape.vjp(
+          .logSoftmax, seed, x: { x }, w: { x }, y: { y }, wrt: (true, false), function: 0)
+        for owned in [false, true] {
+          var slot: Tensor? = owned ? seed.map { $0 } : seed
+          let fused = Tape.fusedPullback(
+            .logSoftmax, &slot, x: x, w: nil, y: y, wrt: (true, false), function: 0)
+          let same =
+            fused?.0.map { ours in
+              zip(ours.scalars, rule.0!.scalars).allSatisfy {
+                $0.bitPattern == $1.bitPattern || $0.isNaN && $1.isNaN
+              }
+            } ?? false
+          #expect(
+            same && fused?.0?.shape == shape, "shape \(shape), edges \(edges), owned \(owned)")
+        }
+        #expect(seed.scalars.elementsEqual(gs) { $0.bitPattern == $1.bitPattern })
+      }
+    }
+  }
+
   /// x ⊙ x and x + x whose operand's adjoint is still empty add their two contributions in one
   /// pass, giving the sum the sweep would form; with an adjoint already there, the sweep adds
   /// as before. Gradients of squares at both sizes are exact.

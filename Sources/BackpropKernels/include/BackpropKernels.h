@@ -31,6 +31,19 @@ int bp_exponentials_uses_avx2(void);
 /// (AVX2 and FMA) or 0 (the baseline target).
 int bp_kernel_width(void);
 
+/// Log-softmax's pullback along one row: destination[i] = cotangent[i] − e^(output[i]) · total,
+/// where output is the row's log-softmax and total the sum of its cotangent; the product and the
+/// difference each rounded, as the tensor operations would. The destination may be the
+/// cotangent's buffer.
+void bp_log_softmax_pullbacks(
+    const double *cotangent, const double *output, double total, double *destination,
+    ptrdiff_t count);
+
+/// `bp_log_softmax_pullbacks` with registers of `width` bits (512, 256 or 0).
+void bp_log_softmax_pullbacks_using(
+    int width, const double *cotangent, const double *output, double total, double *destination,
+    ptrdiff_t count);
+
 /// `bp_exponentials` with registers of `width` bits (512, 256 or 0), or the baseline where the
 /// machine lacks that width, so that tests check every version. The two vectorized versions give
 /// the same bits, the sum included (the eight-lane loop adds into the four-lane sums in their
