@@ -21,7 +21,8 @@ static inline __attribute__((always_inline)) void exponentials_tail(
   Lanes4 x = (Lanes4)(-INFINITY);
   for (ptrdiff_t lane = 0; lane < count; lane++) x[lane] = source[lane] - shift;
   Lanes4 e = exponential4(x);
-  for (ptrdiff_t lane = 0; lane < count; lane++) destination[lane] = e[lane];
+  if (destination)
+    for (ptrdiff_t lane = 0; lane < count; lane++) destination[lane] = e[lane];
   *total += e;
 }
 
@@ -35,10 +36,11 @@ static inline __attribute__((always_inline)) double exponentials_body(
     Lanes4 x;
     memcpy(&x, source + index, sizeof x);
     Lanes4 e = exponential4(x - shift);
-    memcpy(destination + index, &e, sizeof e);
+    if (destination) memcpy(destination + index, &e, sizeof e);
     total += e;
   }
-  exponentials_tail(source + index, shift, destination + index, count - index, &total);
+  exponentials_tail(
+      source + index, shift, destination ? destination + index : 0, count - index, &total);
   return (total[0] + total[1]) + (total[2] + total[3]);
 }
 
@@ -53,7 +55,7 @@ static inline __attribute__((always_inline)) double exponentials_body8(
     Lanes8 x;
     memcpy(&x, source + index, sizeof x);
     Lanes8 e = exponential8(x - shift);
-    memcpy(destination + index, &e, sizeof e);
+    if (destination) memcpy(destination + index, &e, sizeof e);
     total += e.lo;
     total += e.hi;
   }
@@ -61,10 +63,11 @@ static inline __attribute__((always_inline)) double exponentials_body8(
     Lanes4 x;
     memcpy(&x, source + index, sizeof x);
     Lanes4 e = exponential4(x - shift);
-    memcpy(destination + index, &e, sizeof e);
+    if (destination) memcpy(destination + index, &e, sizeof e);
     total += e;
   }
-  exponentials_tail(source + index, shift, destination + index, count - index, &total);
+  exponentials_tail(
+      source + index, shift, destination ? destination + index : 0, count - index, &total);
   return (total[0] + total[1]) + (total[2] + total[3]);
 }
 

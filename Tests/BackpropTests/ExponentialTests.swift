@@ -230,4 +230,32 @@ struct ExponentialTests {
           || result.total.isNaN && reference.total.isNaN, "width \(result.width)")
     }
   }
+
+  /// The row maximum that every softmax starts from: the plain loop's answer in every width,
+  /// for every length through three vectors and a tail, with the largest in every position,
+  /// NaN anywhere giving NaN, and −∞ for an empty row or a row of −∞; a null destination sums
+  /// the exponentials without storing them.
+  @Test func rowMaximumAndTheSumWithoutStoring() {
+    var generator = SeededGenerator(seed: 17)
+    for width in kernelWidths {
+      for count in 0...27 {
+        let xs = (0..<count).map { _ in Double.random(in: -5...5, using: &generator) }
+        let plain = xs.max() ?? -.infinity
+        #expect(bp_maximum_using(Int32(width), xs, count) == plain, "width \(width), \(count)")
+        for position in xs.indices {
+          var spiked = xs
+          spiked[position] = 1e300
+          #expect(bp_maximum_using(Int32(width), spiked, count) == 1e300)
+          spiked[position] = .nan
+          #expect(bp_maximum_using(Int32(width), spiked, count).isNaN, "NaN at \(position)")
+        }
+      }
+      let lows = [Double](repeating: -.infinity, count: 19)
+      #expect(bp_maximum_using(Int32(width), lows, 19) == -.infinity)
+    }
+    let xs = (0..<1001).map { _ in Double.random(in: -700...700, using: &generator) }
+    var out = [Double](repeating: 0, count: xs.count)
+    let stored = bp_exponentials(xs, 3, &out, xs.count)
+    #expect(bp_exponentials(xs, 3, nil, xs.count).bitPattern == stored.bitPattern)
+  }
 }

@@ -66,10 +66,12 @@ extension Tensor {
   /// family's shared first step: each output row first holds e^(xᵢ − m), with m the row's
   /// maximum (NaN if the row holds one), subtracted so that no exponent is positive. `body`
   /// gets the source scalars, the output, the row's range of positions, m, and Σᵢ e^(xᵢ − m).
+  /// With `storing` false the exponentials are only summed, and the output row holds nothing
+  /// yet: for a body that needs only the sum, one write of the whole tensor fewer.
   ///
   /// - Precondition: the tensor has at least one axis; the message names `op`.
   func mapRowsOfExponentials(
-    op: String,
+    op: String, storing: Bool = true,
     _ body: (
       UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>, Range<Int>, Double, Double
     ) -> Void
@@ -82,13 +84,17 @@ extension Tensor {
         var start = 0
         while start < count {
           let row = start..<(start + classes)
+          // Short rows keep the inline loop: a call costs more than it saves below ~64.
           var maximum = -Double.infinity
-          for index in row where source[index] > maximum || source[index].isNaN {
-            maximum = source[index]
+          if classes >= 64 {
+            maximum = bp_maximum(source.baseAddress! + start, classes)
+          } else {
+            for index in row where source[index] > maximum || source[index].isNaN {
+              maximum = source[index]
+            }
           }
-          let total = exponentials(
-            of: UnsafeBufferPointer(rebasing: source[row]), minus: maximum,
-            into: UnsafeMutableBufferPointer(rebasing: out[row]))
+          let total = bp_exponentials(
+            source.baseAddress! + start, maximum, storing ? out.baseAddress! + start : nil, classes)
           body(source, out, row, maximum, total)
           start += classes
         }
@@ -176,10 +182,17 @@ public func logSumExp(_ x: Tensor, alongAxes axes: Int...) -> Tensor {
 enum LogSoftmax {
   static func forward(_ x: Tensor) -> Tensor {
     // The exponentials pass through the output row, which is then overwritten.
-    x.mapRowsOfExponentials(op: "logSoftmax") { source, out, row, maximum, total in
+    // The exponentials are only summed; the rare row whose sum is below 2 (one logit
+    // dominates) has them written after all, for logOfTotal's second sum.
+    x.mapRowsOfExponentials(op: "logSoftmax", storing: false) { source, out, row, maximum, total in
       // (xᵢ − m) − ln Σ, in that order: xᵢ − m is exact for the row's largest entries, and
       // ln Σ ∈ [0, ln n] then survives. Grouped as xᵢ − (m + ln Σ), it is rounded away
       // whenever |m| ≫ ln Σ (at [1e17, 1e17] it gave 0, not −ln 2).
+      if total < 2 {
+        _ = bp_exponentials(
+          source.baseAddress! + row.lowerBound, maximum, out.baseAddress! + row.lowerBound,
+          row.count)
+      }
       let logTotal = logOfTotal(source, out, row, maximum, total)
       for index in row { out[index] = (source[index] - maximum) - logTotal }
     }

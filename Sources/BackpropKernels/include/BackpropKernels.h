@@ -16,7 +16,7 @@
 /// Within 1 ulp of the exact exponential of the rounded difference for every input, including
 /// subnormal results; NaN gives NaN, +inf gives +inf and -inf gives 0. Uses AVX-512 or AVX2, with
 /// FMA, where the processor has them, else `bp_exponentials_portable`. The two buffers may be the same,
-/// but must not otherwise overlap.
+/// but must not otherwise overlap. A null destination stores nothing and returns the same sum.
 double bp_exponentials(const double *source, double shift, double *destination, ptrdiff_t count);
 
 /// The same kernel compiled for the baseline target: what `bp_exponentials` runs on a machine
@@ -30,6 +30,14 @@ int bp_exponentials_uses_avx2(void);
 /// The widest vector registers the kernels use on this machine: 512 (AVX-512 and FMA), 256
 /// (AVX2 and FMA) or 0 (the baseline target).
 int bp_kernel_width(void);
+
+/// The largest of source[0..<count]: NaN if any is NaN, -inf for an empty buffer. The same
+/// answer in every width (a maximum is exact), except that of -0 and +0, which compare equal,
+/// either may be returned.
+double bp_maximum(const double *source, ptrdiff_t count);
+
+/// `bp_maximum` with registers of `width` bits (512, 256 or 0).
+double bp_maximum_using(int width, const double *source, ptrdiff_t count);
 
 /// Log-softmax's pullback along one row: destination[i] = cotangent[i] − e^(output[i]) · total,
 /// where output is the row's log-softmax and total the sum of its cotangent; the product and the
