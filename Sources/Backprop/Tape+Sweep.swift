@@ -299,6 +299,9 @@ extension Tape {
       }
     }
     switch op {
+    case .binaryElementary:
+      return Elementary.binary[Int(function)].fusedPullback(
+        &cotangent, a: x, b: w, y: y, wrt: wrt)
     case .multiply:
       // ā = ȳ ⊙ b, b̄ = ȳ ⊙ a.
       if wrt.1 {

@@ -86,6 +86,36 @@ extension Tensor {
     return g
   }
 
+  /// ``overwriting(_:_:_:_:)`` with three operands: `body(g[i], a[i], b[i], c[i])`, for a
+  /// rule that reads both operands and the output (a binary elementary function's).
+  @inline(__always)
+  static func overwriting(
+    _ cotangent: inout Tensor?, _ a: Tensor, _ b: Tensor, _ c: Tensor,
+    _ body: (Double, Double, Double, Double) -> Double
+  ) -> Tensor {
+    var g = cotangent.take()!
+    let shape = g.shape
+    return a.withUnsafeScalars { a in
+      b.withUnsafeScalars { b in
+        c.withUnsafeScalars { c in
+          if g.holdsUniqueLargeBuffer() {
+            g.withUnsafeMutableScalars { out in
+              for index in 0..<out.count {
+                out[index] = body(out[index], a[index], b[index], c[index])
+              }
+            }
+            return g
+          }
+          return g.withUnsafeScalars { g in
+            Tensor(shape: shape, count: g.count) { out in
+              for index in 0..<g.count { out[index] = body(g[index], a[index], b[index], c[index]) }
+            }
+          }
+        }
+      }
+    }
+  }
+
   /// `body(g[i], self[i])` for every scalar, written over this tensor's buffer (a fresh one the
   /// caller owns, such as a derivative just computed), for `g` of the same shape.
   @inline(__always)

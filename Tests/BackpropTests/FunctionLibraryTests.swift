@@ -58,6 +58,7 @@ struct FunctionLibraryTests {
     let binary: [(String, (Variable, Variable) -> Variable)] = [
       ("pow", { pow($0, $1) }), ("atan2", { atan2($0, $1) }), ("hypot", { hypot($0, $1) }),
       ("min", { min($0, $1) }), ("select", { select([1, 0, 1], $0, $1) }),
+      ("squaredDifference", { squaredDifference($0, $1) }),
     ]
     for (name, f) in binary {
       expectGradientMatchesFiniteDifferences(at: a, "\(name) in a") { f($0, Variable(b)).sum() }
@@ -197,6 +198,56 @@ struct FunctionLibraryTests {
     }
     expectGradientMatchesFiniteDifferences(at: v) { x in matmul(Variable(a), x).sum() + matmul(x, x)
     }
+  }
+
+  /// The squared difference is one entry with the numbers of the difference times itself:
+  /// value and both gradients to the bit, in one shape and broadcast, with edge values; its
+  /// gradient doubles ȳ (a − b), so it stays finite where 2(a − b) alone would overflow; and
+  /// the mean squared error built on it has the composed one's bits.
+  @Test func squaredDifferenceIsTheProductOfTheDifferenceToTheBit() {
+    var generator = SeededGenerator(seed: 81)
+    let edges: [Double] = [0, -0.0, 5e-324, 1e-300, 1e154, -1e200, 1e300, .infinity, .nan]
+    for (shapeA, shapeB) in [([300_000], [300_000]), ([7, 5], [7, 5]), ([4, 6], [6]), ([3], [])] {
+      var a = Tensor.random(shapeA, in: -3...3, using: &generator)
+      let b = Tensor.random(shapeB, in: -3...3, using: &generator)
+      if shapeA == shapeB {
+        var scalars = a.scalars
+        for (index, edge) in edges.enumerated() { scalars[(index * 5) % scalars.count] = edge }
+        a = Tensor(scalars).reshaped(to: shapeA)
+      }
+      let weights = Tensor.random(shapeA, in: -2...2, using: &generator)
+      func fused(_ a: Variable, _ b: Variable) -> Variable {
+        (squaredDifference(a, b) * Variable(weights)).sum()
+      }
+      func composed(_ a: Variable, _ b: Variable) -> Variable {
+        let d = a - b
+        return (d * d * Variable(weights)).sum()
+      }
+      let (ours, theirs) = (
+        valueWithGradient(at: a, b, of: fused), valueWithGradient(at: a, b, of: composed)
+      )
+      func same(_ p: Tensor, _ q: Tensor) -> Bool {
+        p.shape == q.shape
+          && zip(p.scalars, q.scalars).allSatisfy {
+            $0.bitPattern == $1.bitPattern || $0.isNaN && $1.isNaN
+          }
+      }
+      #expect(same(ours.value, theirs.value), "value, \(shapeA) and \(shapeB)")
+      #expect(same(ours.gradient.0, theirs.gradient.0), "ā, \(shapeA) and \(shapeB)")
+      #expect(same(ours.gradient.1, theirs.gradient.1), "b̄, \(shapeA) and \(shapeB)")
+    }
+    // 2(a − b) overflows here, ȳ (a − b) doubled does not.
+    let (a, b): (Tensor, Tensor) = ([1e308], [-1e307])
+    let g = gradient(at: a) { (squaredDifference($0, Variable(b)) * 1e-10).sum() }
+    #expect(g == [2 * (1e-10 * 1.1e308)])
+    let p = Tensor.random([1000], in: -5...5, using: &generator)
+    let e = Tensor.random([1000], in: -5...5, using: &generator)
+    let before = valueWithGradient(at: p) { x in
+      let d = x - Variable(e)
+      return (d * d).mean()
+    }
+    let after = valueWithGradient(at: p) { meanSquaredError(predicted: $0, expected: e) }
+    #expect(after.value == before.value && after.gradient == before.gradient)
   }
 
   @Test("Losses match their definitions, and binary cross-entropy is stable at any logit")

@@ -189,8 +189,14 @@ struct ShapeKernelTests {
     for index in Elementary.unary.indices where !large || index % 7 == 0 {
       cases.append((.elementary, UInt8(index), a, nil, Elementary.unary[index].forward(a)))
     }
+    for index in Elementary.binary.indices {
+      cases.append((.binaryElementary, UInt8(index), a, b, Elementary.binary[index].forward(a, b)))
+    }
     for (op, function, x, w, y) in cases {
-      let name = op == .elementary ? Elementary.unary[Int(function)].name : op.name
+      let name =
+        op == .elementary
+        ? Elementary.unary[Int(function)].name
+        : op == .binaryElementary ? Elementary.binary[Int(function)].name : op.name
       let combinations =
         w == nil || op == .select ? [(true, false)] : [(true, true), (true, false), (false, true)]
       for wrt in combinations {

@@ -77,6 +77,17 @@ protocol BinaryElementaryFunction: SendableMetatype {
   static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T
   /// ∂f/∂b, given a, b and y = f(a, b).
   static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T
+  /// ā = ȳ ⊙ ∂f/∂a and b̄ = ȳ ⊙ ∂f/∂b by default; a requirement so that a function can group
+  /// the product otherwise (the squared difference forms ȳ ⊙ (a − b) before doubling it).
+  static func pullback<T: TensorAlgebra>(
+    _ cotangent: T, a: T, b: T, y: T, wrt: (Bool, Bool)
+  ) -> (T?, T?)
+  /// ``pullback(_:a:b:y:wrt:)`` on operands of the cotangent's shape, in one pass per operand
+  /// with the same numbers, the first operand's written over the cotangent when nothing else
+  /// holds it. A requirement with a default so that each function's witness is specialized.
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?)
 }
 
 extension BinaryElementaryFunction {
@@ -92,6 +103,28 @@ extension BinaryElementaryFunction {
       wrt.0 ? (cotangent * partialA(a: a, b: b, y: y)).unbroadcast(to: a.shape) : nil,
       wrt.1 ? (cotangent * partialB(a: a, b: b, y: y)).unbroadcast(to: b.shape) : nil
     )
+  }
+}
+
+extension BinaryElementaryFunction {
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?) {
+    // b̄ first, into a buffer of its own if ā needs the cotangent too; each scalar's rule is
+    // the tensor rule's, ȳ ⊙ ∂f, evaluated on Double.
+    var db: Tensor? = nil
+    if wrt.1 {
+      if wrt.0 {
+        var shared = cotangent
+        db = .overwriting(&shared, a, b, y) { g, a, b, y in g * partialB(a: a, b: b, y: y) }
+      } else {
+        db = .overwriting(&cotangent, a, b, y) { g, a, b, y in g * partialB(a: a, b: b, y: y) }
+      }
+    }
+    let da: Tensor? =
+      wrt.0
+      ? .overwriting(&cotangent, a, b, y) { g, a, b, y in g * partialA(a: a, b: b, y: y) } : nil
+    return (da, db)
   }
 }
 
@@ -113,7 +146,7 @@ enum Elementary {
   ]
 
   static let binary: [any BinaryElementaryFunction.Type] = [
-    Power.self, ArcTangent2.self, Hypotenuse.self,
+    Power.self, ArcTangent2.self, Hypotenuse.self, SquaredDifference.self,
   ]
 
   private static let unaryIDs = Dictionary(
@@ -436,6 +469,56 @@ enum Hypotenuse: BinaryElementaryFunction {
   static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T { b / y }
 }
 
+/// y = (a − b)²; ∂y/∂a = 2(a − b), ∂y/∂b = −2(a − b). One entry where (a − b) ⊙ (a − b)
+/// takes two and a tensor more, with the same numbers: the difference rounded once and
+/// squared, and ȳ ⊙ 2(a − b) is 2(ȳ ⊙ (a − b)) exactly, as the product's VJP adds it.
+///
+/// The VJP doubles ȳ ⊙ (a − b) rather than multiplying ȳ by 2(a − b), which overflows for
+/// |a − b| > 8.9e307 where the gradient itself may be finite.
+enum SquaredDifference: BinaryElementaryFunction {
+  static let name = "squaredDifference"
+  static func value(_ a: Double, _ b: Double) -> Double {
+    let d = a - b
+    return d * d
+  }
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    let d = a - b
+    return d + d
+  }
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T { -partialA(a: a, b: b, y: y) }
+
+  /// t = ȳ ⊙ (a − b); ā = t + t and b̄ = −(t + t), each summed back to its operand's shape.
+  static func pullback<T: TensorAlgebra>(
+    _ cotangent: T, a: T, b: T, y: T, wrt: (Bool, Bool)
+  ) -> (T?, T?) {
+    let t = cotangent * (a - b)
+    let twice = t + t
+    return (
+      wrt.0 ? twice.unbroadcast(to: a.shape) : nil, wrt.1 ? (-twice).unbroadcast(to: b.shape) : nil
+    )
+  }
+
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?) {
+    var db: Tensor? = nil
+    if wrt.1 {
+      var shared = wrt.0 ? cotangent : cotangent.take()
+      db = .overwriting(&shared, a, b) { g, a, b in
+        let t = g * (a - b)
+        return -(t + t)
+      }
+    }
+    let da: Tensor? =
+      wrt.0
+      ? .overwriting(&cotangent, a, b) { g, a, b in
+        let t = g * (a - b)
+        return t + t
+      } : nil
+    return (da, db)
+  }
+}
+
 // MARK: - Public spellings
 
 /// The sine of each element.
@@ -607,6 +690,24 @@ public func hypot(_ a: Double, _ b: Variable) -> Variable { hypot(Variable(a), b
 public func hypot(_ a: Variable, _ b: Tensor) -> Variable { hypot(a, Variable(b)) }
 /// √(a² + b²) of each pair, without overflow, with broadcasting, recorded, with a constant operand.
 public func hypot(_ a: Tensor, _ b: Variable) -> Variable { hypot(Variable(a), b) }
+
+/// (a − b)² of each pair, with broadcasting: the term of a squared error.
+public func squaredDifference(_ a: Tensor, _ b: Tensor) -> Tensor {
+  SquaredDifference.forward(a, b)
+}
+/// (a − b)² of each pair, with broadcasting, recorded as one entry: y = (a − b)²,
+/// ā = ȳ ⊙ 2(a − b), b̄ = −ȳ ⊙ 2(a − b).
+public func squaredDifference(_ a: Variable, _ b: Variable) -> Variable {
+  Variable.apply(SquaredDifference.self, a, b)
+}
+/// (a − b)² of each pair, with broadcasting, recorded, with a constant operand.
+public func squaredDifference(_ a: Variable, _ b: Tensor) -> Variable {
+  squaredDifference(a, Variable(b))
+}
+/// (a − b)² of each pair, with broadcasting, recorded, with a constant operand.
+public func squaredDifference(_ a: Tensor, _ b: Variable) -> Variable {
+  squaredDifference(Variable(a), b)
+}
 
 // MARK: - Composed
 
