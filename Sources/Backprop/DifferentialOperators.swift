@@ -161,13 +161,24 @@ public func valueWithGradient(
 func valueWithGradient(
   at x: Tensor, of f: (Variable) -> Variable, op: String
 ) -> (value: Tensor, gradient: Tensor) {
-  let tape = Tape()
-  let input = tape.variable(x)
-  let y = f(input)
-  Variable.requireScalar(y.shape, op: op)
-  // The tape is private to this call and swept once, so the sweep may consume what it saved.
-  let gradient = tape.pullback(of: y, seed: .ones(y.shape), wrt: input, op: op, consuming: true)
-  return (y.value, gradient)
+  // The variables live only in this function. Past it, a tape held once means that f kept
+  // none of them: no one can read the tape's values again, and its one sweep may write
+  // gradients over them. The tape is private to this call and swept once, so the sweep may
+  // consume what it saved in any case.
+  func record(on tape: Tape) -> (input: Int32, output: Int32?, value: Tensor) {
+    let input = tape.variable(x)
+    let y = f(input)
+    Variable.requireScalar(y.shape, op: op)
+    return (tape.requireRecorded(input, op: op), tape.requireOnThisTape(y, op: op), y.value)
+  }
+  var tape = Tape()
+  let (input, output, value) = record(on: tape)
+  guard let output else { return (value, .zeros(x.shape)) }
+  let heldOnce = isKnownUniquelyReferenced(&tape)
+  tape.valuesAreDisposable = heldOnce
+  let gradient = tape.adjoint(
+    of: input, sweepingFrom: output, seed: Tensor.ones(value.shape), consuming: true)
+  return (value, gradient ?? .zeros(x.shape))
 }
 
 /// The gradient ∇f(x) of a function with a scalar result.

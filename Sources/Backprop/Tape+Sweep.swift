@@ -81,18 +81,6 @@ extension Tape {
   ) {
     adjoints[Int(output)] = seed
 
-    func accumulate(_ contribution: T?, into index: Int32) {
-      guard let contribution else { return }
-      let i = Int(index)
-      // Taken out of the array, the adjoint is held once, so a tensor adds in place.
-      if var existing = adjoints[i].take() {
-        existing.accumulate(contribution)
-        adjoints[i] = existing
-      } else {
-        adjoints[i] = contribution
-      }
-    }
-
     // One read of the list for the whole loop, into a local the optimizer can keep in
     // registers, where each read of a class property is a load through `self`. When T is
     // Variable the sweep appends to the live list, which copies it once; the snapshot stays
@@ -100,6 +88,51 @@ extension Tape {
     let records = entries
     let constants = self.constants
     let detectsAnomalies = self.detectsAnomalies
+    // Uniform cotangents: a consuming sweep of tensors passes a full sum's ȳ on to a large
+    // operand as the rank-0 tensor it is, standing for ȳ at every position, instead of a
+    // tensor of copies (a buffer, a pass, and on a fresh heap its page faults). The one-pass
+    // VJPs read it as it is (see `Tensor.pulling`); anywhere else it is spread first, and every
+    // adjoint the sweep hands back is spread.
+    let passesUniform = consuming && T.self == Tensor.self && observe == nil
+    var spreads = false
+    // A consuming sweep of a tape that no one can read again (see `valuesAreDisposable`) owns
+    // the list: each entry's value is moved out for its VJP, which may write its result over
+    // the value's buffer, once the entries that read it (all later ones) have run.
+    let disposes = passesUniform && valuesAreDisposable && !detectsAnomalies
+    if disposes { entries = [] }
+    /// Exchanges entry `index`'s value with `value` in the list, which this disposing sweep
+    /// holds alone (the tape's own reference is gone). Through a pointer, because `records`
+    /// as a `var` cost the scalar chain 7% (47 → 51 ns an entry). Should the optimizer reuse
+    /// a read of the value from before, the worst it can do is keep a second reference, and
+    /// then the VJP writes into a new buffer instead: never a wrong value.
+    func exchangeValue(at index: Int, with value: inout Tensor) {
+      records.withUnsafeBufferPointer { list in
+        swap(&UnsafeMutablePointer(mutating: list.baseAddress! + index).pointee.value, &value)
+      }
+    }
+    /// Entry `index`'s adjoint as the tensor it stands for: a uniform one spread to the entry's
+    /// shape (with the same numbers as the sum's VJP would have given).
+    func spread(_ adjoint: T?, at index: Int) -> T? {
+      guard spreads, let tensor = adjoint as? Tensor, case .scalar(let c) = tensor.storage,
+        !records[index].value.shape.isEmpty
+      else { return adjoint }
+      return Sum.pullback(Tensor(c), x: records[index].value) as? T
+    }
+
+    func accumulate(_ contribution: T?, into index: Int32) {
+      guard var contribution else { return }
+      let i = Int(index)
+      // Taken out of the array, the adjoint is held once, so a tensor adds in place.
+      if var existing = adjoints[i].take() {
+        if spreads {
+          (existing, contribution) = (spread(existing, at: i)!, spread(contribution, at: i)!)
+        }
+        existing.accumulate(contribution)
+        adjoints[i] = existing
+      } else {
+        adjoints[i] = contribution
+      }
+    }
     /// Operand `code`'s value: an entry's, or a constant's (code ≤ −2).
     func operand(_ code: Int32) -> Tensor {
       code >= 0 ? records[Int(code)].value : constants[Int(-2 - code)]
@@ -112,7 +145,12 @@ extension Tape {
     while position >= lowest {
       defer { position -= 1 }
       let (op, lhs, rhs) = (records[position].op, records[position].lhs, records[position].rhs)
-      guard records[position].needsGradient, op != .variable, op != .constant else { continue }
+      guard records[position].needsGradient, op != .variable, op != .constant else {
+        if spreads && op == .variable {
+          adjoints[position] = spread(adjoints[position], at: position)
+        }
+        continue
+      }
       // The tape's last sweep returns only the leaves' adjoints, so it lets go of each inner
       // entry's adjoint once used: its memory is free for the next VJP's result, and an
       // elementwise VJP below writes its result over it when nothing else holds it.
@@ -135,21 +173,42 @@ extension Tape {
           op, g, x: { operand(lhs).scalar! }, w: { operand(rhs).scalar! }, y: { y }, wrt: wrt,
           function: records[position].function)
         (dx, dw) = (a.map { Tensor($0) } as! T?, b.map { Tensor($0) } as! T?)
+      } else if passesUniform, op == .sum, lhs >= 0, case .scalar = records[position].value.storage,
+        records[Int(lhs)].value.scalarCount >= LargeBuffer.threshold
+      {
+        // A full sum: its VJP would spread ȳ over x's shape; x is large, so ȳ goes on as it is.
+        (dx, dw) = (taken, nil)
+        spreads = true
       } else if T.self == Tensor.self, op.mayFusePullback,
         let results = withUnsafeMutablePointer(
           to: &taken,
           {
             // T is Tensor here: the slot is a Tensor?, passed as one so that the rule can take
             // the cotangent out of it and, held once, overwrite it.
-            $0.withMemoryRebound(to: Tensor?.self, capacity: 1) {
-              Self.fusedPullback(
-                op, &$0.pointee, x: operand(lhs), w: rhs == -1 ? nil : operand(rhs),
-                y: records[position].value, wrt: wrt, function: records[position].function,
+            $0.withMemoryRebound(to: Tensor?.self, capacity: 1) { slot in
+              var value = Tensor(0)
+              if disposes {
+                exchangeValue(at: position, with: &value)
+              } else {
+                value = records[position].value
+              }
+              let results = Self.fusedPullback(
+                op, &slot.pointee, x: operand(lhs), w: rhs == -1 ? nil : operand(rhs),
+                y: &value, wrt: wrt, function: records[position].function,
                 joined: lhs == rhs && lhs >= 0 && adjoints[Int(lhs)] == nil)
+              // The generic rule below reads the value from the list.
+              if results == nil && disposes { exchangeValue(at: position, with: &value) }
+              return results
             }
           })
       {
         (dx, dw) = (results.0 as! T?, results.1 as! T?)
+      } else if spreads, let spread = spread(taken, at: position), spread.shape != taken!.shape {
+        // A uniform cotangent for a rule that reads it as a tensor: spread, and this entry
+        // again (the loop's `defer` steps down, so step up first).
+        adjoints[position] = spread
+        position += 1
+        continue
       } else if op == .custom {
         (dx, dw) = (
           customPullback(
@@ -198,6 +257,12 @@ extension Tape {
           changed.append((Int(rhs), adjoint))
         }
         observe(position, changed)
+      }
+    }
+    // Entries below `lowest` received what flowed into them and ran no VJP.
+    if spreads {
+      for index in 0..<Swift.min(lowest, Int(output) + 1) {
+        adjoints[index] = spread(adjoints[index], at: index)
       }
     }
   }
@@ -257,24 +322,38 @@ extension Tape {
   /// same pass, t + t with t = ȳ ⊙ x, which is the same sum; one buffer fewer, one pass fewer.
   @inline(never)
   static func fusedPullback(
-    _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor?, y: Tensor, wrt: (Bool, Bool),
-    function: UInt8, joined: Bool = false
+    _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor?, y: inout Tensor,
+    wrt: (Bool, Bool), function: UInt8, joined: Bool = false
   ) -> (Tensor?, Tensor?)? {
-    guard let shape = cotangent?.shape, !shape.isEmpty, x.shape == shape else { return nil }
+    let shape = x.shape
+    guard let given = cotangent?.shape, !shape.isEmpty else { return nil }
+    // A rank-0 cotangent of a larger entry stands for its value at every position (see the
+    // sweep's uniform cotangents). The cases that return one result take it as it is; the
+    // others return nil for the sweep to spread it first.
+    let uniform = given.isEmpty
+    guard uniform || given == shape else { return nil }
     // Each case passes its rule as a closure literal to an always-inlined loop, so the loop is
     // specialized for it and vectorizes (a closure kept in a variable would be called per scalar).
     switch op {
-    case .exp: return (.overwriting(&cotangent, x, y) { g, _, y in Exp.pullback(g, y: y) }, nil)
-    case .log: return (.overwriting(&cotangent, x, y) { g, x, _ in Log.pullback(g, x: x) }, nil)
+    case .exp:
+      return (.pulling(&cotangent, x, x, output: &y) { g, _, _, y in Exp.pullback(g, y: y) }, nil)
+    case .log:
+      return (.pulling(&cotangent, x, x, output: &y) { g, x, _, _ in Log.pullback(g, x: x) }, nil)
     case .sqrt:
-      return (.overwriting(&cotangent, x, y) { g, _, y in Sqrt.pullback(g, y: y) }, nil)
-    case .negate: return (.overwriting(&cotangent, x, y) { g, _, _ in Negate.pullback(g) }, nil)
+      return (
+        .pulling(&cotangent, x, x, output: &y) { g, _, _, y in Sqrt.pullback(g, y: y) }, nil
+      )
+    case .negate:
+      return (.pulling(&cotangent, x, x, output: &y) { g, _, _, _ in Negate.pullback(g) }, nil)
     case .tanh:
-      return (.overwriting(&cotangent, x, y) { g, _, y in Tanh.pullback(g, y: y) }, nil)
-    case .sigmoid: return (Sigmoid.fusedPullback(&cotangent, x: x, y: y), nil)
-    case .logSoftmax: return (LogSoftmax.fusedPullback(&cotangent, y: y), nil)
+      return (
+        .pulling(&cotangent, x, x, output: &y) { g, _, _, y in Tanh.pullback(g, y: y) }, nil
+      )
+    case .sigmoid: return (Sigmoid.fusedPullback(&cotangent, x: x, y: &y), nil)
+    case .logSoftmax:
+      return uniform ? nil : (LogSoftmax.fusedPullback(&cotangent, y: y), nil)
     case .elementary:
-      return (Elementary.unary[Int(function)].fusedPullback(&cotangent, x: x, y: y), nil)
+      return (Elementary.unary[Int(function)].fusedPullback(&cotangent, x: x, y: &y), nil)
     default: break
     }
     // Two operands of the cotangent's shape. The second operand's cotangent is computed first,
@@ -284,49 +363,60 @@ extension Tape {
     // generic pullbacks on Doubles inside the loop was measured 3–4 times slower, as their
     // optional pairs and rank-0 tensors are not optimized away per scalar.
     guard let w, w.shape == shape else { return nil }
-    var dw: Tensor? = nil
     if joined && wrt.0 && wrt.1 {
       switch op {
       case .multiply:
         return (
-          .overwriting(&cotangent, x, x) { g, a, _ in
+          .pulling(&cotangent, x, x, output: &y) { g, a, _, _ in
             let t = g * a
             return t + t
           }, nil
         )
-      case .add: return (.overwriting(&cotangent, x, x) { g, _, _ in g + g }, nil)
+      case .add: return (.pulling(&cotangent, x, x, output: &y) { g, _, _, _ in g + g }, nil)
       default: break
       }
     }
+    // Both operands' results from one uniform cotangent: spread it first (rare: a sum of a
+    // product of two inputs).
+    if uniform && wrt.0 && wrt.1 && op != .select && op != .add { return nil }
+    var dw: Tensor? = nil
     switch op {
+    case .add where uniform:
+      // Both operands receive ȳ itself, and a rank-0 one stays so.
+      let g = cotangent.take()
+      return (wrt.0 ? g : nil, wrt.1 ? g : nil)
     case .binaryElementary:
       return Elementary.binary[Int(function)].fusedPullback(
-        &cotangent, a: x, b: w, y: y, wrt: wrt)
+        &cotangent, a: x, b: w, y: &y, wrt: wrt)
     case .multiply:
       // ā = ȳ ⊙ b, b̄ = ȳ ⊙ a.
       if wrt.1 {
         dw =
           wrt.0
           ? .zipping(cotangent!, x, x) { g, a, _ in g * a }
-          : .overwriting(&cotangent, x, x) { g, a, _ in g * a }
+          : .pulling(&cotangent, x, x, output: &y) { g, a, _, _ in g * a }
       }
-      return (wrt.0 ? .overwriting(&cotangent, w, w) { g, b, _ in g * b } : nil, dw)
+      return (
+        wrt.0 ? .pulling(&cotangent, w, w, output: &y) { g, b, _, _ in g * b } : nil, dw
+      )
     case .divide:
       // ā = ȳ ⊘ b, b̄ = −((ȳ ⊙ y) ⊘ b), in Divide's order.
       if wrt.1 {
         dw =
           wrt.0
           ? .zipping(cotangent!, y, w) { g, y, b in -((g * y) / b) }
-          : .overwriting(&cotangent, y, w) { g, y, b in -((g * y) / b) }
+          : .pulling(&cotangent, w, w, output: &y) { g, b, _, y in -((g * y) / b) }
       }
-      return (wrt.0 ? .overwriting(&cotangent, w, w) { g, b, _ in g / b } : nil, dw)
+      return (
+        wrt.0 ? .pulling(&cotangent, w, w, output: &y) { g, b, _, _ in g / b } : nil, dw
+      )
     case .subtract:
-      // ā = ȳ itself, b̄ = −ȳ.
+      // ā = ȳ itself (a rank-0 one stays so), b̄ = −ȳ.
       if wrt.1 {
         dw =
           wrt.0
           ? .zipping(cotangent!, x, x) { g, _, _ in -g }
-          : .overwriting(&cotangent, x, x) { g, _, _ in -g }
+          : .pulling(&cotangent, x, x, output: &y) { g, _, _, _ in -g }
       }
       return (wrt.0 ? cotangent.take() : nil, dw)
     case .maximum:
@@ -335,15 +425,22 @@ extension Tape {
         dw =
           wrt.0
           ? .zipping(cotangent!, x, w) { g, a, b in g * Maximum.Share.scalar(b, a) }
-          : .overwriting(&cotangent, x, w) { g, a, b in g * Maximum.Share.scalar(b, a) }
+          : .pulling(&cotangent, x, w, output: &y) { g, a, b, _ in
+            g * Maximum.Share.scalar(b, a)
+          }
       }
       return (
-        wrt.0 ? .overwriting(&cotangent, x, w) { g, a, b in g * Maximum.Share.scalar(a, b) } : nil,
+        wrt.0
+          ? .pulling(&cotangent, x, w, output: &y) { g, a, b, _ in
+            g * Maximum.Share.scalar(a, b)
+          } : nil,
         dw
       )
     case .select:
       // The mask is w; it receives no cotangent.
-      return (.overwriting(&cotangent, w, w) { g, mask, _ in Select.scalar(g, mask) }, nil)
+      return (
+        .pulling(&cotangent, w, w, output: &y) { g, mask, _, _ in Select.scalar(g, mask) }, nil
+      )
     default: return nil
     }
   }

@@ -133,6 +133,11 @@ public final class Tape {
   /// operands and receive no adjoint; an entry refers to constant k by the operand code −2 − k.
   /// Unchecked for exclusivity for the same reason as `entries`.
   @exclusivity(unchecked) var constants: [Tensor] = []
+  /// Set by a caller that holds the only reference to this tape, so that no variable of it is
+  /// alive and no one can read its values again, before it sweeps it once, consuming: that
+  /// sweep may then write each entry's VJP result over the entry's own value. Set only inside
+  /// `valueWithGradient`, never on a tape a user holds.
+  var valuesAreDisposable = false
   /// The adjoint of every entry from the last ``Variable/backward()``, empty before one and
   /// after any other sweep.
   var adjoints: [Tensor?] = []

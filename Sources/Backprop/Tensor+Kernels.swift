@@ -86,6 +86,99 @@ extension Tensor {
     return g
   }
 
+  /// The one-pass loop of the sweep's fused VJPs: `body(g[i], a[i], b[i], y[i])` for every
+  /// scalar, with y the entry's output, into the cheapest place.
+  ///
+  /// g is the cotangent's scalars, or its one value at every position when it is rank 0 and
+  /// `a` is not: a sum's VJP passes its cotangent on so (see the sweep), with no tensor of
+  /// copies. The result goes over the cotangent's buffer when nothing else holds it; else over
+  /// the output's, when nothing else holds that (the sweep moved it out of a tape that no one
+  /// can read again; each y[i] is read before out[i] is written); else into a new tensor. Takes
+  /// the cotangent, and the output when the result is written there (leaving a rank-0 zero).
+  @inline(__always)
+  static func pulling(
+    _ cotangent: inout Tensor?, _ a: Tensor, _ b: Tensor, output: inout Tensor,
+    _ body: (Double, Double, Double, Double) -> Double
+  ) -> Tensor {
+    var g = cotangent.take()!
+    let shape = a.shape
+    return a.withUnsafeScalars { a in
+      b.withUnsafeScalars { b in
+        if case .scalar(let c) = g.storage, !shape.isEmpty {
+          if output.holdsUniqueLargeBuffer() {
+            output.withUnsafeMutableScalars { out in
+              for index in 0..<out.count { out[index] = body(c, a[index], b[index], out[index]) }
+            }
+            return output.takenOut()
+          }
+          return output.withUnsafeScalars { y in
+            Tensor(shape: shape, count: a.count) { out in
+              for index in 0..<a.count { out[index] = body(c, a[index], b[index], y[index]) }
+            }
+          }
+        }
+        if g.holdsUniqueLargeBuffer() {
+          output.withUnsafeScalars { y in
+            g.withUnsafeMutableScalars { out in
+              for index in 0..<out.count {
+                out[index] = body(out[index], a[index], b[index], y[index])
+              }
+            }
+          }
+          return g
+        }
+        if output.holdsUniqueLargeBuffer() {
+          g.withUnsafeScalars { g in
+            output.withUnsafeMutableScalars { out in
+              for index in 0..<out.count {
+                out[index] = body(g[index], a[index], b[index], out[index])
+              }
+            }
+          }
+          return output.takenOut()
+        }
+        return g.withUnsafeScalars { g in
+          output.withUnsafeScalars { y in
+            Tensor(shape: shape, count: a.count) { out in
+              for index in 0..<a.count { out[index] = body(g[index], a[index], b[index], y[index]) }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// This tensor, leaving a rank-0 zero in its place: a move out of a variable.
+  mutating func takenOut() -> Tensor {
+    var taken = Tensor(0)
+    swap(&taken, &self)
+    return taken
+  }
+
+  /// A derivative from a vectorized kernel, scaled by the cotangent: `apply` writes f′(x) for
+  /// every scalar of `x` into the output's buffer when nothing else holds it (as
+  /// ``pulling(_:_:_:output:_:)``), else into a new one, and then `body(g[i], f′[i])` is
+  /// written over it, g as there (a rank-0 cotangent is one value everywhere).
+  @inline(__always)
+  static func scaledDerivative(
+    _ cotangent: inout Tensor?, _ x: Tensor, output: inout Tensor,
+    apply: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void,
+    _ body: (Double, Double) -> Double
+  ) -> Tensor {
+    let g = cotangent.take()!
+    var derivative =
+      output.holdsUniqueLargeBuffer()
+      ? output.takenOut() : Tensor(shape: x.shape, count: x.scalarCount) { _ in }
+    x.withUnsafeScalars { x in derivative.withUnsafeMutableScalars { out in apply(x, out) } }
+    if case .scalar(let c) = g.storage, !x.shape.isEmpty {
+      derivative.withUnsafeMutableScalars { out in
+        for index in 0..<out.count { out[index] = body(c, out[index]) }
+      }
+      return derivative
+    }
+    return derivative.scaled(by: g, body)
+  }
+
   /// ``overwriting(_:_:_:_:)`` with three operands: `body(g[i], a[i], b[i], c[i])`, for a
   /// rule that reads both operands and the output (a binary elementary function's).
   @inline(__always)
@@ -132,19 +225,21 @@ extension Tensor {
   /// Whether this tensor's scalars are in a large buffer that nothing else references, so that
   /// writing them in place is invisible to every other value.
   mutating func holdsUniqueLargeBuffer() -> Bool {
-    guard case .large(let shape, _) = storage else { return false }
-    // Moved out, the buffer is referenced once more only if another value holds it.
+    guard case .large = storage else { return false }
+    // Moved out of the storage, and the enum that held it emptied, the buffer is referenced
+    // once more only if another value holds it. (Switching over a consumed enum instead kept
+    // the enum's own reference alive in debug builds, so the answer there was always no: the
+    // in-place paths never ran under `swift test`. LargeBufferTests now checks both answers.)
     var taken = Storage.scalar(0)
     swap(&taken, &storage)
-    switch consume taken {
-    case .large(_, var buffer):
-      let unique = isKnownUniquelyReferenced(&buffer)
-      storage = .large(shape: shape, buffer)
-      return unique
-    case let other:
-      storage = other
+    guard case .large(let shape, var buffer) = taken else {
+      storage = taken
       return false
     }
+    taken = .scalar(0)
+    let unique = isKnownUniquelyReferenced(&buffer)
+    storage = .large(shape: shape, buffer)
+    return unique
   }
 
   /// Combines two tensors with a primitive's scalar function under NumPy broadcasting, with

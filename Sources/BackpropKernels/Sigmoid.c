@@ -11,7 +11,8 @@
 //
 // The pullback is x̄ = ȳ (y σ(−x)), with σ(−x) evaluated the same way from −x rather than as
 // 1 − y, which cancels where y is near 1 (σ′(40) ≈ 4·10⁻¹⁸, and 1 − σ(40) rounds to 0). It
-// takes the cotangent, the input and the output in one pass, and may write over the cotangent.
+// takes the cotangent, the input and the output in one pass, and may write over the cotangent or
+// over the output (each lane reads before it writes); a null cotangent is `uniform` everywhere.
 
 #include "BackpropKernels.h"
 
@@ -51,12 +52,12 @@
   }                                                                                             \
                                                                                                 \
   static inline __attribute__((always_inline)) void sigmoid_pullbacks##W(                       \
-      const double *cotangent, const double *source, const double *output,                     \
+      const double *cotangent, double uniform, const double *source, const double *output,     \
       double *destination, ptrdiff_t count) {                                                   \
     ptrdiff_t index = 0;                                                                       \
     for (; index + W <= count; index += W) {                                                   \
-      Lanes##W g, x, y;                                                                        \
-      memcpy(&g, cotangent + index, sizeof g);                                                 \
+      Lanes##W g = (Lanes##W)uniform, x, y;                                                    \
+      if (cotangent) memcpy(&g, cotangent + index, sizeof g);                                  \
       memcpy(&x, source + index, sizeof x);                                                    \
       memcpy(&y, output + index, sizeof y);                                                    \
       Lanes##W r = g * (y * sigmoid##W(-x));                                                   \
@@ -65,7 +66,7 @@
     if (index < count) {                                                                       \
       Lanes##W g = (Lanes##W)0.0, x = (Lanes##W)0.0, y = (Lanes##W)0.0;                        \
       for (ptrdiff_t lane = 0; lane < count - index; lane++) {                                 \
-        g[lane] = cotangent[index + lane];                                                     \
+        g[lane] = cotangent ? cotangent[index + lane] : uniform;                               \
         x[lane] = source[index + lane];                                                        \
         y[lane] = output[index + lane];                                                        \
       }                                                                                        \
@@ -94,15 +95,15 @@ __attribute__((target("avx512f,fma"))) static void sigmoids_avx512(
 }
 
 __attribute__((target("avx2,fma"))) static void sigmoid_pullbacks_avx2(
-    const double *cotangent, const double *source, const double *output, double *destination,
-    ptrdiff_t count) {
-  sigmoid_pullbacks4(cotangent, source, output, destination, count);
+    const double *cotangent, double uniform, const double *source, const double *output,
+    double *destination, ptrdiff_t count) {
+  sigmoid_pullbacks4(cotangent, uniform, source, output, destination, count);
 }
 
 __attribute__((target("avx512f,fma"))) static void sigmoid_pullbacks_avx512(
-    const double *cotangent, const double *source, const double *output, double *destination,
-    ptrdiff_t count) {
-  sigmoid_pullbacks8(cotangent, source, output, destination, count);
+    const double *cotangent, double uniform, const double *source, const double *output,
+    double *destination, ptrdiff_t count) {
+  sigmoid_pullbacks8(cotangent, uniform, source, output, destination, count);
 }
 #endif
 
@@ -132,23 +133,24 @@ void bp_sigmoids(const double *source, double *destination, ptrdiff_t count) {
 }
 
 void bp_sigmoid_pullbacks_using(
-    int width, const double *cotangent, const double *source, const double *output,
-    double *destination, ptrdiff_t count) {
+    int width, const double *cotangent, double uniform, const double *source,
+    const double *output, double *destination, ptrdiff_t count) {
 #if defined(__x86_64__)
   if (width == 512 && bp_kernel_width() >= 512) {
-    sigmoid_pullbacks_avx512(cotangent, source, output, destination, count);
+    sigmoid_pullbacks_avx512(cotangent, uniform, source, output, destination, count);
     return;
   }
   if (width == 256 && bp_kernel_width() >= 256) {
-    sigmoid_pullbacks_avx2(cotangent, source, output, destination, count);
+    sigmoid_pullbacks_avx2(cotangent, uniform, source, output, destination, count);
     return;
   }
 #endif
-  sigmoid_pullbacks4(cotangent, source, output, destination, count);
+  sigmoid_pullbacks4(cotangent, uniform, source, output, destination, count);
 }
 
 void bp_sigmoid_pullbacks(
-    const double *cotangent, const double *source, const double *output, double *destination,
-    ptrdiff_t count) {
-  bp_sigmoid_pullbacks_using(bp_kernel_width(), cotangent, source, output, destination, count);
+    const double *cotangent, double uniform, const double *source, const double *output,
+    double *destination, ptrdiff_t count) {
+  bp_sigmoid_pullbacks_using(
+      bp_kernel_width(), cotangent, uniform, source, output, destination, count);
 }

@@ -202,31 +202,64 @@ struct ShapeKernelTests {
       for wrt in combinations {
         let rule = Tape.vjp(
           op, seed, x: { x }, w: { w ?? x }, y: { y }, wrt: wrt, function: function)
-        // Shared: the caller keeps `seed`, which must not change.
+        // Shared: the caller keeps `seed` and `y`, which must not change.
         var shared: Tensor? = seed
+        var output = y
         let fromShared = Tape.fusedPullback(
-          op, &shared, x: x, w: w, y: y, wrt: wrt, function: function)
+          op, &shared, x: x, w: w, y: &output, wrt: wrt, function: function)
         #expect(fromShared != nil, "\(name)")
         #expect(same(fromShared?.0, rule.0) && same(fromShared?.1, rule.1), "\(name) \(wrt)")
         // Held once: a copy of the seed's scalars in a buffer of its own.
         var owned: Tensor? = seed.map { $0 }
         let fromOwned = Tape.fusedPullback(
-          op, &owned, x: x, w: w, y: y, wrt: wrt, function: function)
+          op, &owned, x: x, w: w, y: &output, wrt: wrt, function: function)
         #expect(same(fromOwned?.0, rule.0) && same(fromOwned?.1, rule.1), "\(name) \(wrt)")
+        // A shared cotangent and an output held once, as a disposing sweep passes them: the
+        // result may go over the output (each y[i] read before it is written).
+        var ownedOutput = y.map { $0 }
+        var again: Tensor? = seed
+        let overOutput = Tape.fusedPullback(
+          op, &again, x: x, w: w, y: &ownedOutput, wrt: wrt, function: function)
+        #expect(same(overOutput?.0, rule.0) && same(overOutput?.1, rule.1), "\(name) \(wrt)")
+        // A uniform cotangent: rank 0, standing for its value everywhere. One-result rules take
+        // it as it is, into the output when held once; the others return nil untouched.
+        let spreadRule = Tape.vjp(
+          op, Tensor(repeating: -1.25, shape: x.shape), x: { x }, w: { w ?? x }, y: { y },
+          wrt: wrt, function: function)
+        for holdsOutput in [false, true] {
+          var uniform: Tensor? = Tensor(-1.25)
+          var uniformOutput = holdsOutput ? y.map { $0 } : y
+          let fromUniform = Tape.fusedPullback(
+            op, &uniform, x: x, w: w, y: &uniformOutput, wrt: wrt, function: function)
+          if let fromUniform {
+            // subtract and add pass ȳ on, still rank 0.
+            let spread = { (t: Tensor?) in
+              t.map { $0.shape.isEmpty ? Tensor(repeating: $0.scalar!, shape: x.shape) : $0 }
+            }
+            #expect(
+              same(spread(fromUniform.0), spreadRule.0)
+                && same(spread(fromUniform.1), spreadRule.1),
+              "uniform: \(name) \(wrt)")
+          } else {
+            #expect(uniform == Tensor(-1.25) && wrt.0 && wrt.1, "\(name) \(wrt)")
+          }
+        }
       }
     }
     #expect(same(seed, Tensor(seed.scalars)), "a shared cotangent was written over")
     // Broadcasting operands and rank 0 keep the generic rule.
     var other: Tensor? = seed
+    var output = a
     #expect(
       Tape.fusedPullback(
-        .multiply, &other, x: a, w: Tensor(2), y: a, wrt: (true, true), function: 0)
+        .multiply, &other, x: a, w: Tensor(2), y: &output, wrt: (true, true), function: 0)
         == nil)
     #expect(other != nil)
     var scalar: Tensor? = Tensor(1)
+    var one = Tensor(1)
     #expect(
       Tape.fusedPullback(
-        .tanh, &scalar, x: Tensor(1), w: nil, y: Tensor(1), wrt: (true, false), function: 0)
+        .tanh, &scalar, x: Tensor(1), w: nil, y: &one, wrt: (true, false), function: 0)
         == nil)
   }
 
@@ -251,13 +284,13 @@ struct ShapeKernelTests {
         }
         let x = Tensor(xs).reshaped(to: shape)
         let seed = Tensor(gs).reshaped(to: shape)
-        let y = logSoftmax(x)
+        var y = logSoftmax(x)
         let rule = Tape.vjp(
           .logSoftmax, seed, x: { x }, w: { x }, y: { y }, wrt: (true, false), function: 0)
         for owned in [false, true] {
           var slot: Tensor? = owned ? seed.map { $0 } : seed
           let fused = Tape.fusedPullback(
-            .logSoftmax, &slot, x: x, w: nil, y: y, wrt: (true, false), function: 0)
+            .logSoftmax, &slot, x: x, w: nil, y: &y, wrt: (true, false), function: 0)
           let same =
             fused?.0.map { ours in
               zip(ours.scalars, rule.0!.scalars).allSatisfy {
@@ -285,8 +318,9 @@ struct ShapeKernelTests {
       let rule = Tape.vjp(
         op, seed, x: { a }, w: { a }, y: { y }, wrt: (true, true), function: 0)
       var slot: Tensor? = seed.map { $0 }
+      var output = y
       let joined = Tape.fusedPullback(
-        op, &slot, x: a, w: a, y: y, wrt: (true, true), function: 0, joined: true)
+        op, &slot, x: a, w: a, y: &output, wrt: (true, true), function: 0, joined: true)
       #expect(joined?.1 == nil)
       #expect(joined?.0 == rule.0! + rule.1!, "\(op.name)")
     }

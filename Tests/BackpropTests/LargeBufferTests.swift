@@ -78,4 +78,28 @@ struct LargeBufferTests {
     expected[count - 1] += Foundation.exp(xs[count - 1])
     #expect(g.scalars == expected)
   }
+
+  /// Whether a tensor holds its large buffer alone, which decides every in-place VJP: yes for
+  /// a fresh result, no while a copy or a reshape shares it, yes again once that is gone, and
+  /// no for array-backed storage. The answer leaves the tensor as it was.
+  @Test func holdsItsBufferAloneOnlyWhenNothingElseDoes() {
+    let source = Tensor((0..<(LargeBuffer.threshold + 3)).map(Double.init))
+    var fresh = exp(source * 1e-6)
+    let expected = fresh.scalars
+    var answers: [Bool] = [fresh.holdsUniqueLargeBuffer()]
+    var copy: Tensor? = fresh
+    answers.append(fresh.holdsUniqueLargeBuffer())
+    #expect(copy!.scalars == expected)
+    copy = nil
+    answers.append(fresh.holdsUniqueLargeBuffer())
+    var reshaped: Tensor? = fresh.reshaped(to: [1, LargeBuffer.threshold + 3])
+    answers.append(fresh.holdsUniqueLargeBuffer())
+    #expect(reshaped!.scalarCount == expected.count)
+    reshaped = nil
+    answers.append(fresh.holdsUniqueLargeBuffer())
+    var small = Tensor([1, 2, 3])
+    answers.append(small.holdsUniqueLargeBuffer())
+    #expect(answers == [true, false, true, false, true, false])
+    #expect(fresh.scalars == expected && fresh.shape == [LargeBuffer.threshold + 3])
+  }
 }

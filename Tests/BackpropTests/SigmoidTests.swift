@@ -50,7 +50,8 @@ struct SigmoidTests {
         ys.withUnsafeBufferPointer { y in
           g.withUnsafeMutableBufferPointer { g in
             bp_sigmoid_pullbacks_using(
-              Int32(width), g.baseAddress, x.baseAddress, y.baseAddress, g.baseAddress, x.count)
+              Int32(width), g.baseAddress, 0, x.baseAddress, y.baseAddress, g.baseAddress,
+              x.count)
           }
         }
       }
@@ -63,7 +64,7 @@ struct SigmoidTests {
     }
     // At x = 40, 1 − σ(40) rounds to 0; σ(40) σ(−40) is e⁻⁴⁰ to a few ulps.
     var (g, x, y, d) = (1.0, 40.0, Self.sigmoidByKernel(40), 0.0)
-    bp_sigmoid_pullbacks(&g, &x, &y, &d, 1)
+    bp_sigmoid_pullbacks(&g, 0, &x, &y, &d, 1)
     #expect(abs(d / Foundation.exp(-40.0) - 1) < 1e-15)
   }
 

@@ -118,29 +118,36 @@ enum Sigmoid: UnaryScalarFunction {
   }
 
   /// The rule on tensors of one shape, with the same numbers, in one pass of the vectorized
-  /// kernel: ȳ ⊙ (y ⊙ σ(−x)), σ(−x) evaluated as ``apply(_:into:)`` does, written over the
-  /// cotangent when nothing else holds it. Takes the cotangent, leaving `nil`.
-  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: Tensor) -> Tensor {
+  /// kernel: ȳ ⊙ (y ⊙ σ(−x)), σ(−x) evaluated as ``apply(_:into:)`` does, into the cotangent's
+  /// or the output's buffer as ``Tensor/pulling(_:_:_:output:_:)`` chooses (a rank-0 cotangent
+  /// is one value everywhere). Takes the cotangent, leaving `nil`.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
     var g = cotangent.take()!
-    let shape = g.shape
-    if g.holdsUniqueLargeBuffer() {
+    let shape = x.shape
+    let uniform: Double? = if case .scalar(let c) = g.storage { c } else { nil }
+    /// The kernel from `g` (or the uniform value), x and y into `out`, which may be g or y.
+    func run(
+      _ g: UnsafePointer<Double>?, _ y: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>
+    ) {
       x.withUnsafeScalars { x in
-        y.withUnsafeScalars { y in
-          g.withUnsafeMutableScalars { g in
-            bp_sigmoid_pullbacks(
-              g.baseAddress, x.baseAddress, y.baseAddress, g.baseAddress, g.count)
-          }
-        }
+        bp_sigmoid_pullbacks(g, uniform ?? 0, x.baseAddress, y, out, x.count)
+      }
+    }
+    if uniform == nil, g.holdsUniqueLargeBuffer() {
+      y.withUnsafeScalars { y in
+        g.withUnsafeMutableScalars { g in run(g.baseAddress, y.baseAddress!, g.baseAddress!) }
       }
       return g
     }
-    return x.withUnsafeScalars { x in
-      y.withUnsafeScalars { y in
-        g.withUnsafeScalars { g in
-          Tensor(shape: shape, count: g.count) { out in
-            bp_sigmoid_pullbacks(
-              g.baseAddress, x.baseAddress, y.baseAddress, out.baseAddress, g.count)
-          }
+    return g.withUnsafeScalars { g in
+      let cotangent = uniform == nil ? g.baseAddress : nil
+      if y.holdsUniqueLargeBuffer() {
+        y.withUnsafeMutableScalars { y in run(cotangent, y.baseAddress!, y.baseAddress!) }
+        return y.takenOut()
+      }
+      return y.withUnsafeScalars { y in
+        Tensor(shape: shape, count: y.count) { out in
+          run(cotangent, y.baseAddress!, out.baseAddress!)
         }
       }
     }

@@ -33,10 +33,11 @@ protocol ElementaryFunction: SendableMetatype {
   /// x̄ = ȳ ⊙ f′(x), by default; a requirement so that a function whose derivative is a
   /// selection (relu) can select instead of multiplying, which keeps 0 · ∞ out.
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T
-  /// ``pullback(_:x:y:)`` on tensors of one shape in one pass. A requirement with a default,
-  /// not only an extension method, so that each function's witness is specialized: the sweep
-  /// calls it through the registry's existential, once a tensor, not once a scalar.
-  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: Tensor) -> Tensor
+  /// ``pullback(_:x:y:)`` on tensors of one shape in one pass, into the cotangent's or the
+  /// output's buffer when it may (see ``Tensor/pulling(_:_:_:output:_:)``). A requirement with
+  /// a default, not only an extension method, so that each function's witness is specialized:
+  /// the sweep calls it through the registry's existential, once a tensor, not once a scalar.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor
   /// f on every scalar of `source`, into `out` of the same count: a loop over ``value(_:)``
   /// unless the function has a vectorized kernel (whose `value` then gives the same bits).
   static func apply(
@@ -62,8 +63,8 @@ extension ElementaryFunction {
     cotangent * derivative(x: x, y: y)
   }
 
-  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: Tensor) -> Tensor {
-    .overwriting(&cotangent, x, y) { g, x, y in pullback(g, x: x, y: y) }
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    .pulling(&cotangent, x, x, output: &y) { g, x, _, y in pullback(g, x: x, y: y) }
   }
 }
 
@@ -86,7 +87,7 @@ protocol BinaryElementaryFunction: SendableMetatype {
   /// with the same numbers, the first operand's written over the cotangent when nothing else
   /// holds it. A requirement with a default so that each function's witness is specialized.
   static func fusedPullback(
-    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: Tensor, wrt: (Bool, Bool)
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
   ) -> (Tensor?, Tensor?)
 }
 
@@ -108,22 +109,29 @@ extension BinaryElementaryFunction {
 
 extension BinaryElementaryFunction {
   static func fusedPullback(
-    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: Tensor, wrt: (Bool, Bool)
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
   ) -> (Tensor?, Tensor?) {
     // b̄ first, into a buffer of its own if ā needs the cotangent too; each scalar's rule is
-    // the tensor rule's, ȳ ⊙ ∂f, evaluated on Double.
+    // the tensor rule's, ȳ ⊙ ∂f, evaluated on Double. (The sweep passes a rank-0 cotangent only
+    // when one operand wants a gradient.)
     var db: Tensor? = nil
     if wrt.1 {
       if wrt.0 {
         var shared = cotangent
-        db = .overwriting(&shared, a, b, y) { g, a, b, y in g * partialB(a: a, b: b, y: y) }
+        var kept = y
+        db = .pulling(&shared, a, b, output: &kept) { g, a, b, y in
+          g * partialB(a: a, b: b, y: y)
+        }
       } else {
-        db = .overwriting(&cotangent, a, b, y) { g, a, b, y in g * partialB(a: a, b: b, y: y) }
+        db = .pulling(&cotangent, a, b, output: &y) { g, a, b, y in
+          g * partialB(a: a, b: b, y: y)
+        }
       }
     }
     let da: Tensor? =
       wrt.0
-      ? .overwriting(&cotangent, a, b, y) { g, a, b, y in g * partialA(a: a, b: b, y: y) } : nil
+      ? .pulling(&cotangent, a, b, output: &y) { g, a, b, y in g * partialA(a: a, b: b, y: y) }
+      : nil
     return (da, db)
   }
 }
@@ -219,8 +227,8 @@ enum Sine: ElementaryFunction {
   }
 
   /// ȳ ⊙ cos x with the cosines from the kernel, not a call per scalar: the same numbers.
-  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: Tensor) -> Tensor {
-    Cosine.forward(x).scaled(by: cotangent.take()!) { g, c in g * c }
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    .scaledDerivative(&cotangent, x, output: &y, apply: Cosine.apply) { g, c in g * c }
   }
 }
 
@@ -237,8 +245,8 @@ enum Cosine: ElementaryFunction {
   }
 
   /// ȳ ⊙ −sin x with the sines from the kernel: the same numbers as the rule.
-  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: Tensor) -> Tensor {
-    Sine.forward(x).scaled(by: cotangent.take()!) { g, s in g * -s }
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    .scaledDerivative(&cotangent, x, output: &y, apply: Sine.apply) { g, s in g * -s }
   }
 }
 
@@ -499,19 +507,23 @@ enum SquaredDifference: BinaryElementaryFunction {
   }
 
   static func fusedPullback(
-    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: Tensor, wrt: (Bool, Bool)
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
   ) -> (Tensor?, Tensor?) {
     var db: Tensor? = nil
-    if wrt.1 {
-      var shared = wrt.0 ? cotangent : cotangent.take()
-      db = .overwriting(&shared, a, b) { g, a, b in
-        let t = g * (a - b)
-        return -(t + t)
-      }
+    let negatedTwice = { (g: Double, a: Double, b: Double, _: Double) -> Double in
+      let t = g * (a - b)
+      return -(t + t)
+    }
+    if wrt.1 && wrt.0 {
+      // The cotangent and the output stay for ā: b̄ gets a buffer of its own.
+      var (shared, kept) = (cotangent, y)
+      db = .pulling(&shared, a, b, output: &kept, negatedTwice)
+    } else if wrt.1 {
+      db = .pulling(&cotangent, a, b, output: &y, negatedTwice)
     }
     let da: Tensor? =
       wrt.0
-      ? .overwriting(&cotangent, a, b) { g, a, b in
+      ? .pulling(&cotangent, a, b, output: &y) { g, a, b, _ in
         let t = g * (a - b)
         return t + t
       } : nil

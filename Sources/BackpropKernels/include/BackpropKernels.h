@@ -93,15 +93,16 @@ void bp_sigmoids_using(int width, const double *source, double *destination, ptr
 double bp_sigmoid(double x);
 
 /// The sigmoid's pullback: destination[i] = cotangent[i] · (output[i] · σ(−source[i])), where
-/// output holds σ(source). The destination may be the cotangent's buffer.
+/// output holds σ(source); a null cotangent stands for `uniform` at every position. The
+/// destination may be the cotangent's buffer or the output's.
 void bp_sigmoid_pullbacks(
-    const double *cotangent, const double *source, const double *output, double *destination,
-    ptrdiff_t count);
+    const double *cotangent, double uniform, const double *source, const double *output,
+    double *destination, ptrdiff_t count);
 
 /// `bp_sigmoid_pullbacks` with registers of `width` bits (512, 256 or 0).
 void bp_sigmoid_pullbacks_using(
-    int width, const double *cotangent, const double *source, const double *output,
-    double *destination, ptrdiff_t count);
+    int width, const double *cotangent, double uniform, const double *source,
+    const double *output, double *destination, ptrdiff_t count);
 
 /// Writes sin(source[i]), or cos(source[i]), to destination[i] for 0 <= i < count: within 1 ulp
 /// for every input (the C library's function above 2^19 in magnitude); ±inf and NaN give NaN.

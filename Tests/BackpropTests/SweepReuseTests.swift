@@ -1,0 +1,125 @@
+import Testing
+
+@testable import Backprop
+
+/// `gradient(at:of:)` sweeps a private tape once: a full sum passes its cotangent on as one
+/// value for every position (a uniform cotangent) instead of a tensor of copies, and, when no
+/// variable of the tape survives the call, each entry's VJP may write over the entry's own
+/// value. Both must give the bits of the plain sweep, which `Tape.gradient(of:wrt:)` runs, for
+/// every rule that takes them and every rule that must spread them first; and a value that
+/// the caller kept, as a variable or as a tensor, must come through untouched.
+@Suite("Uniform cotangents and reused forward buffers give the plain sweep's bits")
+struct SweepReuseTests {
+  static let count = LargeBuffer.threshold + 7
+
+  static let formulas: [(String, @Sendable (Variable, Tensor) -> Variable)] = [
+    ("sum(x)", { x, _ in x.sum() }),
+    ("sum(exp(x))", { x, _ in exp(x).sum() }),
+    ("sum(log(|x| + 0.5))", { x, _ in log(abs(x) + 0.5).sum() }),
+    ("sum(x * x)", { x, _ in (x * x).sum() }),
+    ("sum(x * t)", { x, t in (x * t).sum() }),
+    ("sum(t / (|x| + 1))", { x, t in (Variable(t) / (abs(x) + 1)).sum() }),
+    ("sum(x / t)", { x, t in (x / t).sum() }),
+    ("sum(x − t)", { x, t in (x - t).sum() }),
+    ("sum(t − x)", { x, t in (Variable(t) - x).sum() }),
+    ("sum(x + t)", { x, t in (x + t).sum() }),
+    ("sum(x + x)", { x, _ in (x + x).sum() }),
+    ("sum(−x)", { x, _ in (-x).sum() }),
+    ("sum(relu(x − 1))", { x, _ in relu(x - 1).sum() }),
+    ("sum(sigmoid(x))", { x, _ in sigmoid(x).sum() }),
+    ("sum(tanh(x))", { x, _ in tanh(x).sum() }),
+    ("sum(sin(x))", { x, _ in sin(x).sum() }),
+    ("sum(cos(x))", { x, _ in cos(x).sum() }),
+    ("sum(sqrt(x² + 1))", { x, _ in sqrt(x * x + 1).sum() }),
+    ("sum(max(x, t))", { x, t in max(x, t).sum() }),
+    ("sum(pow(x, 3))", { x, _ in pow(x, 3).sum() }),
+    ("meanSquaredError", { x, t in meanSquaredError(predicted: x, expected: t) }),
+    ("sum(squaredDifference(t, x))", { x, t in squaredDifference(t, x).sum() }),
+    ("sum(x.masked(by: t > 0))", { x, t in x.masked(by: t.map { $0 > 0 ? 1 : 0 }).sum() }),
+    // Fan-in: two uniform cotangents into one entry, and a uniform one into an entry that
+    // already has a tensor.
+    ("sum(exp(x)) + sum(exp(x))", { x, _ in exp(x).sum() + exp(x).sum() }),
+    ("sum(exp(x)) + sum(x)", { x, _ in exp(x).sum() + x.sum() }),
+    (
+      "sum(e) + sum(e * t)",
+      { x, t in
+        let e = exp(x)
+        return e.sum() + (e * t).sum()
+      }
+    ),
+    // Rules that read the cotangent as a tensor: spread first.
+    ("sum(exp(x) * x)", { x, _ in (exp(x) * x).sum() }),
+    ("sum(logSoftmax(x))", { x, _ in logSoftmax(x).sum() }),
+    ("sum(reshape(x))", { x, _ in x.reshaped(to: [1, SweepReuseTests.count]).sum() }),
+    ("sum(x[0..<1000])", { x, _ in x[0..<1000].sum() }),
+    ("3 · sum(x * x)", { x, _ in 3 * (x * x).sum() }),
+  ]
+
+  static func same(_ a: Tensor, _ b: Tensor) -> Bool {
+    a.shape == b.shape
+      && zip(a.scalars, b.scalars).allSatisfy {
+        $0.bitPattern == $1.bitPattern || $0.isNaN && $1.isNaN
+      }
+  }
+
+  @Test func gradientsAreThePlainSweepsToTheBit() {
+    var generator = SeededGenerator(seed: 91)
+    var xs = Tensor.random([Self.count], in: -3...3, using: &generator).scalars
+    for (index, edge) in [0, -0.0, 1e-310, 40, -40, 700, -745].enumerated() {
+      xs[index * 101] = edge
+    }
+    let x = Tensor(xs)
+    let t = Tensor.random([Self.count], in: -2...2, using: &generator)
+    for (name, f) in Self.formulas {
+      let ours = valueWithGradient(at: x) { f($0, t) }
+      let tape = Tape()
+      let v = tape.variable(x)
+      let y = f(v, t)
+      let plain = tape.gradient(of: y, wrt: v)
+      #expect(Self.same(ours.gradient, plain), "\(name)")
+      #expect(Self.same(ours.value, y.value), "\(name): value")
+    }
+  }
+
+  /// Two inputs: the sweep consumes but keeps the values (the pair's path does not check who
+  /// holds the tape); a product of the two takes its uniform cotangent spread.
+  @Test func twoInputsAndProductsOfBoth() {
+    var generator = SeededGenerator(seed: 92)
+    let a = Tensor.random([Self.count], in: -2...2, using: &generator)
+    let b = Tensor.random([Self.count], in: -2...2, using: &generator)
+    let ours = valueWithGradient(at: a, b) { (exp($0) * $1).sum() + ($0 - $1).sum() }
+    let tape = Tape()
+    let (u, v) = (tape.variable(a), tape.variable(b))
+    let plain = tape.gradient(of: (exp(u) * v).sum() + (u - v).sum(), wrt: [u, v])
+    #expect(Self.same(ours.gradient.0, plain[0]) && Self.same(ours.gradient.1, plain[1]))
+  }
+
+  /// A value the caller kept is not written over: a variable that outlives the call keeps the
+  /// tape, which then keeps its values; a tensor taken out of a variable shares the buffer,
+  /// which the VJP then sees is not its alone.
+  @Test func valuesTheCallerKeptAreUntouched() {
+    var generator = SeededGenerator(seed: 93)
+    let x = Tensor.random([Self.count], in: -2...2, using: &generator)
+    let expected = exp(x)
+    var keptVariable: Variable?
+    let g1 = gradient(at: x) { v in
+      let e = exp(v)
+      keptVariable = e
+      return e.sum()
+    }
+    #expect(keptVariable!.value == expected && g1 == expected)
+    var keptTensor: Tensor?
+    let g2 = gradient(at: x) { v in
+      let e = exp(v)
+      keptTensor = e.value
+      return e.sum()
+    }
+    #expect(keptTensor! == expected && g2 == expected)
+    // The function's own value used again as a constant.
+    let g3 = gradient(at: x) { v in
+      let e = exp(v)
+      return (e * Variable(e.value)).sum()
+    }
+    #expect(Self.same(g3, expected * expected))
+  }
+}
