@@ -209,6 +209,12 @@ enum RectifiedLinearUnit: ElementaryFunction {
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
     cotangent.masked(by: x.value.map(ReluMask.self))
   }
+
+  /// The same selection scalar by scalar, spelled on Double: the generic rule on a Double
+  /// builds a rank-0 mask tensor per scalar, 0.43 ms of W7's relu at 10⁶.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    .pulling(&cotangent, x, x, output: &y) { g, x, _, _ in Select.scalar(g, ReluMask.scalar(x)) }
+  }
 }
 
 /// y = sin x; y′ = cos x.
