@@ -66,26 +66,6 @@ extension Tensor {
     }
   }
 
-  /// `body(g[i], a[i], b[i])` for every scalar of three tensors of one shape, written over g's
-  /// own buffer when g is the only holder of a large one (no allocation, and memory just used,
-  /// still in cache), else into a new tensor. Takes g out of `cotangent`, which is left `nil`.
-  @inline(__always)
-  static func overwriting(
-    _ cotangent: inout Tensor?, _ a: Tensor, _ b: Tensor,
-    _ body: (Double, Double, Double) -> Double
-  ) -> Tensor {
-    var g = cotangent.take()!
-    guard g.holdsUniqueLargeBuffer() else { return zipping(g, a, b, body) }
-    a.withUnsafeScalars { a in
-      b.withUnsafeScalars { b in
-        g.withUnsafeMutableScalars { out in
-          for index in 0..<out.count { out[index] = body(out[index], a[index], b[index]) }
-        }
-      }
-    }
-    return g
-  }
-
   /// The one-pass loop of the sweep's fused VJPs: `body(g[i], a[i], b[i], y[i])` for every
   /// scalar, with y the entry's output, into the cheapest place.
   ///
@@ -177,36 +157,6 @@ extension Tensor {
       return derivative
     }
     return derivative.scaled(by: g, body)
-  }
-
-  /// ``overwriting(_:_:_:_:)`` with three operands: `body(g[i], a[i], b[i], c[i])`, for a
-  /// rule that reads both operands and the output (a binary elementary function's).
-  @inline(__always)
-  static func overwriting(
-    _ cotangent: inout Tensor?, _ a: Tensor, _ b: Tensor, _ c: Tensor,
-    _ body: (Double, Double, Double, Double) -> Double
-  ) -> Tensor {
-    var g = cotangent.take()!
-    let shape = g.shape
-    return a.withUnsafeScalars { a in
-      b.withUnsafeScalars { b in
-        c.withUnsafeScalars { c in
-          if g.holdsUniqueLargeBuffer() {
-            g.withUnsafeMutableScalars { out in
-              for index in 0..<out.count {
-                out[index] = body(out[index], a[index], b[index], c[index])
-              }
-            }
-            return g
-          }
-          return g.withUnsafeScalars { g in
-            Tensor(shape: shape, count: g.count) { out in
-              for index in 0..<g.count { out[index] = body(g[index], a[index], b[index], c[index]) }
-            }
-          }
-        }
-      }
-    }
   }
 
   /// `body(g[i], self[i])` for every scalar, written over this tensor's buffer (a fresh one the

@@ -206,7 +206,9 @@ struct FunctionLibraryTests {
   /// the mean squared error built on it has the composed one's bits.
   @Test func squaredDifferenceIsTheProductOfTheDifferenceToTheBit() {
     var generator = SeededGenerator(seed: 81)
-    let edges: [Double] = [0, -0.0, 5e-324, 1e-300, 1e154, -1e200, 1e300, .infinity, .nan]
+    let edges: [Double] = [
+      0, -0.0, .leastNonzeroMagnitude, 1e-300, 1e154, -1e200, 1e300, .infinity, .nan,
+    ]
     for (shapeA, shapeB) in [([300_000], [300_000]), ([7, 5], [7, 5]), ([4, 6], [6]), ([3], [])] {
       var a = Tensor.random(shapeA, in: -3...3, using: &generator)
       let b = Tensor.random(shapeB, in: -3...3, using: &generator)

@@ -54,14 +54,7 @@ struct HyperbolicTangentTests {
 
   @Test func everyBinadeFromSubnormalsToTheLargestFinite() {
     var generator = SeededGenerator(seed: 53)
-    let inputs = (-1074...1023).flatMap { exponent in
-      (0..<20).flatMap { _ -> [Double] in
-        let x = Double(
-          sign: .plus, exponent: exponent,
-          significand: Double.random(in: 1..<2, using: &generator))
-        return [x, -x]
-      }
-    }
+    let inputs = everyBinade(20, using: &generator)
     Self.expectWithinOneUlp(inputs + [.leastNonzeroMagnitude, .greatestFiniteMagnitude])
   }
 

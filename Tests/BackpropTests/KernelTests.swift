@@ -161,7 +161,8 @@ struct ShapeKernelTests {
   func fusedPullbacksAreTheRuleToTheBit(large: Bool) {
     var generator = SeededGenerator(seed: 31)
     let edges: [Double] = [
-      0, -0.0, 5e-324, -1e-310, 1e-8, 0.5, -0.75, 1, -1, 3, 20, -40, 710, -745, 1e17, 1e300,
+      0, -0.0, .leastNonzeroMagnitude, -0x1p-1030, 1e-8, 0.5, -0.75, 1, -1, 3, 20, -40, 710, -745,
+      1e17, 1e300,
       -1e300, .infinity, -.infinity, .nan,
     ]
     let count = large ? LargeBuffer.threshold + 5 : 80

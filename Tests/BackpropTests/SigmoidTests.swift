@@ -16,14 +16,7 @@ struct SigmoidTests {
   /// sample where neither tail has begun.
   static let inputs: [Double] = {
     var generator = SeededGenerator(seed: 61)
-    let binades = (-1074...1023).flatMap { exponent in
-      (0..<10).flatMap { _ -> [Double] in
-        let x = Double(
-          sign: .plus, exponent: exponent,
-          significand: Double.random(in: 1..<2, using: &generator))
-        return [x, -x]
-      }
-    }
+    let binades = everyBinade(10, using: &generator)
     let middle = (0..<100_000).map { _ in Double.random(in: -50...50, using: &generator) }
     return binades + middle + [-745, -744.5, -709, 36, 37, 38, 40, 709, 745]
   }()

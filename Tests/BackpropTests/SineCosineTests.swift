@@ -57,14 +57,7 @@ struct SineCosineTests {
 
   @Test func smallSubnormalAndBeyondTheRange() {
     var generator = SeededGenerator(seed: 63)
-    let binades = (-1074...1023).flatMap { exponent in
-      (0..<10).flatMap { _ -> [Double] in
-        let x = Double(
-          sign: .plus, exponent: exponent,
-          significand: Double.random(in: 1..<2, using: &generator))
-        return [x, -x]
-      }
-    }
+    let binades = everyBinade(10, using: &generator)
     Self.expectWithinOneUlp(binades + [0x1p19, 0x1p19.nextUp, -0x1p19, .greatestFiniteMagnitude])
   }
 

@@ -102,3 +102,18 @@ func expectEveryRemainder(
     }
   }
 }
+
+/// `perBinade` random scalars in every binade from the smallest subnormal to the largest
+/// finite, each followed by its negative when `bothSigns`: the kernels' whole-range inputs.
+func everyBinade(
+  _ perBinade: Int, bothSigns: Bool = true, using generator: inout SeededGenerator
+) -> [Double] {
+  (-1074...1023).flatMap { exponent in
+    (0..<perBinade).flatMap { _ -> [Double] in
+      let x = Double(
+        sign: .plus, exponent: exponent,
+        significand: Double.random(in: 1..<2, using: &generator))
+      return bothSigns ? [x, -x] : [x]
+    }
+  }
+}
