@@ -196,7 +196,8 @@ struct ExponentialTests {
   func everyWidthGivesTheSameBits(count: Int) {
     var generator = SeededGenerator(seed: UInt64(count) + 40)
     let edges: [Double] = [
-      0, -0.0, 5e-324, -5e-324, 1e-300, -709.9, 709.78, 709.79, -745.1, -745.2, -708.4, 1e300,
+      0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 1e-300, -709.9, 709.78, 709.79,
+      -745.1, -745.2, -708.4, 1e300,
       -1e300, .infinity, -.infinity, .nan, 1, -1, 0.5,
     ]
     let source = (0..<count).map { index in
