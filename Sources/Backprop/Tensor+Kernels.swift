@@ -146,10 +146,15 @@ extension Tensor {
     _ body: (Double, Double) -> Double
   ) -> Tensor {
     let g = cotangent.take()!
-    var derivative =
-      output.holdsUniqueLargeBuffer()
-      ? output.takenOut() : Tensor(shape: x.shape, count: x.scalarCount) { _ in }
-    x.withUnsafeScalars { x in derivative.withUnsafeMutableScalars { out in apply(x, out) } }
+    var derivative: Tensor
+    if output.holdsUniqueLargeBuffer() {
+      derivative = output.takenOut()
+      x.withUnsafeScalars { x in derivative.withUnsafeMutableScalars { out in apply(x, out) } }
+    } else {
+      derivative = x.withUnsafeScalars { source in
+        Tensor(shape: x.shape, count: source.count) { out in apply(source, out) }
+      }
+    }
     if case .scalar(let c) = g.storage, !x.shape.isEmpty {
       derivative.withUnsafeMutableScalars { out in
         for index in 0..<out.count { out[index] = body(c, out[index]) }

@@ -67,28 +67,13 @@
     /* NaN gives NaN; the sign goes back on. */                                                \
     result = select_lanes##W(x != x, x, result);                                               \
     return (Lanes##W)((Bits##W)result | sign);                                                 \
-  }                                                                                             \
-                                                                                                \
-  static inline __attribute__((always_inline)) void hyperbolic_tangents##W(                     \
-      const double *source, double *destination, ptrdiff_t count) {                            \
-    ptrdiff_t index = 0;                                                                       \
-    for (; index + W <= count; index += W) {                                                   \
-      Lanes##W x;                                                                              \
-      memcpy(&x, source + index, sizeof x);                                                    \
-      Lanes##W y = hyperbolic_tangent##W(x);                                                   \
-      memcpy(destination + index, &y, sizeof y);                                               \
-    }                                                                                          \
-    if (index < count) {                                                                       \
-      Lanes##W x = (Lanes##W)0.0;                                                              \
-      for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane];   \
-      Lanes##W y = hyperbolic_tangent##W(x);                                                   \
-      for (ptrdiff_t lane = 0; lane < count - index; lane++) destination[index + lane] = y[lane]; \
-    }                                                                                          \
   }
 
 DEFINE_TANH(2)
 DEFINE_TANH(4)
+DEFINE_LANE_MAP(hyperbolic_tangents, hyperbolic_tangent, 4, 0.0)
 DEFINE_TANH(8)
+DEFINE_LANE_MAP(hyperbolic_tangents, hyperbolic_tangent, 8, 0.0)
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static double hyperbolic_tangent_fma(double x) {

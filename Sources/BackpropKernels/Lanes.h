@@ -88,5 +88,27 @@ DEFINE_LANES(2)
 DEFINE_LANES(4)
 DEFINE_LANES(8)
 
+// The loop of a one-input kernel, MAP##W(source, destination, count), applying FUNCTION##W:
+// W lanes at a time, then the last scalars in lanes padded with PAD (a value the function
+// takes in its stride), whose results are not kept. Each lane reads before it writes, so the
+// destination may be the source.
+#define DEFINE_LANE_MAP(MAP, FUNCTION, W, PAD) \
+static inline __attribute__((always_inline)) void MAP##W( \
+    const double *source, double *destination, ptrdiff_t count) { \
+  ptrdiff_t index = 0; \
+  for (; index + W <= count; index += W) { \
+    Lanes##W x; \
+    memcpy(&x, source + index, sizeof x); \
+    Lanes##W y = FUNCTION##W(x); \
+    memcpy(destination + index, &y, sizeof y); \
+  } \
+  if (index < count) { \
+    Lanes##W x = (Lanes##W)(PAD); \
+    for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane]; \
+    Lanes##W y = FUNCTION##W(x); \
+    for (ptrdiff_t lane = 0; lane < count - index; lane++) destination[index + lane] = y[lane]; \
+  } \
+}
+
 
 #endif

@@ -51,28 +51,12 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
     result = select_lanes##W(x < 0.0, (Lanes##W)NAN, result);                                  \
     /* +inf and NaN give themselves. */                                                        \
     return select_lanes##W(x == INFINITY || x != x, x, result);                                \
-  }                                                                                            \
-                                                                                               \
-  static inline __attribute__((always_inline)) void logarithms##W(                              \
-      const double *source, double *destination, ptrdiff_t count) {                            \
-    ptrdiff_t index = 0;                                                                       \
-    for (; index + W <= count; index += W) {                                                   \
-      Lanes##W x;                                                                              \
-      memcpy(&x, source + index, sizeof x);                                                    \
-      Lanes##W y = logarithm##W(x);                                                            \
-      memcpy(destination + index, &y, sizeof y);                                               \
-    }                                                                                          \
-    if (index < count) {                                                                       \
-      /* The rest in lanes padded with 1, whose logarithm is not kept. */                     \
-      Lanes##W x = (Lanes##W)1.0;                                                              \
-      for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane];   \
-      Lanes##W y = logarithm##W(x);                                                            \
-      for (ptrdiff_t lane = 0; lane < count - index; lane++) destination[index + lane] = y[lane]; \
-    }                                                                                          \
   }
 
 DEFINE_LOGARITHM(4)
+DEFINE_LANE_MAP(logarithms, logarithm, 4, 1.0)
 DEFINE_LOGARITHM(8)
+DEFINE_LANE_MAP(logarithms, logarithm, 8, 1.0)
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static void logarithms_avx2(

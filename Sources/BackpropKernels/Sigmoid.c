@@ -34,23 +34,6 @@
     return q + (r - q * d_low) * inverse;                                                      \
   }                                                                                             \
                                                                                                 \
-  static inline __attribute__((always_inline)) void sigmoids##W(                                \
-      const double *source, double *destination, ptrdiff_t count) {                            \
-    ptrdiff_t index = 0;                                                                       \
-    for (; index + W <= count; index += W) {                                                   \
-      Lanes##W x;                                                                              \
-      memcpy(&x, source + index, sizeof x);                                                    \
-      Lanes##W y = sigmoid##W(x);                                                              \
-      memcpy(destination + index, &y, sizeof y);                                               \
-    }                                                                                          \
-    if (index < count) {                                                                       \
-      Lanes##W x = (Lanes##W)0.0;                                                              \
-      for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane];   \
-      Lanes##W y = sigmoid##W(x);                                                              \
-      for (ptrdiff_t lane = 0; lane < count - index; lane++) destination[index + lane] = y[lane]; \
-    }                                                                                          \
-  }                                                                                             \
-                                                                                                \
   static inline __attribute__((always_inline)) void sigmoid_pullbacks##W(                       \
       const double *cotangent, double uniform, const double *source, const double *output,     \
       double *destination, ptrdiff_t count) {                                                   \
@@ -77,7 +60,9 @@
 
 DEFINE_SIGMOID(2)
 DEFINE_SIGMOID(4)
+DEFINE_LANE_MAP(sigmoids, sigmoid, 4, 0.0)
 DEFINE_SIGMOID(8)
+DEFINE_LANE_MAP(sigmoids, sigmoid, 8, 0.0)
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static double sigmoid_fma(double x) {

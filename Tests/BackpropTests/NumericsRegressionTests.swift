@@ -79,6 +79,42 @@ struct NumericsRegressionTests {
       logSoftmax(Tensor([1e6, 1e6, 1e6])) == Tensor(repeating: -Foundation.log(3.0), shape: [3]))
   }
 
+  /// Rows of 64 and more find their maximum with the vectorized kernel and, for log-softmax,
+  /// sum their exponentials without storing them: the same edges there, fused against the
+  /// composed twin (which takes its maximum by the `max` reduction), values and gradients, with
+  /// a NaN or an infinity in a full vector or in the last, padded lanes.
+  @Test func wideRowsKeepTheEdges() {
+    let width = 100  // 12 vectors of 8 and a tail of 4
+    func row(_ fill: Double, _ specials: [(Int, Double)]) -> Tensor {
+      var scalars = (0..<width).map { fill - Double($0 % 7) }
+      for (index, value) in specials { scalars[index] = value }
+      return Tensor(scalars)
+    }
+    let rows = [
+      row(1e300, []), row(-1e300, []), row(0, [(3, 1e300), (97, 1e300)]),
+      row(0, [(3, 1e17), (50, 1e17), (98, 1e17)]), row(0, [(5, .infinity)]),
+      row(0, [(99, .infinity)]), row(0, [(5, .nan)]), row(0, [(98, .nan)]),
+      row(-.infinity, []), row(0, [(0, -.infinity), (99, -.infinity)]),
+      Tensor(repeating: 1e6, shape: [width]),
+    ]
+    func agree(_ p: Tensor, _ q: Tensor) -> Bool {
+      p.shape == q.shape
+        && zip(p.scalars, q.scalars).allSatisfy { a, b in
+          a == b || a.isNaN && b.isNaN || abs(a - b) <= 1e-15 * Swift.max(1, abs(b))
+        }
+    }
+    for x in rows {
+      let fused = valueWithGradient(at: x) { logSoftmax($0)[3] }
+      let composed = valueWithGradient(at: x) { composedLogSoftmax($0)[3] }
+      #expect(agree(logSoftmax(x), composedLogSoftmax(Variable(x)).value), "\(x.scalars.prefix(6))")
+      #expect(agree(fused.gradient, composed.gradient), "\(x.scalars.prefix(6))")
+      #expect(agree(softmax(x), composedSoftmax(Variable(x)).value), "\(x.scalars.prefix(6))")
+    }
+    // k ties at a large magnitude: each tied entry is −ln k.
+    #expect(logSoftmax(rows[2])[3].scalar! == -Foundation.log(2.0))
+    #expect(logSoftmax(rows[10])[0].scalar! == -Foundation.log(Double(width)))
+  }
+
   // MARK: 2. Sigmoid's tails
 
   @Test("sigmoid is accurate in both tails, and so is its derivative")
