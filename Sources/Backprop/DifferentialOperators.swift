@@ -198,13 +198,41 @@ public func gradient(at x: Tensor, of f: (Variable) -> Variable) -> Tensor {
 public func valueWithGradient(
   at x: Tensor, _ w: Tensor, of f: (Variable, Variable) -> Variable
 ) -> (value: Tensor, gradient: (Tensor, Tensor)) {
-  let tape = Tape()
-  let (first, second) = (tape.variable(x), tape.variable(w))
-  let y = f(first, second)
-  Variable.requireScalar(y.shape, op: "gradient(at:_:of:)")
-  let gradients = tape.pullback(
-    of: y, seed: .ones(y.shape), wrt: [first, second], op: "gradient(at:_:of:)", consuming: true)
-  return (y.value, (gradients[0], gradients[1]))
+  let (value, gradients) = valueWithGradients(at: [x, w], op: "gradient(at:_:of:)") {
+    f($0[0], $0[1])
+  }
+  return (value, (gradients[0], gradients[1]))
+}
+
+/// The value of `f` at `xs` and its gradient with respect to each, from one consuming sweep of
+/// a private tape; the messages name `op`. As for one input, the tape's values are disposable
+/// when `f` kept none of its variables: its one sweep may then write gradients over them.
+func valueWithGradients(
+  at xs: [Tensor], op: String, of f: ([Variable]) -> Variable
+) -> (value: Tensor, gradients: [Tensor]) {
+  func record(on tape: Tape) -> (inputs: [Int32], output: Int32?, value: Tensor) {
+    let inputs = xs.map { tape.variable($0) }
+    let y = f(inputs)
+    Variable.requireScalar(y.shape, op: op)
+    return (
+      inputs.map { tape.requireRecorded($0, op: op) }, tape.requireOnThisTape(y, op: op), y.value
+    )
+  }
+  var tape = Tape()
+  let (inputs, output, value) = record(on: tape)
+  guard let output else { return (value, xs.map { .zeros($0.shape) }) }
+  // Asked before the assignment: `tape.valuesAreDisposable = isKnownUniquelyReferenced(&tape)`
+  // reads `tape` for the setter first, a second reference, and the answer is always no.
+  let heldOnce = isKnownUniquelyReferenced(&tape)
+  tape.valuesAreDisposable = heldOnce
+  let adjoints: [Tensor?] = tape.reverseSweep(
+    from: output, seed: Tensor.ones(value.shape), consuming: true)
+  return (
+    value,
+    zip(inputs, xs).map { index, x in
+      Int(index) < adjoints.count ? adjoints[Int(index)] ?? .zeros(x.shape) : .zeros(x.shape)
+    }
+  )
 }
 
 /// The gradients (∂f/∂x, ∂f/∂w) of a two-argument function with a scalar result.

@@ -127,12 +127,9 @@ public func jacobianReverse(at x: Tensor, of f: (Variable) -> Variable) -> Tenso
 public func valueWithGradient(
   at xs: [Tensor], of f: ([Variable]) -> Variable
 ) -> (value: Tensor, gradient: [Tensor]) {
-  let op = "gradient(at:of:) with many inputs"
-  let tape = Tape()
-  let inputs = xs.map { tape.variable($0) }
-  let y = f(inputs)
-  Variable.requireScalar(y.shape, op: op)
-  return (y.value, tape.pullback(of: y, seed: .ones(y.shape), wrt: inputs, op: op, consuming: true))
+  let (value, gradients) = valueWithGradients(
+    at: xs, op: "gradient(at:of:) with many inputs", of: f)
+  return (value, gradients)
 }
 
 /// The gradient of `f` with respect to each of its inputs, for `f` with a scalar result.

@@ -81,17 +81,77 @@ struct SweepReuseTests {
     }
   }
 
-  /// Two inputs: the sweep consumes but keeps the values (the pair's path does not check who
-  /// holds the tape); a product of the two takes its uniform cotangent spread.
-  @Test func twoInputsAndProductsOfBoth() {
+  /// Formulas of two inputs, for the pair's and the many-input paths, which sweep a private
+  /// tape once as well.
+  static let pairs: [(String, @Sendable (Variable, Variable) -> Variable)] = [
+    ("sum(exp(a) * b) + sum(a − b)", { a, b in (exp(a) * b).sum() + (a - b).sum() }),
+    ("sum(a * b)", { a, b in (a * b).sum() }),
+    ("sum(a / b)", { a, b in (a / b).sum() }),
+    ("sum(max(a, b))", { a, b in max(a, b).sum() }),
+    ("sum(max(b, a))", { a, b in max(b, a).sum() }),
+    ("meanSquaredError", { a, b in meanSquaredError(predicted: a, expected: b) }),
+    ("sum(squaredDifference(a, b))", { a, b in squaredDifference(a, b).sum() }),
+    ("sum(tanh(a) + sigmoid(b))", { a, b in (tanh(a) + sigmoid(b)).sum() }),
+    ("sum(exp(a)) · sum(b)", { a, b in exp(a).sum() * b.sum() }),
+    ("sum(a) only", { a, _ in a.sum() }),
+    ("sum(relu(a − b))", { a, b in relu(a - b).sum() }),
+    ("logSumExp(a + b)", { a, b in logSumExp(a + b) }),
+  ]
+
+  /// Two inputs and many: each gradient is the plain sweep's, bit for bit.
+  @Test func twoAndManyInputsGiveThePlainSweepsBits() {
     var generator = SeededGenerator(seed: 92)
-    let a = Tensor.random([Self.count], in: -2...2, using: &generator)
-    let b = Tensor.random([Self.count], in: -2...2, using: &generator)
-    let ours = valueWithGradient(at: a, b) { (exp($0) * $1).sum() + ($0 - $1).sum() }
-    let tape = Tape()
-    let (u, v) = (tape.variable(a), tape.variable(b))
-    let plain = tape.gradient(of: (exp(u) * v).sum() + (u - v).sum(), wrt: [u, v])
-    #expect(Self.same(ours.gradient.0, plain[0]) && Self.same(ours.gradient.1, plain[1]))
+    var scalars = Tensor.random([Self.count], in: -2...2, using: &generator).scalars
+    // Ties for the maximum, edges for the rest.
+    for (index, edge) in [0, -0.0, 0x1p-1030, 40, -40, 700, -745].enumerated() {
+      scalars[index * 101] = edge
+    }
+    let a = Tensor(scalars)
+    var other = Tensor.random([Self.count], in: -2...2, using: &generator).scalars
+    for index in stride(from: 0, to: 700, by: 101) { other[index] = scalars[index] }
+    let b = Tensor(other)
+    for (name, f) in Self.pairs {
+      let tape = Tape()
+      let (u, v) = (tape.variable(a), tape.variable(b))
+      let y = f(u, v)
+      let plain = tape.gradient(of: y, wrt: [u, v])
+      let pair = valueWithGradient(at: a, b, of: f)
+      #expect(Self.same(pair.value, y.value), "\(name): value")
+      #expect(Self.same(pair.gradient.0, plain[0]), "\(name): first gradient")
+      #expect(Self.same(pair.gradient.1, plain[1]), "\(name): second gradient")
+      let many = valueWithGradient(at: [a, b]) { f($0[0], $0[1]) }
+      #expect(Self.same(many.value, y.value), "\(name): value, many inputs")
+      #expect(Self.same(many.gradient[0], plain[0]), "\(name): first gradient, many inputs")
+      #expect(Self.same(many.gradient[1], plain[1]), "\(name): second gradient, many inputs")
+    }
+    // One tensor passed twice is two inputs, each with its own gradient.
+    let twice = gradient(at: a, a) { u, v in (exp(u) * v).sum() }
+    let e = exp(a)
+    #expect(Self.same(twice.0, e * a) && Self.same(twice.1, e))
+  }
+
+  /// With two inputs, too, a value the caller kept is not written over.
+  @Test func twoInputsKeepWhatTheCallerKept() {
+    var generator = SeededGenerator(seed: 94)
+    let (a, b) = (
+      Tensor.random([Self.count], in: -2...2, using: &generator),
+      Tensor.random([Self.count], in: -2...2, using: &generator)
+    )
+    let expected = exp(a)
+    var kept: Variable?
+    let g = gradient(at: a, b) { u, v in
+      let e = exp(u)
+      kept = e
+      return (e + v).sum()
+    }
+    #expect(kept!.value == expected && g.0 == expected && g.1 == .ones(b.shape))
+    var keptTensors: [Tensor] = []
+    let h = gradient(at: [a, b]) { p in
+      let e = exp(p[0])
+      keptTensors.append(e.value)
+      return (e * p[1]).sum()
+    }
+    #expect(keptTensors[0] == expected && Self.same(h[0], expected * b) && h[1] == expected)
   }
 
   /// A value the caller kept is not written over: a variable that outlives the call keeps the
