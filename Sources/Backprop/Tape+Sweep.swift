@@ -119,9 +119,39 @@ extension Tape {
       return Sum.pullback(Tensor(c), x: records[index].value) as? T
     }
 
+    // One-hot cotangents: a consuming sweep of tensors records a pick's VJP (one scalar sliced
+    // out of a large operand, `x[k]`) as its position and value rather than a tensor of zeros
+    // with one entry. Log-softmax reads it as it is, in one pass over its output and no zeros
+    // at all; anywhere else, and as soon as a second contribution arrives, it is written out.
+    // Rare, so a list searched from the end, not a dictionary.
+    var oneHots: [(entry: Int, position: Int, value: Double)] = []
+    /// The one-hot cotangent pending for entry `index`, taken out of the list.
+    func takeOneHot(of index: Int) -> (position: Int, value: Double)? {
+      guard !oneHots.isEmpty, let found = oneHots.lastIndex(where: { $0.entry == index }) else {
+        return nil
+      }
+      let pending = oneHots.remove(at: found)
+      return (pending.position, pending.value)
+    }
+    /// A one-hot cotangent written out for entry `index`: what the slice's VJP would have made.
+    func written(_ pending: (position: Int, value: Double), at index: Int) -> T {
+      let shape = records[index].value.shape
+      let count = shape.reduce(1, *)
+      return Tensor(shape: shape, count: count) { out in
+        out.initialize(repeating: 0)
+        out[pending.position] = pending.value
+      } as! T
+    }
+
+    /// Whether nothing has flowed into entry `index` yet.
+    func isEmpty(_ index: Int32) -> Bool {
+      adjoints[Int(index)] == nil && (oneHots.isEmpty || !oneHots.contains { $0.entry == index })
+    }
+
     func accumulate(_ contribution: T?, into index: Int32) {
       guard var contribution else { return }
       let i = Int(index)
+      if let pending = takeOneHot(of: i) { adjoints[i] = written(pending, at: i) }
       // Taken out of the array, the adjoint is held once, so a tensor adds in place.
       if var existing = adjoints[i].take() {
         if spreads {
@@ -146,6 +176,9 @@ extension Tape {
       defer { position -= 1 }
       let (op, lhs, rhs) = (records[position].op, records[position].lhs, records[position].rhs)
       guard records[position].needsGradient, op != .variable, op != .constant else {
+        if op == .variable, let pending = takeOneHot(of: position) {
+          adjoints[position] = written(pending, at: position)
+        }
         if spreads && op == .variable {
           adjoints[position] = spread(adjoints[position], at: position)
         }
@@ -155,13 +188,39 @@ extension Tape {
       // entry's adjoint once used: its memory is free for the next VJP's result, and an
       // elementwise VJP below writes its result over it when nothing else holds it.
       var taken = consuming ? adjoints[position].take() : adjoints[position]
-      if taken == nil { continue }
+      // Nothing else arrived after a one-hot cotangent (that would have written it out).
+      var oneHot = taken == nil ? takeOneHot(of: position) : nil
+      if let pending = oneHot, op != .logSoftmax {
+        taken = written(pending, at: position)
+        oneHot = nil
+      }
+      if taken == nil && oneHot == nil { continue }
       let wrt = (
         lhs >= 0 && records[Int(lhs)].needsGradient, rhs >= 0 && records[Int(rhs)].needsGradient
       )
 
       let (dx, dw): (T?, T?)
-      if T.self == Tensor.self, op.isElementwise,
+      if let oneHot {
+        // Log-softmax, the one rule that takes a one-hot cotangent as it is.
+        var value = Tensor(0)
+        if disposes {
+          exchangeValue(at: position, with: &value)
+        } else {
+          value = records[position].value
+        }
+        (dx, dw) = (LogSoftmax.pullback(oneHot: oneHot, y: &value) as? T, nil)
+      } else if passesUniform, !detectsAnomalies, op == .slice, wrt.0, isEmpty(lhs),
+        (taken! as! Tensor).scalarCount == 1,
+        records[Int(lhs)].value.scalarCount >= LargeBuffer.threshold
+      {
+        // A pick of one scalar out of a large operand whose adjoint is still empty: its VJP
+        // becomes a one-hot cotangent (see `oneHots`), not a tensor of zeros.
+        let box = Box(operand(rhs))
+        let strides = Shape.contiguousStrides(box.shape)
+        let offset = zip(box.lower, strides).reduce(0) { $0 + $1.0 * $1.1 }
+        oneHots.append((Int(lhs), offset, (taken! as! Tensor).withUnsafeScalars { $0[0] }))
+        continue
+      } else if T.self == Tensor.self, op.isElementwise,
         case .scalar(let y) = records[position].value.storage
       {
         // A rank-0 elementwise entry has a rank-0 cotangent and operands too. Its rule runs on
@@ -195,7 +254,7 @@ extension Tape {
               let results = Self.fusedPullback(
                 op, &slot.pointee, x: operand(lhs), w: rhs == -1 ? nil : operand(rhs),
                 y: &value, wrt: wrt, function: records[position].function,
-                joined: lhs == rhs && lhs >= 0 && adjoints[Int(lhs)] == nil)
+                joined: lhs == rhs && lhs >= 0 && isEmpty(lhs))
               // The generic rule below reads the value from the list.
               if results == nil && disposes { exchangeValue(at: position, with: &value) }
               return results
@@ -260,6 +319,9 @@ extension Tape {
       }
     }
     // Entries below `lowest` received what flowed into them and ran no VJP.
+    for pending in oneHots where pending.entry < lowest {
+      adjoints[pending.entry] = written((pending.position, pending.value), at: pending.entry)
+    }
     if spreads {
       for index in 0..<Swift.min(lowest, Int(output) + 1) {
         adjoints[index] = spread(adjoints[index], at: index)

@@ -86,8 +86,8 @@ static inline __attribute__((always_inline)) double exponentials_body8(
       ptrdiff_t count) {                                                                        \
     ptrdiff_t index = 0;                                                                       \
     for (; index + W <= count; index += W) {                                                   \
-      Lanes##W g, y;                                                                           \
-      memcpy(&g, cotangent + index, sizeof g);                                                 \
+      Lanes##W g = (Lanes##W)0.0, y;                                                           \
+      if (cotangent) memcpy(&g, cotangent + index, sizeof g);                                  \
       memcpy(&y, output + index, sizeof y);                                                    \
       Lanes##W r = log_softmax_pullback##W(g, y, total);                                       \
       memcpy(destination + index, &r, sizeof r);                                               \
@@ -95,7 +95,7 @@ static inline __attribute__((always_inline)) double exponentials_body8(
     if (index < count) {                                                                       \
       Lanes##W g = (Lanes##W)0.0, y = (Lanes##W)0.0;                                           \
       for (ptrdiff_t lane = 0; lane < count - index; lane++) {                                 \
-        g[lane] = cotangent[index + lane];                                                     \
+        g[lane] = cotangent ? cotangent[index + lane] : 0.0;                                   \
         y[lane] = output[index + lane];                                                        \
       }                                                                                        \
       Lanes##W r = log_softmax_pullback##W(g, y, total);                                       \

@@ -53,6 +53,61 @@ struct SweepReuseTests {
     ("sum(reshape(x))", { x, _ in x.reshaped(to: [1, SweepReuseTests.count]).sum() }),
     ("sum(x[0..<1000])", { x, _ in x[0..<1000].sum() }),
     ("3 · sum(x * x)", { x, _ in 3 * (x * x).sum() }),
+    // Picks: one-hot cotangents, read by log-softmax as they are and written out elsewhere.
+    ("logSoftmax(x)[5]", { x, _ in logSoftmax(x)[5] }),
+    ("logSoftmax(x)[last]", { x, _ in logSoftmax(x)[SweepReuseTests.count - 1] }),
+    ("logSoftmax(x)[0] · −0", { x, _ in -0.0 * logSoftmax(x)[0] }),
+    ("logSoftmax(x)[3] · ∞", { x, _ in .infinity * logSoftmax(x)[3] }),
+    ("logSoftmax(x)[3] · NaN", { x, _ in .nan * logSoftmax(x)[3] }),
+    ("logSoftmax(x)[707]: the 700", { x, _ in logSoftmax(x)[707] }),
+    (
+      "l[3] + l[7], one l",
+      { x, _ in
+        let l = logSoftmax(x)
+        return l[3] + l[7]
+      }
+    ),
+    (
+      "l[3] + l[3], one l",
+      { x, _ in
+        let l = logSoftmax(x)
+        return l[3] + l[3]
+      }
+    ),
+    (
+      "l[3] + sum(l)",
+      { x, _ in
+        let l = logSoftmax(x)
+        return l[3] + l.sum()
+      }
+    ),
+    (
+      "sum(l) + l[3]",
+      { x, _ in
+        let l = logSoftmax(x)
+        return l.sum() + l[3]
+      }
+    ),
+    ("x[3]", { x, _ in x[3] }),
+    ("x[3] + sum(x)", { x, _ in x[3] + x.sum() }),
+    ("sum(x) + x[3]", { x, _ in x.sum() + x[3] }),
+    ("x[3] · x[3]", { x, _ in x[3] * x[3] }),
+    ("exp(x)[3]", { x, _ in exp(x)[3] }),
+    ("sum(exp(x)[0..<1])", { x, _ in exp(x)[0..<1].sum() }),
+    (
+      "logSoftmax of rows, [2, 7]",
+      { x, _ in
+        logSoftmax(x[0..<262_144].reshaped(to: [4, 65_536]))
+          .slice(lowerBounds: [2, 7], upperBounds: [3, 8]).sum()
+      }
+    ),
+    (
+      "logSoftmax of rows, [0, 0] and [3, 65 535]",
+      { x, _ in
+        let l = logSoftmax(x[0..<262_144].reshaped(to: [4, 65_536]))
+        return l[0, 0] + 2 * l[3, 65_535]
+      }
+    ),
   ]
 
   static func same(_ a: Tensor, _ b: Tensor) -> Bool {

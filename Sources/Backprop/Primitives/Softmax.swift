@@ -241,6 +241,39 @@ enum LogSoftmax {
   }
 }
 
+extension LogSoftmax {
+  /// The VJP for a cotangent that is 0 but at one position p, where it is v: a pick,
+  /// `logSoftmax(x)[k]`. x̄ = ȳ − eʸ Σⱼ ȳⱼ is then 0 − eʸ · 0 on every row but p's, and
+  /// 0 − eʸ · S on p's, with S = 0 + v (a row of zeros and v sums to that, −0 to +0 included);
+  /// at p itself, v − e^(yₚ) · S. One pass over y and no tensor of zeros, written over y's
+  /// buffer when nothing else holds it; the bits of ``fusedPullback(_:y:)`` given the tensor.
+  static func pullback(oneHot: (position: Int, value: Double), y: inout Tensor) -> Tensor {
+    let (position, value) = oneHot
+    let count = y.scalarCount
+    let classes = y.shape[y.rank - 1]
+    let start = position - position % classes
+    let total = 0.0 + value
+    func rows(_ y: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>) {
+      // The picked scalar first: `out` may be y's own buffer.
+      var picked = 0.0
+      withUnsafePointer(to: value) { bp_log_softmax_pullbacks($0, y + position, total, &picked, 1) }
+      bp_log_softmax_pullbacks(nil, y, 0, out, start)
+      bp_log_softmax_pullbacks(nil, y + start, total, out + start, classes)
+      let end = start + classes
+      bp_log_softmax_pullbacks(nil, y + end, 0, out + end, count - end)
+      out[position] = picked
+    }
+    if y.holdsUniqueLargeBuffer() {
+      y.withUnsafeMutableScalars { y in rows(y.baseAddress!, y.baseAddress!) }
+      return y.takenOut()
+    }
+    let shape = y.shape
+    return y.withUnsafeScalars { y in
+      Tensor(shape: shape, count: count) { out in rows(y.baseAddress!, out.baseAddress!) }
+    }
+  }
+}
+
 /// ln Σⱼ e^(xⱼ − m) for one row whose exponentials are in `out`, accurate when it is tiny.
 ///
 /// Σ = 1 + r, where r sums every exponential but one maximal entry's e⁰. When r is small (one

@@ -42,7 +42,8 @@ double bp_maximum_using(int width, const double *source, ptrdiff_t count);
 /// Log-softmax's pullback along one row: destination[i] = cotangent[i] − e^(output[i]) · total,
 /// where output is the row's log-softmax and total the sum of its cotangent; the product and the
 /// difference each rounded, as the tensor operations would. The destination may be the
-/// cotangent's buffer.
+/// cotangent's buffer, or the output's. A null cotangent stands for a row of zeros (0 − e^y · total,
+/// still a subtraction, so that a zero product gives +0 as it would).
 void bp_log_softmax_pullbacks(
     const double *cotangent, const double *output, double total, double *destination,
     ptrdiff_t count);
