@@ -282,6 +282,15 @@ extension Tape {
         (dx, dw) = (
           CrossEntropy.pullback(taken!, logits: logits, labels: labels, saved: &saved), nil
         )
+      } else if op == .logSumExp {
+        // The shift and sum of each row, which the plain-tensor rule reads (and leaves).
+        (dx, dw) = (
+          LogSumExp.pullback(
+            taken!, x: lift(lhs),
+            y: T.entry(Int32(position), value: records[position].value, on: self),
+            saved: T.self == Tensor.self ? savedTensor(for: Int32(position), taking: false) : nil),
+          nil
+        )
       } else {
         // The operands and the output are lifted into T only when the rule reads them: each is
         // a copy, and most rules read one or two of the three.
@@ -339,7 +348,7 @@ extension Tape {
     function: UInt8
   ) -> (U?, U?) {
     switch op {
-    case .variable, .constant, .crossEntropy, .custom:
+    case .variable, .constant, .crossEntropy, .logSumExp, .custom:
       fail("\(op.name): no VJP of this form")
     case .add: return Add.pullback(cotangent, a: x(), b: w(), wrt: wrt)
     case .subtract: return Subtract.pullback(cotangent, a: x(), b: w(), wrt: wrt)

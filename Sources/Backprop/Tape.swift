@@ -10,7 +10,7 @@ enum Op: UInt8, Sendable {
   case sum, max
   case matmul, reshape, transpose, broadcast
   case slice, pad, gather, scatterAdd
-  case softmax, logSoftmax, crossEntropy
+  case softmax, logSoftmax, logSumExp, crossEntropy
   /// An ``ElementaryFunction`` of one operand, or a ``BinaryElementaryFunction`` of two: which
   /// one is the entry's `function`.
   case elementary, binaryElementary
@@ -25,7 +25,7 @@ enum Op: UInt8, Sendable {
       .sigmoid, .maximum, .select, .elementary, .binaryElementary:
       true
     case .variable, .constant, .sum, .max, .matmul, .reshape, .transpose, .broadcast, .softmax,
-      .logSoftmax, .crossEntropy, .slice, .pad, .gather, .scatterAdd, .custom:
+      .logSoftmax, .logSumExp, .crossEntropy, .slice, .pad, .gather, .scatterAdd, .custom:
       false
     }
   }
@@ -64,6 +64,7 @@ enum Op: UInt8, Sendable {
     case .scatterAdd: "scatterAdd"
     case .softmax: "softmax"
     case .logSoftmax: "logSoftmax"
+    case .logSumExp: "logSumExp"
     case .crossEntropy: "crossEntropy"
     case .elementary: "elementary"
     case .binaryElementary: "binaryElementary"

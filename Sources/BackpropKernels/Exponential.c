@@ -106,6 +106,30 @@ static inline __attribute__((always_inline)) double exponentials_body8(
 DEFINE_LOG_SOFTMAX_PULLBACK(4)
 DEFINE_LOG_SOFTMAX_PULLBACK(8)
 
+// The exponentials scaled: destination = scale · e^(source − shift), each the product of the
+// exponential that exponentials_body computes and `scale`, rounded once: log-sum-exp's pullback,
+// (ȳ / Σ) · e^(x − m), in one pass, with the bits of the exp entry and the multiply it replaces.
+#define DEFINE_SCALED_EXPONENTIALS(W)                                                           \
+  static inline __attribute__((always_inline)) void scaled_exponentials##W(                     \
+      const double *source, double shift, double scale, double *destination, ptrdiff_t count) { \
+    ptrdiff_t index = 0;                                                                       \
+    for (; index + W <= count; index += W) {                                                   \
+      Lanes##W x;                                                                              \
+      memcpy(&x, source + index, sizeof x);                                                    \
+      Lanes##W r = exponential##W(x - shift) * scale;                                          \
+      memcpy(destination + index, &r, sizeof r);                                               \
+    }                                                                                          \
+    if (index < count) {                                                                       \
+      Lanes##W x = (Lanes##W)0.0;                                                              \
+      for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane];   \
+      Lanes##W r = exponential##W(x - shift) * scale;                                          \
+      for (ptrdiff_t lane = 0; lane < count - index; lane++) destination[index + lane] = r[lane]; \
+    }                                                                                          \
+  }
+
+DEFINE_SCALED_EXPONENTIALS(4)
+DEFINE_SCALED_EXPONENTIALS(8)
+
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static double exponentials_avx2(
     const double *source, double shift, double *destination, ptrdiff_t count) {
@@ -126,6 +150,15 @@ __attribute__((target("avx512f,fma"))) static void log_softmax_pullbacks_avx512(
     const double *cotangent, const double *output, double total, double *destination,
     ptrdiff_t count) {
   log_softmax_pullbacks8(cotangent, output, total, destination, count);
+}
+__attribute__((target("avx2,fma"))) static void scaled_exponentials_avx2(
+    const double *source, double shift, double scale, double *destination, ptrdiff_t count) {
+  scaled_exponentials4(source, shift, scale, destination, count);
+}
+
+__attribute__((target("avx512f,fma"))) static void scaled_exponentials_avx512(
+    const double *source, double shift, double scale, double *destination, ptrdiff_t count) {
+  scaled_exponentials8(source, shift, scale, destination, count);
 }
 #endif
 
@@ -179,4 +212,25 @@ void bp_log_softmax_pullbacks(
     const double *cotangent, const double *output, double total, double *destination,
     ptrdiff_t count) {
   bp_log_softmax_pullbacks_using(bp_kernel_width(), cotangent, output, total, destination, count);
+}
+
+void bp_scaled_exponentials_using(
+    int width, const double *source, double shift, double scale, double *destination,
+    ptrdiff_t count) {
+#if defined(__x86_64__)
+  if (width == 512 && bp_kernel_width() >= 512) {
+    scaled_exponentials_avx512(source, shift, scale, destination, count);
+    return;
+  }
+  if (width == 256 && bp_kernel_width() >= 256) {
+    scaled_exponentials_avx2(source, shift, scale, destination, count);
+    return;
+  }
+#endif
+  scaled_exponentials4(source, shift, scale, destination, count);
+}
+
+void bp_scaled_exponentials(
+    const double *source, double shift, double scale, double *destination, ptrdiff_t count) {
+  bp_scaled_exponentials_using(bp_kernel_width(), source, shift, scale, destination, count);
 }

@@ -259,4 +259,32 @@ struct ExponentialTests {
     let stored = bp_exponentials(xs, 3, &out, xs.count)
     #expect(bp_exponentials(xs, 3, nil, xs.count).bitPattern == stored.bitPattern)
   }
+
+  /// Log-sum-exp's pullback, scale · e^(x − shift): in every width and every length through
+  /// three vectors and a tail, the bits of the stored exponential times the scale, rounded once,
+  /// with scales that overflow, underflow, are zero, ∞ or NaN against exponentials that are 0,
+  /// subnormal, ∞ or NaN.
+  @Test func scaledExponentialsAreTheExponentialTimesTheScale() {
+    var generator = SeededGenerator(seed: 18)
+    let edges: [Double] = [0, -0.0, -745.2, -740, 709.79, 700, .infinity, -.infinity, .nan, 1e300]
+    for width in kernelWidths {
+      for count in [0, 1, 3, 4, 5, 8, 9, 17, 27, 1001] {
+        let xs = (0..<count).map { index in
+          index < edges.count && count >= 17
+            ? edges[index] : Double.random(in: -50...50, using: &generator)
+        }
+        var exponentials = [Double](repeating: 0, count: count)
+        _ = bp_exponentials_using(Int32(width), xs, 0.5, &exponentials, count)
+        for scale in [1, 0.3, -2.5, 1e300, 1e-300, 0, .infinity, .nan] {
+          var out = [Double](repeating: 42, count: count)
+          bp_scaled_exponentials_using(Int32(width), xs, 0.5, scale, &out, count)
+          #expect(
+            zip(out, exponentials).allSatisfy { got, e in
+              let expected = e * scale
+              return got.bitPattern == expected.bitPattern || got.isNaN && expected.isNaN
+            }, "width \(width), count \(count), scale \(scale)")
+        }
+      }
+    }
+  }
 }

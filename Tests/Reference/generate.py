@@ -153,6 +153,26 @@ VECTORS = [
     [3.0, 3.0, 3.0, 3.0, 3.0],
     [0.1 * k for k in range(-8, 9)],
 ]
+# Log-sum-exp where one logit dominates, so that ln Σ is small: its value is then mostly the
+# maximum's, or (with the maximum near 0) mostly ln Σ, which ln of the rounded sum gets wrong.
+LSE_VECTORS = [
+    [0.0, -40.0],
+    [-0.0, -37.0],
+    [0.0, -0.5],
+    [0.0, -3.0, -20.0, -700.0],
+    [1e-10, -30.0],
+    [-1e-300, -50.0, -60.0],
+    [5e-324, -745.0],
+    [2.5, -40.0, -40.0, -40.0],
+    [700.0, 660.0],
+    [-745.0, -790.0],
+    [0.0, 0.0],
+    [1e17, 1e17 - 64],
+    [-1e300, -1e300],
+    [1e300, 0.0, -1e300],
+    [0.0] + [-30.0 - k for k in range(99)],
+    [-20.0 - 0.25 * k for k in range(70)] + [3.0],
+]
 WEIGHTS_OF = lambda n: [mp.mpf(k + 1) / 2 if k % 2 == 0 else -mp.mpf(k) for k in range(n)]
 
 
@@ -243,6 +263,15 @@ def main():
         lines.append(
             f"  ({arr(X)}, {arr(w)}, {arr(s)}, {arr(ls)}, {d(lse)}, {d(ce)}, {arr(g_soft)},"
             f" {arr(g_log)}, {arr(g_ce)}),")
+    lines.append("]")
+    lines.append("")
+    lines.append("/// For each vector x: logSumExp(x) and its gradient softmax(x), where one entry dominates")
+    lines.append("/// and ln Σ is tiny, at every magnitude, and in rows long enough for the vectorized maximum.")
+    lines.append("let logSumExpReference: [(x: [Double], value: Double, gradient: [Double])] = [")
+    for x in LSE_VECTORS:
+        X = [mp.mpf(v) for v in x]
+        arr = lambda vs: "[" + ", ".join(d(v) for v in vs) + "]"
+        lines.append(f"  ({arr(X)}, {d(logsumexp(X))}, {arr(softmax(X))}),")
     lines.append("]")
     with open(OUT, "w") as out:
         out.write("\n".join(lines) + "\n")

@@ -138,20 +138,130 @@ public func logSumExp(_ x: Variable) -> Variable {
 /// ``Variable/sum(alongAxes:)-([Int])``, so that `x - logSumExp(x, alongAxes: 1)` broadcasts
 /// row by row: y = m + ln Σᵢ e^(xᵢ − m) over the axes; x̄ = ȳ ⊙ e^(x − y), the softmax over them.
 ///
-/// Composed of primitives. The shift m is the maximum over the axes, held constant: it cancels
-/// in both value and gradient, so only rounding depends on it, and it keeps the result finite
-/// for logits such as [1e300, 0, −1e300]. Where the maximum is not finite, m = 0 instead: a row
-/// of all −∞ (every entry masked) gives −∞, and a row with +∞ gives +∞, as the sum of
-/// exponentials does; their gradient is undefined (softmax is 0/0 or ∞/∞ there) and is NaN.
-/// Reducing an axis of length 0 gives −∞.
+/// The shift m is the maximum over the axes: it cancels in both value and gradient, so only
+/// rounding depends on it, and it keeps the result finite for logits such as
+/// [1e300, 0, −1e300]. Where the maximum is not finite, m = 0 instead: a row of all −∞ (every
+/// entry masked) gives −∞, and a row with +∞ gives +∞, as the sum of exponentials does; their
+/// gradient is undefined (softmax is 0/0 or ∞/∞ there) and is NaN. Reducing an axis of length
+/// 0 gives −∞.
+///
+/// Over trailing axes (the last, or every axis) it is one fused tape entry (see ``LogSumExp``):
+/// where one logit dominates it takes ln1p of the others' exponentials, accurate where ln of
+/// the rounded sum keeps only ε absolute (log-sum-exp of [0, −40] is 4.25e−18, not 0). Over
+/// other axes it is composed of primitives, with m held constant.
 ///
 /// - Precondition: every axis is in range for the shape (negative axes count from the end).
 public func logSumExp(_ x: Variable, alongAxes axes: [Int]) -> Variable {
+  let rank = x.shape.count
+  let axes = Shape.normalize(axes: axes, rank: rank, op: "logSumExp")
+  if axes == Array((rank - axes.count)..<rank) {
+    return .apply(.logSumExp, x, Variable(Tensor(Double(axes.count)))) { x, trailing in
+      LogSumExp.forward(x, trailingAxes: Int(trailing.scalar!))
+    }
+  }
   // Folded directly rather than through max(alongAxes:), which refuses an empty axis: here an
   // empty axis has maximum −∞, so m = 0 and the sum of no exponentials is 0, whose log is −∞.
   let shift = x.value.reduce(alongAxes: axes, op: "logSumExp", initial: -.infinity, Maximum.self)
     .map { $0.isFinite ? $0 : 0 }
   return log(exp(x - shift).sum(alongAxes: axes)) + shift
+}
+
+/// Log-sum-exp over the trailing axes, fused into one tape entry: y = m + ln Σᵢ e^(xᵢ − m) for
+/// each row of the trailing axes' scalars, m the row's maximum (0 where that is not finite).
+///
+/// VJP: x̄ = (ȳ / Σ) ⊙ e^(x − m), the softmax scaled, from the m and Σ the forward pass kept (two
+/// numbers a row): one pass over x, where the composed form took five entries and as many
+/// passes. The numbers are the composed form's rule, (ȳ / Σ) ⊙ exp(x − m); not e^(x − y), which
+/// is the same mathematically but carries y's rounding, |y| ε, into every entry (10⁻¹¹ relative
+/// at logits of 10⁶).
+enum LogSumExp {
+  /// The rows: how many, and the scalars in each, for `trailing` reduced axes of `shape`.
+  static func layout(_ shape: [Int], trailing: Int) -> (rows: Int, classes: Int) {
+    let split = shape.count - trailing
+    return (shape[..<split].reduce(1, *), shape[split...].reduce(1, *))
+  }
+
+  /// The value, with the reduced axes kept with size 1, and what the VJP reads: each row's
+  /// shift and sum, [m₀, Σ₀, m₁, Σ₁, …].
+  static func forward(_ x: Tensor, trailingAxes trailing: Int) -> (Tensor, Tensor) {
+    let (rows, classes) = layout(x.shape, trailing: trailing)
+    let shape = x.shape.enumerated().map { $0.offset < x.rank - trailing ? $0.element : 1 }
+    var kept = [Double](repeating: 0, count: 2 * rows)
+    let value = x.withUnsafeScalars { source in
+      Tensor(shape: shape, count: rows) { out in
+        for row in 0..<rows {
+          let start = source.baseAddress! + row * classes
+          // As the softmax family's rows: a vectorized maximum from 64 scalars up, NaN if the
+          // row holds one.
+          var maximum = -Double.infinity
+          if classes >= 64 {
+            maximum = bp_maximum(start, classes)
+          } else {
+            for index in 0..<classes where start[index] > maximum || start[index].isNaN {
+              maximum = start[index]
+            }
+          }
+          let shift = maximum.isFinite ? maximum : 0
+          let total = bp_exponentials(start, shift, nil, classes)
+          out[row] = shift + logOfTotal(start, classes, maximum: maximum, total: total)
+          (kept[2 * row], kept[2 * row + 1]) = (shift, total)
+        }
+      }
+    }
+    return (value, Tensor(kept))
+  }
+
+  /// ln Σ for a row whose exponentials (of x − m) sum to `total`, accurate when it is tiny:
+  /// as ``logOfTotal(_:_:_:_:_:)`` for a row whose exponentials were not stored, so the
+  /// others' sum, r, is a second pass (the one maximal entry skipped), taken only when Σ < 2.
+  static func logOfTotal(
+    _ row: UnsafePointer<Double>, _ count: Int, maximum: Double, total: Double
+  ) -> Double {
+    guard total < 2, maximum.isFinite,
+      let top = (0..<count).first(where: { row[$0] == maximum })
+    else { return Foundation.log(total) }
+    let rest =
+      bp_exponentials(row, maximum, nil, top)
+      + bp_exponentials(row + top + 1, maximum, nil, count - top - 1)
+    return rest < 1 ? Foundation.log1p(rest) : Foundation.log(total)
+  }
+
+  static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T, saved: Tensor?) -> T {
+    if T.self == Tensor.self, let saved {
+      return kernel(cotangent.value, x: x.value, saved: saved) as! T
+    }
+    return rule(cotangent, x: x, y: y)
+  }
+
+  /// The rule in operations that are themselves recorded when T is Variable: ȳ ⊙ softmax over
+  /// the rows, the fused softmax of x seen as a matrix of rows.
+  static func rule<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
+    let rows = y.value.scalarCount
+    let classes = rows == 0 ? 0 : x.value.scalarCount / rows
+    let shape = x.shape
+    return cotangent * x.reshaped(to: [rows, classes]).softmaxAlongLastAxis().reshaped(to: shape)
+  }
+
+  /// The rule for plain tensors: (ȳ / Σ) e^(x − m), row by row, in one pass.
+  static func kernel(_ cotangent: Tensor, x: Tensor, saved: Tensor) -> Tensor {
+    let rows = cotangent.scalarCount
+    let classes = rows == 0 ? 0 : x.scalarCount / rows
+    let shape = x.shape
+    return cotangent.withUnsafeScalars { g in
+      saved.withUnsafeScalars { kept in
+        x.withUnsafeScalars { x in
+          Tensor(shape: shape, count: x.count) { out in
+            for row in 0..<rows {
+              let offset = row * classes
+              bp_scaled_exponentials(
+                x.baseAddress! + offset, kept[2 * row], g[row] / kept[2 * row + 1],
+                out.baseAddress! + offset, classes)
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 /// The log of the sum of exponentials along `axes`, which stay with size 1.

@@ -48,6 +48,16 @@ void bp_log_softmax_pullbacks(
     const double *cotangent, const double *output, double total, double *destination,
     ptrdiff_t count);
 
+/// Scaled exponentials: destination[i] = scale · e^(source[i] − shift), the exponential as
+/// `bp_exponentials` stores it times `scale`, rounded once (log-sum-exp's pullback).
+void bp_scaled_exponentials(
+    const double *source, double shift, double scale, double *destination, ptrdiff_t count);
+
+/// `bp_scaled_exponentials` with registers of `width` bits (512, 256 or 0).
+void bp_scaled_exponentials_using(
+    int width, const double *source, double shift, double scale, double *destination,
+    ptrdiff_t count);
+
 /// `bp_log_softmax_pullbacks` with registers of `width` bits (512, 256 or 0).
 void bp_log_softmax_pullbacks_using(
     int width, const double *cotangent, const double *output, double total, double *destination,
