@@ -33,6 +33,35 @@ struct ElementaryTests {
     #expect(gradient(at: [1, 5]) { max($0, 3).sum() } == [0, 1])
   }
 
+  /// The elementwise maximum over every pair of edge values, in vectors long enough for the
+  /// vectorized loop and its remainder, and with a scalar on either side: the larger, NaN if
+  /// either is NaN, and at a tie of ±0 the second (the bits of `b`, as the rule says).
+  @Test func elementwiseMaxOfEdgesInVectorsAndScalars() {
+    let edges: [Double] = [
+      0, -0.0, .leastNonzeroMagnitude, -1, 1, 1e300, -1e300, .infinity, -.infinity, .nan,
+    ]
+    let pairs = edges.flatMap { a in edges.map { b in (a, b) } }
+    let (a, b) = (Tensor(pairs.map(\.0)), Tensor(pairs.map(\.1)))
+    func expected(_ a: Double, _ b: Double) -> Double {
+      a.isNaN || b.isNaN ? .nan : a > b ? a : b
+    }
+    func same(_ x: Double, _ y: Double) -> Bool {
+      x.bitPattern == y.bitPattern || x.isNaN && y.isNaN
+    }
+    let result = max(a, b).scalars
+    for (index, (x, y)) in pairs.enumerated() {
+      #expect(same(result[index], expected(x, y)), "max(\(x), \(y)) = \(result[index])")
+    }
+    for scalar in edges {
+      let left = max(Tensor(scalar), b).scalars
+      let right = max(a, Tensor(scalar)).scalars
+      for (index, (x, y)) in pairs.enumerated() {
+        #expect(same(left[index], expected(scalar, y)), "max(\(scalar), \(y))")
+        #expect(same(right[index], expected(x, scalar)), "max(\(x), \(scalar))")
+      }
+    }
+  }
+
   @Test func sigmoidStaysFiniteInBothTails() {
     let x: Tensor = [-1000, 1000]
     #expect(sigmoid(Variable(x)).value == [0, 1])

@@ -160,7 +160,10 @@ enum Sigmoid: UnaryScalarFunction {
 /// **Ties** (a = b) split the cotangent equally, ½ to each, as PyTorch's `maximum` and JAX do:
 /// the mean of the two one-sided derivatives. A NaN operand gives NaN.
 enum Maximum: BinaryScalarFunction {
-  static func scalar(_ a: Double, _ b: Double) -> Double { a > b || a.isNaN ? a : b }
+  /// NaN tested as `a != a`, a comparison, where `isNaN` tests the bits in integer registers:
+  /// the loops over it then compile to vector compares and blends.
+  @inline(__always)
+  static func scalar(_ a: Double, _ b: Double) -> Double { a > b || a != a ? a : b }
 
   static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
     .elementwise(a, b, op: "max", Self.self)
