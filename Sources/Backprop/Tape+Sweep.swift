@@ -124,10 +124,16 @@ extension Tape {
     // with one entry. Log-softmax reads it as it is, in one pass over its output and no zeros
     // at all; anywhere else, and as soon as a second contribution arrives, it is written out.
     // Rare, so a list searched from the end, not a dictionary.
+    // Only a consuming sweep of tensors makes them; every other sweep (a scalar chain's among
+    // them) tests this constant and never touches the list, which its closures would reach
+    // through a box (that cost the scalar chain 15%).
+    let picksOneHot = passesUniform && !detectsAnomalies
     var oneHots: [(entry: Int, position: Int, value: Double)] = []
     /// The one-hot cotangent pending for entry `index`, taken out of the list.
     func takeOneHot(of index: Int) -> (position: Int, value: Double)? {
-      guard !oneHots.isEmpty, let found = oneHots.lastIndex(where: { $0.entry == index }) else {
+      guard picksOneHot, !oneHots.isEmpty,
+        let found = oneHots.lastIndex(where: { $0.entry == index })
+      else {
         return nil
       }
       let pending = oneHots.remove(at: found)
@@ -145,13 +151,14 @@ extension Tape {
 
     /// Whether nothing has flowed into entry `index` yet.
     func isEmpty(_ index: Int32) -> Bool {
-      adjoints[Int(index)] == nil && (oneHots.isEmpty || !oneHots.contains { $0.entry == index })
+      adjoints[Int(index)] == nil
+        && (!picksOneHot || oneHots.isEmpty || !oneHots.contains { $0.entry == index })
     }
 
     func accumulate(_ contribution: T?, into index: Int32) {
       guard var contribution else { return }
       let i = Int(index)
-      if let pending = takeOneHot(of: i) { adjoints[i] = written(pending, at: i) }
+      if picksOneHot, let pending = takeOneHot(of: i) { adjoints[i] = written(pending, at: i) }
       // Taken out of the array, the adjoint is held once, so a tensor adds in place.
       if var existing = adjoints[i].take() {
         if spreads {
@@ -176,7 +183,7 @@ extension Tape {
       defer { position -= 1 }
       let (op, lhs, rhs) = (records[position].op, records[position].lhs, records[position].rhs)
       guard records[position].needsGradient, op != .variable, op != .constant else {
-        if op == .variable, let pending = takeOneHot(of: position) {
+        if picksOneHot, op == .variable, let pending = takeOneHot(of: position) {
           adjoints[position] = written(pending, at: position)
         }
         if spreads && op == .variable {
@@ -189,7 +196,7 @@ extension Tape {
       // elementwise VJP below writes its result over it when nothing else holds it.
       var taken = consuming ? adjoints[position].take() : adjoints[position]
       // Nothing else arrived after a one-hot cotangent (that would have written it out).
-      var oneHot = taken == nil ? takeOneHot(of: position) : nil
+      var oneHot = picksOneHot && taken == nil ? takeOneHot(of: position) : nil
       if let pending = oneHot, op != .logSoftmax {
         taken = written(pending, at: position)
         oneHot = nil
@@ -209,7 +216,7 @@ extension Tape {
           value = records[position].value
         }
         (dx, dw) = (LogSoftmax.pullback(oneHot: oneHot, y: &value) as? T, nil)
-      } else if passesUniform, !detectsAnomalies, op == .slice, wrt.0, isEmpty(lhs),
+      } else if picksOneHot, op == .slice, wrt.0, isEmpty(lhs),
         (taken! as! Tensor).scalarCount == 1,
         records[Int(lhs)].value.scalarCount >= LargeBuffer.threshold
       {
@@ -328,7 +335,7 @@ extension Tape {
       }
     }
     // Entries below `lowest` received what flowed into them and ran no VJP.
-    for pending in oneHots where pending.entry < lowest {
+    for pending in oneHots where picksOneHot && pending.entry < lowest {
       adjoints[pending.entry] = written((pending.position, pending.value), at: pending.entry)
     }
     if spreads {
