@@ -94,6 +94,27 @@ struct EdgeCaseTests {
     #expect(logSumExp(Variable([Self.inf, 0])).value == Tensor(Self.inf))
   }
 
+  /// The fused entry's gradient at the edges, where softmax is undefined: NaN, as the composed
+  /// form gives; in a row past 64 scalars (the vectorized maximum) too; a rank-0 input, for
+  /// which log-sum-exp is the identity; and one variable used twice.
+  @Test("logSumExp's gradient at ±∞, NaN, a scalar and x + x")
+  func logSumExpGradientAtTheEdges() {
+    func nanOrEqual(_ got: Tensor, _ expected: [Double]) -> Bool {
+      zip(got.scalars, expected).allSatisfy { $0.isNaN ? $1.isNaN : $0 == $1 }
+    }
+    #expect(nanOrEqual(gradient(at: [-Self.inf, -Self.inf]) { logSumExp($0) }, [.nan, .nan]))
+    #expect(nanOrEqual(gradient(at: [Self.inf, 0]) { logSumExp($0) }, [.nan, 0]))
+    #expect(nanOrEqual(gradient(at: [.nan, 1]) { logSumExp($0) }, [.nan, .nan]))
+    var long = [Double](repeating: -3, count: 70)
+    long[69] = .nan
+    #expect(gradient(at: Tensor(long)) { logSumExp($0) }.scalars.allSatisfy { $0.isNaN })
+    #expect(logSumExp(Tensor(long)).scalar!.isNaN)
+    let (value, g) = valueWithGradient(at: Tensor(-1e300)) { logSumExp($0) }
+    #expect(value == Tensor(-1e300) && g == Tensor(1))
+    let twice = gradient(at: [0.5, -2]) { x in logSumExp(x + x) }
+    expectClose(twice, 2 * softmax(Tensor([1, -4])), tolerance: 1e-16)
+  }
+
   @Test("Tensors with a zero-length axis")
   func zeroLengthAxes() {
     let empty = Tensor(shape: [0], scalars: [])
