@@ -245,6 +245,13 @@ extension Tape {
         // A full sum: its VJP would spread ȳ over x's shape; x is large, so ȳ goes on as it is.
         (dx, dw) = (taken, nil)
         spreads = true
+      } else if T.self == Tensor.self, op == .sigmoid,
+        var derivative = savedTensor(for: Int32(position), taking: consuming)
+      {
+        // σ′, which the forward pass kept (see `sigmoid(_:)`): the VJP is one product, over σ′'s
+        // buffer when the sweep took it, with no second exponential.
+        var g = taken.take() as! Tensor?
+        (dx, dw) = (Sigmoid.pullback(&g, x: operand(lhs), derivative: &derivative) as? T, nil)
       } else if T.self == Tensor.self, op.mayFusePullback,
         let results = withUnsafeMutablePointer(
           to: &taken,
@@ -498,22 +505,18 @@ extension Tape {
       }
       return (wrt.0 ? cotangent.take() : nil, dw)
     case .maximum:
-      // ā = ȳ ⊙ share(a, b), b̄ = ȳ ⊙ share(b, a): ½ each at a tie.
+      // ā = ȳ ⊙ share(a, b), b̄ = ȳ ⊙ share(b, a): ½ each at a tie; by the vectorized kernel,
+      // which restates Maximum.Share with compares and selects (KernelTests).
       if wrt.1 {
-        dw =
-          wrt.0
-          ? .zipping(cotangent!, x, w) { g, a, b in g * Maximum.Share.scalar(b, a) }
-          : .pulling(&cotangent, x, w, output: &y) { g, a, b, _ in
-            g * Maximum.Share.scalar(b, a)
-          }
+        if wrt.0 {
+          // The cotangent and the output stay for ā: b̄ gets a buffer of its own.
+          var (shared, kept) = (cotangent, y)
+          dw = Maximum.fusedPullback(&shared, w, x, output: &kept)
+        } else {
+          dw = Maximum.fusedPullback(&cotangent, w, x, output: &y)
+        }
       }
-      return (
-        wrt.0
-          ? .pulling(&cotangent, x, w, output: &y) { g, a, b, _ in
-            g * Maximum.Share.scalar(a, b)
-          } : nil,
-        dw
-      )
+      return (wrt.0 ? Maximum.fusedPullback(&cotangent, x, w, output: &y) : nil, dw)
     case .select:
       // The mask is w; it receives no cotangent.
       return (

@@ -66,6 +66,55 @@ extension Tensor {
     }
   }
 
+  /// ``pulling(_:_:_:output:_:)``'s choice of buffer for a rule that is a C kernel:
+  /// `kernel(g, uniform, a, b, out, count)` with g the cotangent's scalars, or nil and its one
+  /// value `uniform` when it is rank 0 and `a` is not. The kernel must allow `out` to be g's
+  /// buffer or the output's (each position read before it is written). Takes the cotangent,
+  /// and the output when the result is written there.
+  static func pulling(
+    _ cotangent: inout Tensor?, _ a: Tensor, _ b: Tensor, output: inout Tensor,
+    kernel: (
+      UnsafePointer<Double>?, Double, UnsafePointer<Double>?, UnsafePointer<Double>?,
+      UnsafeMutablePointer<Double>?, Int
+    ) -> Void
+  ) -> Tensor {
+    var g = cotangent.take()!
+    let shape = a.shape
+    return a.withUnsafeScalars { a in
+      b.withUnsafeScalars { b in
+        let count = a.count
+        if case .scalar(let c) = g.storage, !shape.isEmpty {
+          if output.holdsUniqueLargeBuffer() {
+            output.withUnsafeMutableScalars { out in
+              kernel(nil, c, a.baseAddress, b.baseAddress, out.baseAddress, count)
+            }
+            return output.takenOut()
+          }
+          return Tensor(shape: shape, count: count) { out in
+            kernel(nil, c, a.baseAddress, b.baseAddress, out.baseAddress, count)
+          }
+        }
+        if g.holdsUniqueLargeBuffer() {
+          g.withUnsafeMutableScalars { out in
+            kernel(out.baseAddress, 0, a.baseAddress, b.baseAddress, out.baseAddress, count)
+          }
+          return g
+        }
+        return g.withUnsafeScalars { g in
+          if output.holdsUniqueLargeBuffer() {
+            output.withUnsafeMutableScalars { out in
+              kernel(g.baseAddress, 0, a.baseAddress, b.baseAddress, out.baseAddress, count)
+            }
+            return output.takenOut()
+          }
+          return Tensor(shape: shape, count: count) { out in
+            kernel(g.baseAddress, 0, a.baseAddress, b.baseAddress, out.baseAddress, count)
+          }
+        }
+      }
+    }
+  }
+
   /// The one-pass loop of the sweep's fused VJPs: `body(g[i], a[i], b[i], y[i])` for every
   /// scalar, with y the entry's output, into the cheapest place.
   ///

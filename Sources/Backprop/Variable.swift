@@ -127,6 +127,26 @@ extension Variable {
     }
   }
 
+  /// Evaluates a one-operand primitive whose VJP is cheaper from something the forward pass
+  /// computes on the way: recorded, `forward` returns the value and what to keep beside the
+  /// entry (or nil); a constant takes `value` alone, and so does an entry that needs no
+  /// gradient, which keeps nothing.
+  static func apply(
+    _ op: Op, _ x: Variable, value: (Tensor) -> Tensor,
+    keeping forward: (Tensor) -> (Tensor, Tensor?)
+  ) -> Variable {
+    guard case .recorded(let tape, let index, let generation) = x.node else {
+      return Variable(value(x.value))
+    }
+    tape.requireCurrent(generation, op: op.name(function: 0))
+    let input = tape.entries[Int(index)]
+    guard input.needsGradient else { return tape.record(op, value(input.value), index) }
+    let (y, kept) = forward(input.value)
+    let result = tape.record(op, y, index)
+    if let kept, case .recorded(_, let entry, _) = result.node { tape.save(kept, for: entry) }
+    return result
+  }
+
   /// Evaluates a two-operand primitive: at once if both are constants, otherwise recorded on
   /// the operands' tape, with a constant operand recorded there first.
   ///

@@ -32,8 +32,41 @@
     return any_nan ? NAN : result;                                                             \
   }
 
+/* The share of max(a, b)'s cotangent that goes to a: 1 where a > b, ½ at a tie, NaN where */ \
+/* either is NaN, 0 elsewhere; times the cotangent, as Maximum.Share.scalar in Swift. */      \
+#define DEFINE_MAXIMUM_PULLBACK(W)                                                              \
+  static inline __attribute__((always_inline)) Lanes##W maximum_share##W(                      \
+      Lanes##W g, Lanes##W a, Lanes##W b) {                                                     \
+    Lanes##W share = select_lanes##W((a != a) | (b != b), (Lanes##W)NAN, (Lanes##W)0.0);       \
+    share = select_lanes##W(a == b, (Lanes##W)0.5, share);                                     \
+    share = select_lanes##W(a > b, (Lanes##W)1.0, share);                                      \
+    return g * share;                                                                          \
+  }                                                                                             \
+                                                                                                \
+  static inline __attribute__((always_inline)) void maximum_pullbacks##W(                       \
+      const double *cotangent, double uniform, const double *a, const double *b,               \
+      double *destination, ptrdiff_t count) {                                                   \
+    ptrdiff_t index = 0;                                                                       \
+    for (; index + W <= count; index += W) {                                                   \
+      Lanes##W g = (Lanes##W)uniform, x, y;                                                    \
+      if (cotangent) memcpy(&g, cotangent + index, sizeof g);                                  \
+      memcpy(&x, a + index, sizeof x);                                                         \
+      memcpy(&y, b + index, sizeof y);                                                         \
+      Lanes##W r = maximum_share##W(g, x, y);                                                  \
+      memcpy(destination + index, &r, sizeof r);                                               \
+    }                                                                                          \
+    for (; index < count; index++) {                                                           \
+      Lanes##W r = maximum_share##W(                                                           \
+          (Lanes##W)(cotangent ? cotangent[index] : uniform), (Lanes##W)a[index],              \
+          (Lanes##W)b[index]);                                                                 \
+      destination[index] = r[0];                                                               \
+    }                                                                                          \
+  }
+
 DEFINE_MAXIMUM(4)
+DEFINE_MAXIMUM_PULLBACK(4)
 DEFINE_MAXIMUM(8)
+DEFINE_MAXIMUM_PULLBACK(8)
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static double maximum_avx2(
@@ -44,6 +77,18 @@ __attribute__((target("avx2,fma"))) static double maximum_avx2(
 __attribute__((target("avx512f,fma"))) static double maximum_avx512(
     const double *source, ptrdiff_t count) {
   return maximum8(source, count);
+}
+
+__attribute__((target("avx2,fma"))) static void maximum_pullbacks_avx2(
+    const double *cotangent, double uniform, const double *a, const double *b,
+    double *destination, ptrdiff_t count) {
+  maximum_pullbacks4(cotangent, uniform, a, b, destination, count);
+}
+
+__attribute__((target("avx512f,fma"))) static void maximum_pullbacks_avx512(
+    const double *cotangent, double uniform, const double *a, const double *b,
+    double *destination, ptrdiff_t count) {
+  maximum_pullbacks8(cotangent, uniform, a, b, destination, count);
 }
 #endif
 
@@ -57,4 +102,26 @@ double bp_maximum_using(int width, const double *source, ptrdiff_t count) {
 
 double bp_maximum(const double *source, ptrdiff_t count) {
   return bp_maximum_using(bp_kernel_width(), source, count);
+}
+
+void bp_maximum_pullbacks_using(
+    int width, const double *cotangent, double uniform, const double *a, const double *b,
+    double *destination, ptrdiff_t count) {
+#if defined(__x86_64__)
+  if (width == 512 && bp_kernel_width() >= 512) {
+    maximum_pullbacks_avx512(cotangent, uniform, a, b, destination, count);
+    return;
+  }
+  if (width == 256 && bp_kernel_width() >= 256) {
+    maximum_pullbacks_avx2(cotangent, uniform, a, b, destination, count);
+    return;
+  }
+#endif
+  maximum_pullbacks4(cotangent, uniform, a, b, destination, count);
+}
+
+void bp_maximum_pullbacks(
+    const double *cotangent, double uniform, const double *a, const double *b,
+    double *destination, ptrdiff_t count) {
+  bp_maximum_pullbacks_using(bp_kernel_width(), cotangent, uniform, a, b, destination, count);
 }

@@ -34,6 +34,48 @@
     return q + (r - q * d_low) * inverse;                                                      \
   }                                                                                             \
                                                                                                 \
+  /* σ(x) and σ′(x) = σ(x) σ(−x) from one exponential: σ(−x) shares t and 1 + t and takes the \
+     other numerator (1 where x ≤ 0, t where x > 0 or is NaN), which are the operations       \
+     sigmoid##W(−x) does, so both results have the bits of σ(x) and σ(x) · σ(−x) computed    \
+     apart. */                                                                                 \
+  static inline __attribute__((always_inline)) Lanes##W sigmoid_and_derivative##W(             \
+      Lanes##W x, Lanes##W *derivative) {                                                       \
+    Lanes##W t = exponential##W((Lanes##W)((Bits##W)x | 0x8000000000000000));                  \
+    Lanes##W d = 1.0 + t;                                                                      \
+    Lanes##W d_low = (1.0 - d) + t;                                                            \
+    Lanes##W n = select_lanes##W(x >= 0.0, (Lanes##W)1.0, t);                                  \
+    Lanes##W m = select_lanes##W(x <= 0.0, (Lanes##W)1.0, t);                                  \
+    Lanes##W inverse = 1.0 / d;                                                                \
+    Lanes##W q = n * inverse, p = m * inverse;                                                 \
+    Lanes##W r = __builtin_elementwise_fma(-q, d, n);                                          \
+    Lanes##W s = __builtin_elementwise_fma(-p, d, m);                                          \
+    q = q + (r - q * d_low) * inverse;                                                         \
+    p = p + (s - p * d_low) * inverse;                                                         \
+    *derivative = q * p;                                                                       \
+    return q;                                                                                  \
+  }                                                                                             \
+                                                                                                \
+  static inline __attribute__((always_inline)) void sigmoids_and_derivatives##W(                \
+      const double *source, double *values, double *derivatives, ptrdiff_t count) {            \
+    ptrdiff_t index = 0;                                                                       \
+    for (; index + W <= count; index += W) {                                                   \
+      Lanes##W x, y, d;                                                                        \
+      memcpy(&x, source + index, sizeof x);                                                    \
+      y = sigmoid_and_derivative##W(x, &d);                                                    \
+      memcpy(values + index, &y, sizeof y);                                                    \
+      memcpy(derivatives + index, &d, sizeof d);                                               \
+    }                                                                                          \
+    if (index < count) {                                                                       \
+      Lanes##W x = (Lanes##W)0.0, y, d;                                                        \
+      for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane];   \
+      y = sigmoid_and_derivative##W(x, &d);                                                    \
+      for (ptrdiff_t lane = 0; lane < count - index; lane++) {                                 \
+        values[index + lane] = y[lane];                                                        \
+        derivatives[index + lane] = d[lane];                                                   \
+      }                                                                                        \
+    }                                                                                          \
+  }                                                                                             \
+                                                                                                \
   static inline __attribute__((always_inline)) void sigmoid_pullbacks##W(                       \
       const double *cotangent, double uniform, const double *source, const double *output,     \
       double *destination, ptrdiff_t count) {                                                   \
@@ -77,6 +119,16 @@ __attribute__((target("avx2,fma"))) static void sigmoids_avx2(
 __attribute__((target("avx512f,fma"))) static void sigmoids_avx512(
     const double *source, double *destination, ptrdiff_t count) {
   sigmoids8(source, destination, count);
+}
+
+__attribute__((target("avx2,fma"))) static void sigmoids_and_derivatives_avx2(
+    const double *source, double *values, double *derivatives, ptrdiff_t count) {
+  sigmoids_and_derivatives4(source, values, derivatives, count);
+}
+
+__attribute__((target("avx512f,fma"))) static void sigmoids_and_derivatives_avx512(
+    const double *source, double *values, double *derivatives, ptrdiff_t count) {
+  sigmoids_and_derivatives8(source, values, derivatives, count);
 }
 
 __attribute__((target("avx2,fma"))) static void sigmoid_pullbacks_avx2(
@@ -138,4 +190,24 @@ void bp_sigmoid_pullbacks(
     double *destination, ptrdiff_t count) {
   bp_sigmoid_pullbacks_using(
       bp_kernel_width(), cotangent, uniform, source, output, destination, count);
+}
+
+void bp_sigmoids_and_derivatives_using(
+    int width, const double *source, double *values, double *derivatives, ptrdiff_t count) {
+#if defined(__x86_64__)
+  if (width == 512 && bp_kernel_width() >= 512) {
+    sigmoids_and_derivatives_avx512(source, values, derivatives, count);
+    return;
+  }
+  if (width == 256 && bp_kernel_width() >= 256) {
+    sigmoids_and_derivatives_avx2(source, values, derivatives, count);
+    return;
+  }
+#endif
+  sigmoids_and_derivatives4(source, values, derivatives, count);
+}
+
+void bp_sigmoids_and_derivatives(
+    const double *source, double *values, double *derivatives, ptrdiff_t count) {
+  bp_sigmoids_and_derivatives_using(bp_kernel_width(), source, values, derivatives, count);
 }

@@ -1,6 +1,8 @@
-import Backprop
+import BackpropKernels
 import Foundation
 import Testing
+
+@testable import Backprop
 
 @Suite("Elementary primitives")
 struct ElementaryTests {
@@ -59,6 +61,65 @@ struct ElementaryTests {
         #expect(same(left[index], expected(scalar, y)), "max(\(scalar), \(y))")
         #expect(same(right[index], expected(x, scalar)), "max(\(x), \(scalar))")
       }
+    }
+  }
+
+  /// The maximum's VJP kernel gives ȳ · Share(a, b) bit for bit (NaN for NaN) in every width,
+  /// for every pair of edge values, with a cotangent per position and a uniform one (±0, ∞ and
+  /// NaN among them), written into a new buffer and over each of its inputs; and through the
+  /// sweep, a large max(x, t) and max(t, x) give the generic rule's bits.
+  @Test func maximumPullbackKernelIsTheShareRuleInEveryWidthAndPlace() {
+    let edges: [Double] = [
+      0, -0.0, .leastNonzeroMagnitude, -1, 1, 1e300, -1e300, .infinity, -.infinity, .nan, 0.5,
+    ]
+    let pairs = edges.flatMap { a in edges.map { b in (a, b) } }
+    let (a, b) = (pairs.map(\.0), pairs.map(\.1))
+    let g = pairs.indices.map { edges[$0 % edges.count] * 3 }
+    func same(_ x: Double, _ y: Double) -> Bool {
+      x.bitPattern == y.bitPattern || x.isNaN && y.isNaN
+    }
+    for width in kernelWidths {
+      for uniform in [nil, 2.5, -0.0, .infinity, .nan] as [Double?] {
+        let expected = pairs.indices.map { (uniform ?? g[$0]) * Maximum.Share.scalar(a[$0], b[$0]) }
+        // Into a new buffer, then over the cotangent, a and b in turn.
+        for place in 0..<4 {
+          var (gs, xs, ys) = (g, a, b)
+          var out = [Double](repeating: 42, count: a.count)
+          gs.withUnsafeMutableBufferPointer { gp in
+            xs.withUnsafeMutableBufferPointer { xp in
+              ys.withUnsafeMutableBufferPointer { yp in
+                out.withUnsafeMutableBufferPointer { op in
+                  let destination = [op, gp, xp, yp][place].baseAddress
+                  bp_maximum_pullbacks_using(
+                    Int32(width), uniform == nil ? gp.baseAddress : nil, uniform ?? 0,
+                    xp.baseAddress, yp.baseAddress, destination, a.count)
+                }
+              }
+            }
+          }
+          let result = [out, gs, xs, ys][place]
+          for index in pairs.indices where !same(result[index], expected[index]) {
+            Issue.record(
+              "width \(width), place \(place), ȳ \(uniform ?? g[index]): share of max(\(a[index]), \(b[index])) gave \(result[index]), not \(expected[index])"
+            )
+          }
+        }
+      }
+    }
+    // Through the sweep, with ties and NaN in a tensor past the size that writes in place.
+    let n = LargeBuffer.threshold + 5
+    let x = Tensor((0..<n).map { edges[$0 % edges.count] })
+    let t = Tensor((0..<n).map { edges[($0 / edges.count) % edges.count] })
+    let w = Tensor((0..<n).map { Double($0 % 7) - 3 })
+    for (name, f) in [
+      ("max(x, t)", { max($0, Variable(t)) }), ("max(t, x)", { max(Variable(t), $0) }),
+    ]
+      as [(String, (Variable) -> Variable)]
+    {
+      let fast = gradient(at: x) { (f($0) * w).sum() }.scalars
+      // The VJP to x is ȳ ⊙ share(x, t) in both orders: x's share against t.
+      let rule = (w * Maximum.share(x, t)).scalars
+      #expect(zip(fast, rule).allSatisfy { same($0, $1) }, "\(name)")
     }
   }
 

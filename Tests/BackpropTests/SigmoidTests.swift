@@ -75,6 +75,94 @@ struct SigmoidTests {
     #expect(zip(Self.inputs, ys).allSatisfy { Sigmoid.scalar($0) == $1 || $1.isNaN })
   }
 
+  /// The forward kernel that also keeps σ′ gives `bp_sigmoids`' bits for σ and the pullback
+  /// kernel's bits (cotangent 1) for σ′, over the whole range and the special values, in every
+  /// width and every remainder, and writes nothing past the count.
+  @Test func valueAndDerivativeTogetherAreTheTwoKernelsBits() {
+    let specials: [Double] = [
+      0, -0.0, .infinity, -.infinity, .nan, 800, -800, .leastNonzeroMagnitude, 36, 37, 40, -40,
+    ]
+    let inputs = specials + Self.inputs
+    func same(_ a: Double, _ b: Double) -> Bool {
+      a.bitPattern == b.bitPattern || a.isNaN && b.isNaN
+    }
+    for width in kernelWidths {
+      let ys = runKernel(bp_sigmoids_using, width: width, on: inputs)
+      var ones = [Double](repeating: 1, count: inputs.count)
+      inputs.withUnsafeBufferPointer { x in
+        ys.withUnsafeBufferPointer { y in
+          ones.withUnsafeMutableBufferPointer { g in
+            bp_sigmoid_pullbacks_using(
+              Int32(width), g.baseAddress, 0, x.baseAddress, y.baseAddress, g.baseAddress, x.count)
+          }
+        }
+      }
+      for count in [inputs.count] + Array(0...17) {
+        var values = [Double](repeating: 42, count: count + 1)
+        var derivatives = values
+        inputs.withUnsafeBufferPointer { x in
+          values.withUnsafeMutableBufferPointer { v in
+            derivatives.withUnsafeMutableBufferPointer { d in
+              bp_sigmoids_and_derivatives_using(
+                Int32(width), x.baseAddress, v.baseAddress, d.baseAddress, count)
+            }
+          }
+        }
+        #expect(values[count] == 42 && derivatives[count] == 42, "width \(width), count \(count)")
+        let wrong = (0..<count).filter {
+          !same(values[$0], ys[$0]) || !same(derivatives[$0], ones[$0])
+        }
+        #expect(
+          wrong.isEmpty,
+          "width \(width), count \(count): \(wrong.count) differ, first at x = \(wrong.first.map { inputs[$0] } ?? 0)"
+        )
+      }
+    }
+  }
+
+  /// Through the tape, the VJP from the kept σ′ gives the rule's bits, ȳ ⊙ (y ⊙ σ(−x)) in tensor
+  /// operations, small and large, in place and not, with edges in the input and the cotangent;
+  /// a sigmoid whose input needs no gradient keeps no σ′, and the Hessian (recorded, which does
+  /// not read σ′) is diag(σ′ ⊙ (1 − 2σ)) ⊙ w.
+  @Test func keptDerivativeGivesTheRulesBits() {
+    let edges: [Double] = [
+      0, -0.0, .infinity, -.infinity, .nan, 800, -800, .leastNonzeroMagnitude, 38, -38, 1e17,
+    ]
+    for count in [7, LargeBuffer.threshold + 3] {
+      var generator = SeededGenerator(seed: UInt64(count))
+      let x = Tensor(
+        (0..<count).map {
+          $0 < edges.count ? edges[$0] : Double.random(in: -30...30, using: &generator)
+        })
+      let w = Tensor((0..<count).map { [1, -2, 0, .infinity, 0.5][$0 % 5] })
+      let rule = w * (sigmoid(x) * sigmoid(-x))
+      func same(_ a: Tensor, _ b: Tensor) -> Bool {
+        zip(a.scalars, b.scalars).allSatisfy {
+          $0.bitPattern == $1.bitPattern || $0.isNaN && $1.isNaN
+        }
+      }
+      #expect(same(gradient(at: x) { (sigmoid($0) * w).sum() }, rule), "\(count), weighted")
+      #expect(
+        same(gradient(at: x) { sigmoid($0).sum() }, sigmoid(x) * sigmoid(-x)), "\(count), sum")
+      let tape = Tape()
+      let v = tape.variable(x)
+      let y = (sigmoid(v) * w).sum()
+      #expect(same(tape.gradient(of: y, wrt: v), rule), "\(count), a tape kept")
+      #expect(same(tape.gradient(of: y, wrt: v), rule), "\(count), the same tape swept again")
+      #expect(tape.saved.map { $0.tensor?.scalarCount } == [count], "\(count): σ′ kept once")
+      let constant = Tape()
+      _ = sigmoid(constant.constant(x))
+      #expect(constant.saved.isEmpty, "\(count): nothing kept without a gradient")
+    }
+    let x: Tensor = [-3, 0.5, 2]
+    let s = sigmoid(x)
+    let h = hessian(at: x) { sigmoid($0).sum() }
+    let expected: Tensor = s * sigmoid(-x) * (1 - s - s)
+    for i in 0..<3 {
+      #expect(abs(h[i, i] - expected[i].scalar!) < 1e-16)
+    }
+  }
+
   /// σ of one scalar by the dispatched kernel.
   static func sigmoidByKernel(_ x: Double) -> Double {
     var (input, output) = (x, 0.0)

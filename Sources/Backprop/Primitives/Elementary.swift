@@ -113,8 +113,34 @@ enum Sigmoid: UnaryScalarFunction {
 
   static func forward(_ x: Tensor) -> Tensor { x.map(Self.self) }
 
+  /// σ(x) and, for a tensor of more than one scalar, σ′(x) = σ(x) σ(−x) beside it, from one
+  /// exponential a scalar (`bp_sigmoids_and_derivatives`): σ′ with the bits of `y * sigmoid(-x)`
+  /// (SigmoidTests). A rank-0 input keeps nothing: its VJP runs on Double, where σ(−x) costs
+  /// less than a tensor.
+  static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
+    if case .scalar = x.storage { return (forward(x), nil) }
+    var derivative: Tensor?
+    let y = x.withUnsafeScalars { source in
+      Tensor(shape: x.shape, count: source.count) { values in
+        derivative = Tensor(shape: x.shape, count: source.count) { derivatives in
+          bp_sigmoids_and_derivatives(
+            source.baseAddress, values.baseAddress, derivatives.baseAddress, source.count)
+        }
+      }
+    }
+    return (y, derivative)
+  }
+
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
     cotangent * (y * (-x).sigmoid())
+  }
+
+  /// The rule from the σ′ the forward pass kept: ȳ ⊙ σ′, one product a scalar, the rule's bits
+  /// (it computes y ⊙ σ(−x), which is σ′, before multiplying). Into the cotangent's buffer or
+  /// σ′'s, as ``Tensor/pulling(_:_:_:output:_:)`` chooses (σ′'s when the sweep took it from the
+  /// tape); `x` only gives the shape. Takes the cotangent, leaving `nil`.
+  static func pullback(_ cotangent: inout Tensor?, x: Tensor, derivative: inout Tensor) -> Tensor {
+    .pulling(&cotangent, x, x, output: &derivative) { g, _, _, d in g * d }
   }
 
   /// The rule on tensors of one shape, with the same numbers, in one pass of the vectorized
@@ -172,6 +198,15 @@ enum Maximum: BinaryScalarFunction {
   /// The share of the cotangent that goes to the first argument at each position.
   static func share(_ a: Tensor, _ b: Tensor) -> Tensor {
     .elementwise(a, b, op: "max", Share.self)
+  }
+
+  /// ȳ ⊙ share(a, b), the first operand's VJP on tensors of one shape, in one vectorized pass
+  /// (`bp_maximum_pullbacks`, the bits of ``Share``), into the buffer
+  /// ``Tensor/pulling(_:_:_:output:kernel:)`` chooses; swap a and b for the second operand's.
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, _ a: Tensor, _ b: Tensor, output: inout Tensor
+  ) -> Tensor {
+    .pulling(&cotangent, a, b, output: &output) { bp_maximum_pullbacks($0, $1, $2, $3, $4, $5) }
   }
 
   /// 1 where the first argument wins, ½ at a tie, 0 where it loses, NaN if either is NaN.
@@ -258,7 +293,13 @@ public func sigmoid(_ x: Tensor) -> Tensor { Sigmoid.forward(x) }
 /// Within a few ulps relative everywhere, including the left tail where σ(x) ≈ eˣ, so
 /// `log(sigmoid(x))` at x = −40 is −40 with derivative 1, not −∞ and NaN. σ(−∞) = 0,
 /// σ(+∞) = 1, and NaN gives NaN.
-public func sigmoid(_ x: Variable) -> Variable { .apply(.sigmoid, x, Sigmoid.forward) }
+///
+/// On a tensor that needs a gradient, the forward pass also keeps σ′(x) = σ(x) σ(−x), which it
+/// computes from the same exponential: the VJP is then one product, ȳ ⊙ σ′, with the same bits
+/// as the rule, for a tensor of σ′ held beside the entry until the sweep takes it.
+public func sigmoid(_ x: Variable) -> Variable {
+  .apply(.sigmoid, x, value: Sigmoid.forward, keeping: Sigmoid.forwardKeepingDerivative)
+}
 
 extension Tensor {
   /// The tensor where `mask` is non-zero and 0 elsewhere: a selection, so a masked-out ±∞ or

@@ -39,6 +39,19 @@ double bp_maximum(const double *source, ptrdiff_t count);
 /// `bp_maximum` with registers of `width` bits (512, 256 or 0).
 double bp_maximum_using(int width, const double *source, ptrdiff_t count);
 
+/// The elementwise maximum's pullback to its first operand: destination[i] = cotangent[i] ·
+/// share(a[i], b[i]), the share 1 where a > b, ½ at a tie, NaN where either is NaN and 0
+/// elsewhere (swap a and b for the second operand's); a null cotangent stands for `uniform`
+/// at every position. The destination may be any of the inputs' buffers.
+void bp_maximum_pullbacks(
+    const double *cotangent, double uniform, const double *a, const double *b,
+    double *destination, ptrdiff_t count);
+
+/// `bp_maximum_pullbacks` with registers of `width` bits (512, 256 or 0).
+void bp_maximum_pullbacks_using(
+    int width, const double *cotangent, double uniform, const double *a, const double *b,
+    double *destination, ptrdiff_t count);
+
 /// Log-softmax's pullback along one row: destination[i] = cotangent[i] − e^(output[i]) · total,
 /// where output is the row's log-softmax and total the sum of its cotangent; the product and the
 /// difference each rounded, as the tensor operations would. The destination may be the
@@ -99,6 +112,16 @@ void bp_sigmoids(const double *source, double *destination, ptrdiff_t count);
 
 /// `bp_sigmoids` with registers of `width` bits (512, 256 or 0).
 void bp_sigmoids_using(int width, const double *source, double *destination, ptrdiff_t count);
+
+/// σ(source[i]) into values[i] and σ′(source[i]) = σ(x) · σ(−x) into derivatives[i], from one
+/// exponential a scalar: values gets `bp_sigmoids`' bits and derivatives the bits of
+/// `bp_sigmoid_pullbacks` with a cotangent of 1. The three buffers must not overlap.
+void bp_sigmoids_and_derivatives(
+    const double *source, double *values, double *derivatives, ptrdiff_t count);
+
+/// `bp_sigmoids_and_derivatives` with registers of `width` bits (512, 256 or 0).
+void bp_sigmoids_and_derivatives_using(
+    int width, const double *source, double *values, double *derivatives, ptrdiff_t count);
 
 /// σ x for one scalar, with the same bits as `bp_sigmoids` gives for it.
 double bp_sigmoid(double x);
