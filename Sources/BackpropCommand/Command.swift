@@ -67,7 +67,7 @@ let usage = """
     elementwise: exp log sqrt tanh sigmoid relu sin cos tan asin acos atan sinh cosh asinh
       acosh atanh exp2 expm1 log2 log10 log1p abs sign square reciprocal rsqrt erf erfc
       softplus logSigmoid gelu swish leakyRelu(x[, a]) elu(x[, a]) atan2(y, x) hypot(a, b)
-      max(a, b) min(a, b) clamp(x, lo, hi) select(condition, a, b)
+      squaredDifference(a, b) max(a, b) min(a, b) clamp(x, lo, hi) select(condition, a, b)
     reductions to a scalar: sum mean max min prod variance std logsumexp
     shapes: concatenate(a, b, …) stack(a, b, …) flattened(x)
     along the last axis: softmax composedSoftmax logSoftmax

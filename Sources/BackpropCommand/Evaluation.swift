@@ -115,7 +115,7 @@ struct Checker {
     case .pow:
       return isConstantScalar(arguments[1], shape: shapes[1])
         ? shapes[0] : try broadcast(shapes[0], shapes[1], op: "pow", at: column)
-    case .atan2, .hypot:
+    case .atan2, .hypot, .squaredDifference:
       return try broadcast(shapes[0], shapes[1], op: name, at: column)
     case .leakyRelu, .elu:
       if arguments.count == 2 { try requireConstant(arguments[1], shapes[1], "\(name)'s alpha") }
@@ -349,6 +349,7 @@ func evaluate(_ expression: Expression, _ variables: [String: Variable]) -> Vari
         ? pow(x, constant(arguments[1])) : pow(x, argument(1))
     case .atan2: return atan2(x, argument(1))
     case .hypot: return hypot(x, argument(1))
+    case .squaredDifference: return squaredDifference(x, argument(1))
     case .min: return arguments.count == 1 ? x.min() : min(x, argument(1))
     case .clamp: return clamp(x, min: constant(arguments[1]), max: constant(arguments[2]))
     case .select: return select(x.value, argument(1), argument(2))

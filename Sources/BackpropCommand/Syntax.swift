@@ -201,7 +201,7 @@ enum Function: String, CaseIterable {
   case log10, log1p, abs, sign, square, reciprocal, rsqrt, erf, erfc, softplus, logSigmoid
   case gelu, swish, leakyRelu, elu
   // Elementwise, two or three operands.
-  case atan2, hypot, min, clamp, select
+  case atan2, hypot, squaredDifference, min, clamp, select
   // Reductions and shapes.
   case prod, variance, standardDeviation, concatenate, stack, flattened
   // Losses.
@@ -231,7 +231,7 @@ enum Function: String, CaseIterable {
 
   var arities: ClosedRange<Int> {
     switch self {
-    case .pow, .atan2, .hypot, .meanSquaredError, .binaryCrossEntropy, .crossEntropy: 2...2
+    case .pow, .atan2, .hypot, .squaredDifference, .meanSquaredError, .binaryCrossEntropy, .crossEntropy: 2...2
     case .max, .min, .leakyRelu, .elu: 1...2
     case .huberLoss: 2...3
     case .clamp, .select: 3...3

@@ -93,6 +93,14 @@ struct ErrorTests {
     (["grad", "select(x, x, x)", "--at", "x=1"], "error: select's condition must be constant"),
     (["grad", "sum(sin(x, x))", "--at", "x=1"], "error: sin takes 1 argument, got 2"),
     (
+      ["grad", "sum(squaredDifference(x))", "--at", "x=1"],
+      "error: squaredDifference takes 2 arguments, got 1"
+    ),
+    (
+      ["grad", "sum(squaredDifference(x, [1, 2, 3]))", "--at", "x=1,2"],
+      "error: shapes [2] and [3] do not broadcast for squaredDifference"
+    ),
+    (
       ["jacobian", "softmax(2)"],
       "error: softmax works along the last axis and needs a vector or matrix, not a scalar"
     ),

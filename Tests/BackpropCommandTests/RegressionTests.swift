@@ -175,11 +175,18 @@ struct CommandFunctionTests {
       ("huberLoss(x, [0, 0], 1)", "x=0.5,3", (0.125 + 2.5) / 2),
       ("sum(clamp(x, 0, 2))", "x=-1,1,5", 3), ("sum(flattened(X))", "X=[[1,2],[3,4]]", 10),
       ("sum(select([1, 0], x, -x))", "x=1,2", -1), ("logsumexp(x)", "x=0,0", Foundation.log(2)),
+      ("sum(squaredDifference(x, [1, -1]))", "x=3,2", 13),
+      ("sum(squareddifference(1e17, x))", "x=1e17", 0),
     ]
     for (expression, binding, expected) in cases {
       let json = try runJSON(["grad", expression, "--at", binding])
       let value = flatten(json["value"])
       #expect(value.count == 1 && abs(value[0] - expected) <= 1e-15, "\(expression): \(value)")
+    }
+    // (a − b)², broadcast against a scalar either side: 2(x − 1) and 2(x − 1) again.
+    for expression in ["sum(squaredDifference(x, 1))", "sum(squaredDifference(1, x))"] {
+      let d = try runJSON(["grad", expression, "--at", "x=3,-2,1"])
+      #expect(flatten((d["gradient"] as? [String: Any])?["x"]) == [4, -6, 0], "\(expression)")
     }
     let m = try runJSON(["grad", "sum(X[1:2][0])", "--at", "X=[[1,2],[3,4]]"])
     #expect(flatten((m["gradient"] as? [String: Any])?["X"]) == [0, 0, 1, 1])
