@@ -231,7 +231,9 @@ enum Function: String, CaseIterable {
 
   var arities: ClosedRange<Int> {
     switch self {
-    case .pow, .atan2, .hypot, .squaredDifference, .meanSquaredError, .binaryCrossEntropy, .crossEntropy: 2...2
+    case .pow, .atan2, .hypot, .squaredDifference, .meanSquaredError, .binaryCrossEntropy,
+      .crossEntropy:
+      2...2
     case .max, .min, .leakyRelu, .elu: 1...2
     case .huberLoss: 2...3
     case .clamp, .select: 3...3
