@@ -421,6 +421,7 @@ extension Tape {
     // specialized for it and vectorizes (a closure kept in a variable would be called per scalar).
     switch op {
     case .exp:
+      if let y = Tensor.unitScaled(&cotangent, &y) { return (y, nil) }
       return (.pulling(&cotangent, x, x, output: &y) { g, _, _, y in Exp.pullback(g, y: y) }, nil)
     case .log:
       return (.pulling(&cotangent, x, x, output: &y) { g, x, _, _ in Log.pullback(g, x: x) }, nil)

@@ -178,6 +178,18 @@ extension Tensor {
   }
 
   /// This tensor, leaving a rank-0 zero in its place: a move out of a variable.
+  /// ȳ ⊙ v where the cotangent is rank 0 and exactly 1, the seed of a sum that the sweep passes
+  /// on as one value (the gradient of `exp(x).sum()` is exp(x)): v itself, taken out with no
+  /// pass over it, since 1 · v is v in IEEE arithmetic for every v (±0, subnormals, ±∞, NaN).
+  /// `nil` for any other cotangent, which it leaves; takes it otherwise.
+  static func unitScaled(_ cotangent: inout Tensor?, _ v: inout Tensor) -> Tensor? {
+    guard let g = cotangent, case .scalar(let c) = g.storage, c == 1, !v.shape.isEmpty else {
+      return nil
+    }
+    cotangent = nil
+    return v.takenOut()
+  }
+
   mutating func takenOut() -> Tensor {
     var taken = Tensor(0)
     swap(&taken, &self)

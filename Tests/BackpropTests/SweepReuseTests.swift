@@ -53,6 +53,13 @@ struct SweepReuseTests {
     ("sum(reshape(x))", { x, _ in x.reshaped(to: [1, SweepReuseTests.count]).sum() }),
     ("sum(x[0..<1000])", { x, _ in x[0..<1000].sum() }),
     ("3 · sum(x * x)", { x, _ in 3 * (x * x).sum() }),
+    // A sum's seed of exactly 1 hands exp and sigmoid their output or σ′ with no pass; any other
+    // seed multiplies (−1, 1 + ε, −0, NaN), and a sum of a sum passes 1 on twice.
+    ("−sum(exp(x))", { x, _ in -exp(x).sum() }),
+    ("(1 + ε) · sum(sigmoid(x))", { x, _ in (1 + 0x1p-52) * sigmoid(x).sum() }),
+    ("−0 · sum(exp(x))", { x, _ in -0.0 * exp(x).sum() }),
+    ("NaN · sum(sigmoid(x))", { x, _ in .nan * sigmoid(x).sum() }),
+    ("sum(sum(exp(x)))", { x, _ in exp(x).sum().sum() }),
     // Picks: one-hot cotangents, read by log-softmax as they are and written out elsewhere.
     ("logSoftmax(x)[5]", { x, _ in logSoftmax(x)[5] }),
     ("logSoftmax(x)[last]", { x, _ in logSoftmax(x)[SweepReuseTests.count - 1] }),

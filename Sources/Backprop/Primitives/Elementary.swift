@@ -140,7 +140,8 @@ enum Sigmoid: UnaryScalarFunction {
   /// σ′'s, as ``Tensor/pulling(_:_:_:output:_:)`` chooses (σ′'s when the sweep took it from the
   /// tape); `x` only gives the shape. Takes the cotangent, leaving `nil`.
   static func pullback(_ cotangent: inout Tensor?, x: Tensor, derivative: inout Tensor) -> Tensor {
-    .pulling(&cotangent, x, x, output: &derivative) { g, _, _, d in g * d }
+    if let d = Tensor.unitScaled(&cotangent, &derivative) { return d }
+    return .pulling(&cotangent, x, x, output: &derivative) { g, _, _, d in g * d }
   }
 
   /// The rule on tensors of one shape, with the same numbers, in one pass of the vectorized
