@@ -10,11 +10,7 @@ internal import BackpropKernels
 
 /// eˣ for one scalar by the same kernel, so that a scalar and a tensor holding it agree to the
 /// last bit.
-func exponential(_ x: Double) -> Double {
-  var (input, output) = (x, 0.0)
-  _ = bp_exponentials(&input, 0, &output, 1)
-  return output
-}
+func exponential(_ x: Double) -> Double { bp_exponential(x) }
 
 /// Computes e^(xᵢ − shift) for every scalar xᵢ of `source` into `destination`, and returns the
 /// sum of the results: the inner loop of softmax, log-softmax and cross-entropy.
@@ -38,11 +34,7 @@ public func exponentials(
 
 /// ln x for one scalar by the vectorized kernel, so that a scalar and a tensor holding it agree
 /// to the last bit.
-func logarithm(_ x: Double) -> Double {
-  var (input, output) = (x, 0.0)
-  bp_logarithms(&input, &output, 1)
-  return output
-}
+func logarithm(_ x: Double) -> Double { bp_logarithm(x) }
 
 /// Writes ln xᵢ for every scalar xᵢ of `source` into `destination`: the log primitive's kernel.
 ///

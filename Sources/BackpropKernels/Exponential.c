@@ -162,6 +162,19 @@ __attribute__((target("avx512f,fma"))) static void scaled_exponentials_avx512(
 }
 #endif
 
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static double exponential_fma(double x) {
+  return exponential2((Lanes2){x, 0})[0];
+}
+#endif
+
+double bp_exponential(double x) {
+#if defined(__x86_64__)
+  if (bp_kernel_width() >= 256) return exponential_fma(x);
+#endif
+  return exponential2((Lanes2){x, 0})[0];
+}
+
 int bp_kernel_width(void) {
 #if defined(__x86_64__)
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return 512;

@@ -53,12 +53,17 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
     return select_lanes##W(x == INFINITY || x != x, x, result);                                \
   }
 
+DEFINE_LOGARITHM(2)
 DEFINE_LOGARITHM(4)
 DEFINE_LANE_MAP(logarithms, logarithm, 4, 1.0)
 DEFINE_LOGARITHM(8)
 DEFINE_LANE_MAP(logarithms, logarithm, 8, 1.0)
 
 #if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static double logarithm_fma(double x) {
+  return logarithm2((Lanes2){x, 1})[0];
+}
+
 __attribute__((target("avx2,fma"))) static void logarithms_avx2(
     const double *source, double *destination, ptrdiff_t count) {
   logarithms4(source, destination, count);
@@ -86,4 +91,11 @@ void bp_logarithms_using(int width, const double *source, double *destination, p
 
 void bp_logarithms(const double *source, double *destination, ptrdiff_t count) {
   bp_logarithms_using(bp_kernel_width(), source, destination, count);
+}
+
+double bp_logarithm(double x) {
+#if defined(__x86_64__)
+  if (bp_kernel_width() >= 256) return logarithm_fma(x);
+#endif
+  return logarithm2((Lanes2){x, 1})[0];
 }

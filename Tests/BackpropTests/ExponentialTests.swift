@@ -169,6 +169,30 @@ struct ExponentialTests {
     #expect(abs(total - expected) <= 4 * Swift.max(expected, 1).ulp)
   }
 
+  /// The scalar entry (`bp_exponential`, two lanes) gives the bits the dispatched vector loop
+  /// gives, over every binade of both signs, the range where eˣ is finite and nonzero, and the
+  /// special values; and so does `bp_logarithm` on its domain's edges.
+  @Test func theScalarEntriesGiveTheVectorLoopsBits() {
+    var generator = SeededGenerator(seed: 29)
+    let inputs =
+      everyBinade(3, using: &generator)
+      + (0..<20_000).map { _ in Double.random(in: -746...710, using: &generator) }
+      + [0, -0.0, .infinity, -.infinity, .nan, 709.782712893384, -745.1332191019412, -708.4]
+    let vector = runKernel(
+      { width, source, destination, count in
+        _ = bp_exponentials_using(width, source, 0, destination, count)
+      }, width: Int(bp_kernel_width()), on: inputs)
+    let wrong = zip(inputs, vector).filter { x, y in
+      let s = bp_exponential(x)
+      return s.bitPattern != y.bitPattern && !(s.isNaN && y.isNaN)
+    }
+    #expect(wrong.isEmpty, "\(wrong.count) differ, the first at x = \(wrong.first?.0 ?? 0)")
+    let positive = inputs.map(Swift.abs) + [.leastNonzeroMagnitude, .leastNormalMagnitude, 1]
+    let logs = runKernel(bp_logarithms_using, width: Int(bp_kernel_width()), on: positive)
+    #expect(
+      zip(positive, logs).allSatisfy { bp_logarithm($0).bitPattern == $1.bitPattern || $1.isNaN })
+  }
+
   @Test func expPrimitiveAndSoftmaxUseTheKernel() {
     var generator = SeededGenerator(seed: 15)
     let x = Tensor.random([3, 7], scale: 20, using: &generator)

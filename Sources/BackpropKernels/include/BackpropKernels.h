@@ -76,6 +76,11 @@ void bp_log_softmax_pullbacks_using(
     int width, const double *cotangent, const double *output, double total, double *destination,
     ptrdiff_t count);
 
+/// e^x for one scalar, with the bits `bp_exponentials` gives for it (shift 0) on this machine,
+/// in two lanes rather than through the vector loop's tail: a call of a few nanoseconds, for
+/// the functions that take one exponential a scalar (softplus, expm1's derivative, erf's).
+double bp_exponential(double x);
+
 /// `bp_exponentials` with registers of `width` bits (512, 256 or 0), or the baseline where the
 /// machine lacks that width, so that tests check every version. The two vectorized versions give
 /// the same bits, the sum included (the eight-lane loop adds into the four-lane sums in their
@@ -88,6 +93,10 @@ double bp_exponentials_using(
 /// NaN. The widest vectors the machine has; the two buffers may be the same, but must not
 /// otherwise overlap.
 void bp_logarithms(const double *source, double *destination, ptrdiff_t count);
+
+/// ln x for one scalar, with the bits `bp_logarithms` gives for it on this machine, in two
+/// lanes rather than through the vector loop's tail.
+double bp_logarithm(double x);
 
 /// `bp_logarithms` with registers of `width` bits (512, 256 or 0), as `bp_exponentials_using`.
 void bp_logarithms_using(int width, const double *source, double *destination, ptrdiff_t count);
