@@ -390,6 +390,41 @@ extension Tape {
     }
   }
 
+  /// The VJP of arithmetic with one rank-0 operand, a scalar broadcast against a tensor (the 2 in
+  /// `2 * x`, the 1 in `x - 1`), to the tensor operand: one pass, or none for a sum or a
+  /// difference, which pass the cotangent on (a rank-0 one stays so). The general rule spread
+  /// the cotangent, broadcast the scalar and multiplied: two new tensors and two passes. The
+  /// numbers are the rules' (Add, Subtract, Multiply and Divide, scalar by scalar: ȳ c, ȳ ⊘ c,
+  /// −((ȳ ⊙ y) ⊘ b) for c ⊘ b). Returns nil, leaving the cotangent, when the scalar itself
+  /// needs a gradient (a full reduction, which the general rule does) and for other ops.
+  @inline(never)
+  static func scalarOperandPullback(
+    _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor, y: inout Tensor,
+    wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?)? {
+    let scalarFirst = x.shape.isEmpty
+    let (tensor, scalar) = scalarFirst ? (w, x) : (x, w)
+    guard !(scalarFirst ? wrt.0 : wrt.1), case .scalar(let c) = scalar.storage,
+      let given = cotangent?.shape, given.isEmpty || given == tensor.shape,
+      tensor.shape == y.shape
+    else { return nil }
+    let result: Tensor
+    switch op {
+    case .add: result = cotangent.take()!
+    case .subtract where !scalarFirst: result = cotangent.take()!
+    case .subtract:
+      result = .pulling(&cotangent, tensor, tensor, output: &y) { g, _, _, _ in -g }
+    case .multiply:
+      result = .pulling(&cotangent, tensor, tensor, output: &y) { g, _, _, _ in g * c }
+    case .divide where !scalarFirst:
+      result = .pulling(&cotangent, tensor, tensor, output: &y) { g, _, _, _ in g / c }
+    case .divide:
+      result = .pulling(&cotangent, tensor, tensor, output: &y) { g, b, _, y in -((g * y) / b) }
+    default: return nil
+    }
+    return scalarFirst ? (nil, result) : (result, nil)
+  }
+
   /// The VJP of an elementwise entry on tensors of one shape (no broadcasting), in one pass:
   /// the entry's rule on `Double`, scalar by scalar, written over the cotangent's own buffer
   /// when nothing else holds it (the sweep took it out of its slot), else into one new buffer.
@@ -410,6 +445,9 @@ extension Tape {
     _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor?, y: inout Tensor,
     wrt: (Bool, Bool), function: UInt8, joined: Bool = false
   ) -> (Tensor?, Tensor?)? {
+    if let w, x.shape.isEmpty != w.shape.isEmpty {
+      return scalarOperandPullback(op, &cotangent, x: x, w: w, y: &y, wrt: wrt)
+    }
     let shape = x.shape
     guard let given = cotangent?.shape, !shape.isEmpty else { return nil }
     // A rank-0 cotangent of a larger entry stands for its value at every position (see the

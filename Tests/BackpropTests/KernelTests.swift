@@ -247,6 +247,48 @@ struct ShapeKernelTests {
         }
       }
     }
+    // Arithmetic with one rank-0 operand, either side, the tensor wanting the gradient: the
+    // rule's bits shared, held once, over the output and from a uniform cotangent.
+    for c in [2, 3, -0.0, 0, 1e-310, 1e300, .infinity, -.infinity, .nan] as [Double] {
+      for op in [Op.add, .subtract, .multiply, .divide] {
+        for scalarFirst in [false, true] {
+          let (x, w) = scalarFirst ? (Tensor(c), a) : (a, Tensor(c))
+          let value: Tensor =
+            switch op {
+            case .add: x + w
+            case .subtract: x - w
+            case .multiply: x * w
+            default: x / w
+            }
+          let wrt = scalarFirst ? (false, true) : (true, false)
+          let name = "\(scalarFirst ? "\(c) \(op.name) x" : "x \(op.name) \(c)")"
+          let rule = Tape.vjp(op, seed, x: { x }, w: { w }, y: { value }, wrt: wrt, function: 0)
+          var shared: Tensor? = seed
+          var output = value
+          let fromShared = Tape.fusedPullback(
+            op, &shared, x: x, w: w, y: &output, wrt: wrt, function: 0)
+          #expect(same(fromShared?.0, rule.0) && same(fromShared?.1, rule.1), "\(name)")
+          var ownedOutput = value.map { $0 }
+          var owned: Tensor? = seed.map { $0 }
+          let fromOwned = Tape.fusedPullback(
+            op, &owned, x: x, w: w, y: &ownedOutput, wrt: wrt, function: 0)
+          #expect(same(fromOwned?.0, rule.0) && same(fromOwned?.1, rule.1), "\(name), owned")
+          let spreadRule = Tape.vjp(
+            op, Tensor(repeating: -1.25, shape: a.shape), x: { x }, w: { w }, y: { value },
+            wrt: wrt, function: 0)
+          var uniform: Tensor? = Tensor(-1.25)
+          var uniformOutput = value.map { $0 }
+          let fromUniform = Tape.fusedPullback(
+            op, &uniform, x: x, w: w, y: &uniformOutput, wrt: wrt, function: 0)
+          let spread = { (t: Tensor?) in
+            t.map { $0.shape.isEmpty ? Tensor(repeating: $0.scalar!, shape: a.shape) : $0 }
+          }
+          #expect(
+            same(spread(fromUniform?.0), spreadRule.0)
+              && same(spread(fromUniform?.1), spreadRule.1), "\(name), uniform")
+        }
+      }
+    }
     #expect(same(seed, Tensor(seed.scalars)), "a shared cotangent was written over")
     // Broadcasting operands and rank 0 keep the generic rule.
     var other: Tensor? = seed

@@ -53,6 +53,16 @@ struct SweepReuseTests {
     ("sum(reshape(x))", { x, _ in x.reshaped(to: [1, SweepReuseTests.count]).sum() }),
     ("sum(x[0..<1000])", { x, _ in x[0..<1000].sum() }),
     ("3 · sum(x * x)", { x, _ in 3 * (x * x).sum() }),
+    // A rank-0 operand against the tensor, either side: one pass, or none for + and −.
+    ("sum(2 * x)", { x, _ in (2 * x).sum() }),
+    ("sum(x * −0)", { x, _ in (x * -0.0).sum() }),
+    ("sum(x + 1)", { x, _ in (x + 1).sum() }),
+    ("sum(1 − x)", { x, _ in (1 - x).sum() }),
+    ("sum(x / 3)", { x, _ in (x / 3).sum() }),
+    ("sum(3 / x)", { x, _ in (3 / x).sum() }),
+    ("sum((3 / x) * t)", { x, t in ((3 / x) * t).sum() }),
+    ("sum((x * ∞) * t)", { x, t in ((x * .infinity) * t).sum() }),
+    ("sum(exp(0.5 * x − 2))", { x, _ in exp(0.5 * x - 2).sum() }),
     // A sum's seed of exactly 1 hands exp and sigmoid their output or σ′ with no pass; any other
     // seed multiplies (−1, 1 + ε, −0, NaN), and a sum of a sum passes 1 on twice.
     ("−sum(exp(x))", { x, _ in -exp(x).sum() }),
