@@ -112,6 +112,32 @@ struct FunctionLibraryTests {
     #expect(elu(Variable([1000])).value == [1000])
     #expect(gradient(at: [1000, -1]) { elu($0).sum() } == [1, Foundation.exp(-1)])
     #expect(gradient(at: [0]) { leakyRelu($0, alpha: 0.2).sum() } == [0.2])
+    // leakyRelu at the edges, small and past the size that writes in place, with a weighted
+    // cotangent: x or α x, and ȳ or α ȳ, to the bit; α = 0 is relu (0 at −∞, not NaN).
+    let edges: [Double] = [
+      -.infinity, -1e300, -1, -0.0, 0, .leastNonzeroMagnitude, 1, 1e300, .infinity, .nan,
+    ]
+    for count in [edges.count, 262_147] {  // past LargeBuffer.threshold
+      let x = Tensor((0..<count).map { edges[$0 % edges.count] })
+      let w = Tensor((0..<count).map { [1, -2, .infinity, 0.5][$0 % 4] })
+      for alpha in [0.01, 0.2, 0, 3] {
+        func slope(_ x: Double) -> Double { x > 0 ? 1 : x.isNaN ? .nan : alpha }
+        let (y, g) = valueWithGradient(at: x) { (leakyRelu($0, alpha: alpha) * w).sum() }
+        let values = leakyRelu(Variable(x), alpha: alpha).value.scalars
+        for (index, x) in x.scalars.enumerated().prefix(edges.count * 2) {
+          let value = x > 0 ? x : x.isNaN ? .nan : alpha == 0 ? 0 : alpha * x
+          let derivative = alpha == 0 && !(x > 0) && !x.isNaN ? 0 : w.scalars[index] * slope(x)
+          #expect(
+            values[index].bitPattern == value.bitPattern || value.isNaN && values[index].isNaN,
+            "leakyRelu(\(x), α \(alpha)) = \(values[index])")
+          #expect(
+            g.scalars[index].bitPattern == derivative.bitPattern
+              || derivative.isNaN && g.scalars[index].isNaN,
+            "leakyRelu′(\(x), α \(alpha)) · \(w.scalars[index]) = \(g.scalars[index])")
+        }
+        #expect(y.scalar!.isNaN)
+      }
+    }
     for f in [{ abs($0) }, { sin($0) }, { softplus($0) }, { gelu($0) }] as [(Variable) -> Variable]
     {
       let (y, dy) = valueWithGradient(at: [.nan]) { f($0).sum() }

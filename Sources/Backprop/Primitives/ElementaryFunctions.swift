@@ -739,13 +739,16 @@ public func gelu(_ x: Variable) -> Variable { 0.5 * x * erfc(-(0.5.squareRoot())
 /// swish(x) = x σ(x) (also called SiLU), composed; its derivative is σ(x)(1 + x σ(−x)).
 public func swish(_ x: Variable) -> Variable { x * sigmoid(x) }
 
-/// The leaky rectified linear unit: x where x > 0, α x elsewhere, composed of two selections.
+/// The leaky rectified linear unit: x where x > 0, α x elsewhere, composed as x ⊙ s with the
+/// constant slopes s = 1 where x > 0, α elsewhere (NaN where x is NaN).
 ///
 /// The derivative is 1 where x > 0 and α where x ≤ 0, α at 0 as in PyTorch; NaN gives NaN.
+/// A product, where x · 1 is x and x · α is α x to the bit: one pass each way, where two
+/// selections and a sum took five forward and three backward. α = 0 is ``relu(_:)``, a
+/// selection, so that relu(−∞) stays 0 (a product would give 0 · (−∞) = NaN).
 public func leakyRelu(_ x: Variable, alpha: Double = 0.01) -> Variable {
-  let positive = x.value.map { $0 > 0 ? 1 : $0.isNaN ? .nan : 0 }
-  let other = x.value.map { $0 > 0 ? 0 : $0.isNaN ? .nan : 1 }
-  return x.masked(by: positive) + alpha * x.masked(by: other)
+  if alpha == 0 { return relu(x) }
+  return x * x.value.map { $0 > 0 ? 1 : $0.isNaN ? .nan : alpha }
 }
 
 /// The exponential linear unit: x where x > 0, α(eˣ − 1) elsewhere, composed.
