@@ -390,23 +390,24 @@ extension Tape {
     }
   }
 
-  /// The VJP of arithmetic with one rank-0 operand, a scalar broadcast against a tensor (the 2 in
-  /// `2 * x`, the 1 in `x - 1`), to the tensor operand: one pass, or none for a sum or a
-  /// difference, which pass the cotangent on (a rank-0 one stays so). The general rule spread
-  /// the cotangent, broadcast the scalar and multiplied: two new tensors and two passes. The
-  /// numbers are the rules' (Add, Subtract, Multiply and Divide, scalar by scalar: ȳ c, ȳ ⊘ c,
-  /// −((ȳ ⊙ y) ⊘ b) for c ⊘ b). Returns nil, leaving the cotangent, when the scalar itself
-  /// needs a gradient (a full reduction, which the general rule does) and for other ops.
+  /// The VJP of arithmetic with a broadcast operand that needs no gradient (the 2 in `2 * x`, the
+  /// 1 in `x - 1`, a constant row added to a matrix), to the operand of the output's shape: one
+  /// pass, or none for a sum or a difference, which pass the cotangent on (a rank-0 one stays
+  /// so). The general rule spread the cotangent, broadcast the other operand and combined them:
+  /// two new tensors and two passes. The numbers are the rules' (Add, Subtract, Multiply and
+  /// Divide, scalar by scalar: ȳ, −ȳ, ȳ c, ȳ ⊘ c, −((ȳ ⊙ y) ⊘ b) for c ⊘ b). Returns nil,
+  /// leaving the cotangent, when the broadcast operand needs a gradient (a reduction, which the
+  /// general rule does), for a product or quotient with a broadcast operand of more than one
+  /// scalar, and for other ops.
   @inline(never)
-  static func scalarOperandPullback(
+  static func broadcastOperandPullback(
     _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor, y: inout Tensor,
     wrt: (Bool, Bool)
   ) -> (Tensor?, Tensor?)? {
-    let scalarFirst = x.shape.isEmpty
+    let scalarFirst = x.shape != y.shape
     let (tensor, scalar) = scalarFirst ? (w, x) : (x, w)
-    guard !(scalarFirst ? wrt.0 : wrt.1), case .scalar(let c) = scalar.storage,
-      let given = cotangent?.shape, given.isEmpty || given == tensor.shape,
-      tensor.shape == y.shape
+    guard !(scalarFirst ? wrt.0 : wrt.1), tensor.shape == y.shape, !y.shape.isEmpty,
+      let given = cotangent?.shape, given.isEmpty || given == tensor.shape
     else { return nil }
     let result: Tensor
     switch op {
@@ -414,6 +415,21 @@ extension Tape {
     case .subtract where !scalarFirst: result = cotangent.take()!
     case .subtract:
       result = .pulling(&cotangent, tensor, tensor, output: &y) { g, _, _, _ in -g }
+    case .multiply, .divide:
+      guard case .scalar(let c) = scalar.storage else { return nil }
+      return scalarOperandPullback(op, &cotangent, tensor, c, scalarFirst, y: &y)
+    default: return nil
+    }
+    return scalarFirst ? (nil, result) : (result, nil)
+  }
+
+  /// ``broadcastOperandPullback(_:_:x:w:y:wrt:)``'s product and quotient with a scalar `c`.
+  static func scalarOperandPullback(
+    _ op: Op, _ cotangent: inout Tensor?, _ tensor: Tensor, _ c: Double, _ scalarFirst: Bool,
+    y: inout Tensor
+  ) -> (Tensor?, Tensor?)? {
+    let result: Tensor
+    switch op {
     case .multiply:
       result = .pulling(&cotangent, tensor, tensor, output: &y) { g, _, _, _ in g * c }
     case .divide where !scalarFirst:
@@ -445,8 +461,8 @@ extension Tape {
     _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor?, y: inout Tensor,
     wrt: (Bool, Bool), function: UInt8, joined: Bool = false
   ) -> (Tensor?, Tensor?)? {
-    if let w, x.shape.isEmpty != w.shape.isEmpty {
-      return scalarOperandPullback(op, &cotangent, x: x, w: w, y: &y, wrt: wrt)
+    if let w, x.shape != w.shape {
+      return broadcastOperandPullback(op, &cotangent, x: x, w: w, y: &y, wrt: wrt)
     }
     let shape = x.shape
     guard let given = cotangent?.shape, !shape.isEmpty else { return nil }

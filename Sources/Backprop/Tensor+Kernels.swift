@@ -291,11 +291,34 @@ extension Tensor {
           } else if a.count == 1 && rhsShape == shape {
             let a0 = a[0]
             for index in 0..<count { out[index] = Function.scalar(a0, b[index]) }
-          } else {
+          } else if let last = shape.last, last > 0 {
+            // Row by row: each operand's innermost stride is 1 (it has the row) or 0 (it is
+            // broadcast along it), so each row is one of four loops with fixed strides, which
+            // vectorize, where one loop with strides in variables did not (a matrix plus a row
+            // vector took 1 ns a scalar, 3× a same-shape sum).
             let aStrides = Shape.broadcastStrides(of: lhsShape, to: shape)
             let bStrides = Shape.broadcastStrides(of: rhsShape, to: shape)
-            Shape.forEachPosition(in: shape, strides: aStrides, bStrides) { linear, i, j in
-              out[linear] = Function.scalar(a[i], b[j])
+            let (aRow, bRow) = (aStrides[shape.count - 1] != 0, bStrides[shape.count - 1] != 0)
+            // The base addresses as constants: the closure would reload a captured buffer's at
+            // every store, which keeps the loops scalar.
+            let (pa, pb, po) = (a.baseAddress!, b.baseAddress!, out.baseAddress!)
+            Shape.forEachPosition(
+              in: Array(shape.dropLast()), strides: Array(aStrides.dropLast()),
+              Array(bStrides.dropLast())
+            ) { row, i, j in
+              let (o, x, y) = (po + row * last, pa + i, pb + j)
+              switch (aRow, bRow) {
+              case (true, true):
+                for k in 0..<last { o[k] = Function.scalar(x[k], y[k]) }
+              case (true, false):
+                let yj = y[0]
+                for k in 0..<last { o[k] = Function.scalar(x[k], yj) }
+              case (false, true):
+                let xi = x[0]
+                for k in 0..<last { o[k] = Function.scalar(xi, y[k]) }
+              case (false, false):
+                o.update(repeating: Function.scalar(x[0], y[0]), count: last)
+              }
             }
           }
         }

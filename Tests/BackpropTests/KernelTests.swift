@@ -149,6 +149,19 @@ struct ShapeKernelTests {
       let sum = zip(expected, y.scalars).map(+)
       #expect(x + y == Tensor(shape: target, scalars: sum), "\(small) + \(target)")
       #expect(y + x == Tensor(shape: target, scalars: sum), "\(target) + \(small)")
+      // Both broadcast: the complementary pattern, so that each axis is full in one operand
+      // (both rows broadcast when the last axis is collapsed in both, as with [3, 1] · [1, 1]).
+      for complement in [shape.indices.map { mask & (1 << $0) == 0 ? 1 : shape[$0] }, [1]] {
+        let z = Tensor.random(complement, using: &generator)
+        let result = Shape.broadcast(small, complement, op: "test")
+        var products: [Double] = []
+        for index in Self.indices(result) {
+          let left = zip(index.suffix(small.count), small).map { $1 == 1 ? 0 : $0 }
+          let right = zip(index.suffix(complement.count), complement).map { $1 == 1 ? 0 : $0 }
+          products.append(x[left] * z[right])
+        }
+        #expect(x * z == Tensor(shape: result, scalars: products), "\(small) · \(complement)")
+      }
     }
   }
 
@@ -286,6 +299,54 @@ struct ShapeKernelTests {
           #expect(
             same(spread(fromUniform?.0), spreadRule.0)
               && same(spread(fromUniform?.1), spreadRule.1), "\(name), uniform")
+        }
+      }
+    }
+    // A constant row or column broadcast against a matrix, either side: + and − pass the
+    // cotangent on (or negate it), × and ÷ take the generic rule; the rule's bits, also from a
+    // uniform cotangent.
+    let rows = count / 10
+    let matrix = Tensor(shape: [rows, 10], scalars: Array(a.scalars.prefix(rows * 10)))
+    let matrixSeed = Tensor(shape: [rows, 10], scalars: Array(seed.scalars.prefix(rows * 10)))
+    for other in [
+      Tensor(Array(edges.prefix(10))),
+      Tensor(shape: [rows, 1], scalars: Array(b.scalars.prefix(rows))),
+    ] {
+      for op in [Op.add, .subtract, .multiply, .divide] {
+        for otherFirst in [false, true] {
+          let (x, w) = otherFirst ? (other, matrix) : (matrix, other)
+          let value: Tensor =
+            switch op {
+            case .add: x + w
+            case .subtract: x - w
+            case .multiply: x * w
+            default: x / w
+            }
+          let wrt = otherFirst ? (false, true) : (true, false)
+          let name = "\(x.shape) \(op.name) \(w.shape)"
+          for cotangent in [matrixSeed, Tensor(-1.25)] {
+            let spreadSeed =
+              cotangent.shape.isEmpty
+              ? Tensor(repeating: -1.25, shape: matrix.shape) : cotangent
+            let rule = Tape.vjp(
+              op, spreadSeed, x: { x }, w: { w }, y: { value }, wrt: wrt, function: 0)
+            var given: Tensor? = cotangent
+            var output = value.map { $0 }
+            guard
+              let fused = Tape.fusedPullback(
+                op, &given, x: x, w: w, y: &output, wrt: wrt, function: 0)
+            else {
+              #expect(op == .multiply || op == .divide, "\(name): no fused rule")
+              #expect(given != nil, "\(name): the cotangent was taken")
+              continue
+            }
+            let spread = { (t: Tensor?) in
+              t.map { $0.shape.isEmpty ? Tensor(repeating: $0.scalar!, shape: matrix.shape) : $0 }
+            }
+            #expect(
+              same(spread(fused.0), rule.0) && same(spread(fused.1), rule.1),
+              "\(name), cotangent \(cotangent.shape)")
+          }
         }
       }
     }

@@ -63,6 +63,16 @@ struct SweepReuseTests {
     ("sum((3 / x) * t)", { x, t in ((3 / x) * t).sum() }),
     ("sum((x * ∞) * t)", { x, t in ((x * .infinity) * t).sum() }),
     ("sum(exp(0.5 * x − 2))", { x, _ in exp(0.5 * x - 2).sum() }),
+    // A constant row or column against a matrix, either side.
+    (
+      "sum(M + row − column)",
+      { x, t in
+        let m = x[0..<262_144].reshaped(to: [512, 512])
+        let row = t[0..<512]
+        let column = t[512..<1024].reshaped(to: [512, 1])
+        return ((m + row) - column).sum() + (row.value - m).sum()
+      }
+    ),
     // A sum's seed of exactly 1 hands exp and sigmoid their output or σ′ with no pass; any other
     // seed multiplies (−1, 1 + ε, −0, NaN), and a sum of a sum passes 1 on twice.
     ("−sum(exp(x))", { x, _ in -exp(x).sum() }),
