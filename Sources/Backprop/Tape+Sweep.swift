@@ -418,6 +418,12 @@ extension Tape {
     case .multiply, .divide:
       guard case .scalar(let c) = scalar.storage else { return nil }
       return scalarOperandPullback(op, &cotangent, tensor, c, scalarFirst, y: &y)
+    case .maximum:
+      // The tensor's share against the scalar, on either side: ȳ ⊙ share(x, c), ½ at a tie.
+      guard case .scalar(let c) = scalar.storage else { return nil }
+      result = .pulling(&cotangent, tensor, tensor, output: &y) { g, a, _, _ in
+        g * Maximum.Share.scalar(a, c)
+      }
     case .pow:
       // x̄ = ȳ ⊙ p xᵖ⁻¹ (Pow's rule, whose xᵖ⁻¹ is Pow.scalar's): none for p = 0, ȳ for p = 1.
       guard case .scalar(let p) = scalar.storage else { return nil }

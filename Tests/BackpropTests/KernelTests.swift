@@ -263,7 +263,7 @@ struct ShapeKernelTests {
     // Arithmetic with one rank-0 operand, either side, the tensor wanting the gradient: the
     // rule's bits shared, held once, over the output and from a uniform cotangent.
     for c in [2, 3, -0.0, 0, 1e-310, 1e300, .infinity, -.infinity, .nan] as [Double] {
-      for op in [Op.add, .subtract, .multiply, .divide] {
+      for op in [Op.add, .subtract, .multiply, .divide, .maximum] {
         for scalarFirst in [false, true] {
           let (x, w) = scalarFirst ? (Tensor(c), a) : (a, Tensor(c))
           let value: Tensor =
@@ -271,6 +271,7 @@ struct ShapeKernelTests {
             case .add: x + w
             case .subtract: x - w
             case .multiply: x * w
+            case .maximum: max(x, w)
             default: x / w
             }
           let wrt = scalarFirst ? (false, true) : (true, false)
