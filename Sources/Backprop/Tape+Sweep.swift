@@ -420,9 +420,12 @@ extension Tape {
       return scalarOperandPullback(op, &cotangent, tensor, c, scalarFirst, y: &y)
     case .maximum:
       // The tensor's share against the scalar, on either side: ȳ ⊙ share(x, c), ½ at a tie.
+      // Share.scalar's values, with NaN tested by comparison and c's once, so that the loop
+      // compiles to compares and blends (`isNaN` per scalar kept it scalar and branching).
       guard case .scalar(let c) = scalar.storage else { return nil }
+      let unordered = c != c
       result = .pulling(&cotangent, tensor, tensor, output: &y) { g, a, _, _ in
-        g * Maximum.Share.scalar(a, c)
+        g * (a > c ? 1 : a == c ? 0.5 : unordered || a != a ? .nan : 0)
       }
     case .pow:
       // x̄ = ȳ ⊙ p xᵖ⁻¹ (Pow's rule, whose xᵖ⁻¹ is Pow.scalar's): none for p = 0, ȳ for p = 1.

@@ -25,7 +25,7 @@ while let argument = arguments.popFirst() {
     }
     settings.repeatsOverride = count
   case "--formula":
-    // W7's formulas whose names contain TEXT, for profiling one of them.
+    // W7's and W11's formulas whose names contain TEXT, for profiling one of them.
     guard let text = arguments.popFirst() else {
       FileHandle.standardError.write(Data("error: --formula needs text, as logSoftmax\n".utf8))
       exit(2)
@@ -52,11 +52,11 @@ let workloads: [(String, (Settings) -> [Row])] = [
   ("W1", scalarChain), ("W2", crossEntropyGradient), ("W3", softmaxJacobianWorkload),
   ("W4", classifierStep), ("W5", elementwise), ("W6", memory), ("W7", everydayFormulas),
   ("W8", matrixProductGradient),
-  ("W9", twoLayerStep), ("W10", checkpointing),
+  ("W9", twoLayerStep), ("W10", checkpointing), ("W11", breadthFormulas),
 ]
 if let only, let unknown = only.subtracting(workloads.map(\.0)).sorted().first {
   FileHandle.standardError.write(
-    Data("error: no workload '\(unknown)'; they are W1 to W10\n".utf8))
+    Data("error: no workload '\(unknown)'; they are W1 to W11\n".utf8))
   exit(2)
 }
 for (name, workload) in workloads where only?.contains(name) ?? true {

@@ -139,3 +139,59 @@ if torch is not None:
         torch.nn.functional.cross_entropy(torch.tanh(tx @ tw1) @ tw2, tl).backward()
 
     report("W9 two-layer step 1024x256", "PyTorch eager", median(torch_step))
+
+# W11: the breadth formulas of Breadth.swift, in the same order, as PyTorch users write them
+# (1000 × 1000 matrices for the formulas with rows). Inputs are drawn alike, not the same draws.
+if torch is not None:
+    F = torch.nn.functional
+    n, side = 1_000_000, 1000
+    x11 = torch.tensor(rng.uniform(0.1, 2, n), requires_grad=True)
+    t11 = torch.tensor(rng.uniform(-1, 1, n))
+    row11 = torch.tensor(rng.uniform(-1, 1, side))
+    column11 = torch.tensor(rng.uniform(-1, 1, (side, 1)))
+    tm11 = t11.reshape(side, side)
+
+    def m(v):
+        return v.reshape(side, side)
+
+    breadth = {
+        "sum(x / t)": lambda x: (x / t11).sum(),
+        "sum(x - t)": lambda x: (x - t11).sum(),
+        "sum(2 * x)": lambda x: (2 * x).sum(),
+        "sum(x + 1)": lambda x: (x + 1).sum(),
+        "mean(x)": lambda x: x.mean(),
+        "sum(pow(x, 2))": lambda x: x.pow(2).sum(),
+        "sum(pow(x, 2.5))": lambda x: x.pow(2.5).sum(),
+        "sum(sqrt(x))": lambda x: x.sqrt().sum(),
+        "sum(abs(x - t))": lambda x: (x - t11).abs().sum(),
+        "sum(cos(x))": lambda x: x.cos().sum(),
+        "sum(tan(x))": lambda x: x.tan().sum(),
+        "sum(softplus(x))": lambda x: F.softplus(x).sum(),
+        "sum(logSigmoid(x))": lambda x: F.logsigmoid(x).sum(),
+        "sum(gelu(x))": lambda x: F.gelu(x).sum(),
+        "sum(swish(x))": lambda x: F.silu(x).sum(),
+        "sum(erf(x))": lambda x: torch.erf(x).sum(),
+        "sum(log1p(x))": lambda x: torch.log1p(x).sum(),
+        "sum(expm1(x))": lambda x: torch.expm1(x).sum(),
+        "sum(leakyRelu(x))": lambda x: F.leaky_relu(x).sum(),
+        "sum(elu(x - 1))": lambda x: F.elu(x - 1).sum(),
+        "sum(clamp(x, 0.5, 1.5))": lambda x: x.clamp(0.5, 1.5).sum(),
+        "variance(x)": lambda x: x.var(unbiased=False),
+        "sum(tanh(x) * x)": lambda x: (x.tanh() * x).sum(),
+        "sum(M + row)": lambda x: (m(x) + row11).sum(),
+        "sum(M * row)": lambda x: (m(x) * row11).sum(),
+        "sum(M * column)": lambda x: (m(x) * column11).sum(),
+        "sum(sum(M, axis 1)²)": lambda x: (m(x).sum(1) ** 2).sum(),
+        "sum(sum(M, axis 0)²)": lambda x: (m(x).sum(0) ** 2).sum(),
+        "sum(max(M, axis 1))": lambda x: m(x).max(1).values.sum(),
+        "sum(softmax(M) * T)": lambda x: (torch.softmax(m(x), 1) * tm11).sum(),
+        "sum(Mᵀ * T)": lambda x: (m(x).T * tm11).sum(),
+        "sum(x[1000...])": lambda x: x[1000:].sum(),
+    }
+    for name, formula in breadth.items():
+
+        def torch_gradient(formula=formula):
+            x11.grad = None
+            formula(x11).backward()
+
+        report(f"W11 {name}", "PyTorch eager", median(torch_gradient))
