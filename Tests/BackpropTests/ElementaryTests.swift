@@ -123,6 +123,38 @@ struct ElementaryTests {
     }
   }
 
+  /// softplus and logSigmoid on tensors (e^(−|x|) by the vectorized kernel, then ln1p) give
+  /// the scalar function's bits over every binade of both signs and the edges, and their
+  /// gradients (σ(±x) by the vectorized kernel) the rule's, ȳ ⊙ σ(±x), small and in place.
+  @Test func softplusAndLogSigmoidOnTensorsAreTheScalarsBits() {
+    var generator = SeededGenerator(seed: 71)
+    let edges: [Double] = [
+      0, -0.0, .infinity, -.infinity, .nan, 36, 37, 40, -40, 709, 710, -745, 800, -800, 1e17,
+    ]
+    let inputs = edges + everyBinade(2, using: &generator)
+    func same(_ a: Double, _ b: Double) -> Bool {
+      a.bitPattern == b.bitPattern || a.isNaN && b.isNaN
+    }
+    for count in [inputs.count, LargeBuffer.threshold + 3] {
+      let x = Tensor((0..<count).map { inputs[$0 % inputs.count] })
+      let w = Tensor((0..<count).map { [1, -2, 0.5, .infinity][$0 % 4] })
+      for (name, function, scalar, slope) in [
+        ("softplus", { softplus($0) }, Softplus.value, { (x: Tensor) in sigmoid(x) }),
+        ("logSigmoid", { logSigmoid($0) }, LogSigmoid.value, { (x: Tensor) in sigmoid(-x) }),
+      ] as [(String, (Variable) -> Variable, (Double) -> Double, (Tensor) -> Tensor)] {
+        let values = function(Variable(x)).value.scalars
+        let wrong = x.scalars.indices.filter { !same(values[$0], scalar(x.scalars[$0])) }
+        #expect(
+          wrong.isEmpty,
+          "\(name): \(wrong.count) values differ, first at \(wrong.first.map { x.scalars[$0] } ?? 0)"
+        )
+        let g = gradient(at: x) { (function($0) * w).sum() }.scalars
+        let rule = (w * slope(x)).scalars
+        #expect(zip(g, rule).allSatisfy { same($0, $1) }, "\(name): gradient, \(count)")
+      }
+    }
+  }
+
   @Test func sigmoidStaysFiniteInBothTails() {
     let x: Tensor = [-1000, 1000]
     #expect(sigmoid(Variable(x)).value == [0, 1])

@@ -435,6 +435,34 @@ enum Softplus: ElementaryFunction {
     x > 0 ? x + Foundation.log1p(exponential(-x)) : Foundation.log1p(exponential(x))
   }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { x.sigmoid() }
+
+  /// ``value(_:)`` of every scalar, or of every scalar negated and the result negated (for
+  /// logSigmoid): e^(−|x|) by the vectorized kernel in one pass, which is the exponential
+  /// `value` takes on either side (−x for x > 0, x otherwise), then ln1p of each. The same bits.
+  static func values(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>,
+    negated: Bool
+  ) {
+    guard let base = out.baseAddress else { return }
+    for index in source.indices { out[index] = -Swift.abs(source[index]) }
+    _ = bp_exponentials(base, 0, base, source.count)
+    for index in source.indices {
+      let x = negated ? -source[index] : source[index]
+      let y = x > 0 ? x + Foundation.log1p(out[index]) : Foundation.log1p(out[index])
+      out[index] = negated ? -y : y
+    }
+  }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    values(source, into: out, negated: false)
+  }
+
+  /// ȳ ⊙ σ(x) with σ from the vectorized kernel, not a call a scalar: the rule's numbers.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    .scaledDerivative(&cotangent, x, output: &y, apply: Sigmoid.apply) { g, s in g * s }
+  }
 }
 
 /// y = ln σ(x) = −softplus(−x), accurate in both tails (logSigmoid(−800) = −800); y′ = σ(−x).
@@ -442,6 +470,25 @@ enum LogSigmoid: ElementaryFunction {
   static let name = "logSigmoid"
   static func value(_ x: Double) -> Double { -Softplus.value(-x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { (-x).sigmoid() }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    Softplus.values(source, into: out, negated: true)
+  }
+
+  /// ȳ ⊙ σ(−x) with σ from the vectorized kernel: the rule's numbers.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    .scaledDerivative(&cotangent, x, output: &y, apply: negatedSigmoids) { g, s in g * s }
+  }
+
+  /// σ(−x) of every scalar: the negations, then the sigmoid kernel over them in place.
+  static func negatedSigmoids(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    for index in source.indices { out[index] = -source[index] }
+    Sigmoid.apply(UnsafeBufferPointer(out), into: out)
+  }
 }
 
 // MARK: - Two operands
