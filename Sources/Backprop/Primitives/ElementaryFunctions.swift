@@ -344,6 +344,11 @@ enum ExponentialMinusOne: ElementaryFunction {
   static let name = "expm1"
   static func value(_ x: Double) -> Double { Foundation.expm1(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { x.exponential() }
+
+  /// ȳ ⊙ eˣ with eˣ from the vectorized kernel, not a call a scalar: the rule's numbers.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    .scaledDerivative(&cotangent, x, output: &y, apply: Exp.apply) { g, e in g * e }
+  }
 }
 
 /// y = log₂ x; y′ = 1/(x ln 2).
