@@ -347,6 +347,18 @@ extension Tensor {
             for i in (o * run)..<((o + 1) * run) { total = Function.scalar(total, source[i]) }
             out[o] = total
           }
+        } else if axes == Array(0..<axes.count), let po = out.baseAddress,
+          let ps = source.baseAddress
+        {
+          // The reduced axes are the leading ones: each run of `count` scalars folds into the
+          // result as a whole row, in a loop that vectorizes. Each result still folds its
+          // scalars in the order of the general loop below, so the bits are the same.
+          out.initialize(repeating: initial)
+          let runs = count == 0 ? 0 : source.count / count
+          for run in 0..<runs {
+            let row = ps + run * count
+            for o in 0..<count { po[o] = Function.scalar(po[o], row[o]) }
+          }
         } else {
           out.initialize(repeating: initial)
           let outStrides = Shape.broadcastStrides(of: shape, to: inShape)
