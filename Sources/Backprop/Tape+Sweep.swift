@@ -404,32 +404,32 @@ extension Tape {
     _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor, y: inout Tensor,
     wrt: (Bool, Bool)
   ) -> (Tensor?, Tensor?)? {
-    let scalarFirst = x.shape != y.shape
-    let (tensor, scalar) = scalarFirst ? (w, x) : (x, w)
-    guard !(scalarFirst ? wrt.0 : wrt.1), tensor.shape == y.shape, !y.shape.isEmpty,
+    let broadcastFirst = x.shape != y.shape
+    let (tensor, other) = broadcastFirst ? (w, x) : (x, w)
+    guard !(broadcastFirst ? wrt.0 : wrt.1), tensor.shape == y.shape, !y.shape.isEmpty,
       let given = cotangent?.shape, given.isEmpty || given == tensor.shape
     else { return nil }
     let result: Tensor
     switch op {
     case .add: result = cotangent.take()!
-    case .subtract where !scalarFirst: result = cotangent.take()!
+    case .subtract where !broadcastFirst: result = cotangent.take()!
     case .subtract:
       result = .pulling(&cotangent, tensor, tensor, output: &y) { g, _, _, _ in -g }
     case .multiply, .divide:
-      guard case .scalar(let c) = scalar.storage else { return nil }
-      return scalarOperandPullback(op, &cotangent, tensor, c, scalarFirst, y: &y)
+      guard case .scalar(let c) = other.storage else { return nil }
+      return scalarOperandPullback(op, &cotangent, tensor, c, broadcastFirst, y: &y)
     case .maximum:
       // The tensor's share against the scalar, on either side: ȳ ⊙ share(x, c), ½ at a tie.
       // Share.scalar's values, with NaN tested by comparison and c's once, so that the loop
       // compiles to compares and blends (`isNaN` per scalar kept it scalar and branching).
-      guard case .scalar(let c) = scalar.storage else { return nil }
+      guard case .scalar(let c) = other.storage else { return nil }
       let unordered = c != c
       result = .pulling(&cotangent, tensor, tensor, output: &y) { g, a, _, _ in
         g * (a > c ? 1 : a == c ? 0.5 : unordered || a != a ? .nan : 0)
       }
     case .pow:
       // x̄ = ȳ ⊙ p xᵖ⁻¹ (Pow's rule, whose xᵖ⁻¹ is Pow.scalar's): none for p = 0, ȳ for p = 1.
-      guard case .scalar(let p) = scalar.storage else { return nil }
+      guard case .scalar(let p) = other.storage else { return nil }
       if p == 0 { return (nil, nil) }
       if p == 1 {
         result = cotangent.take()!
@@ -441,7 +441,7 @@ extension Tape {
       }
     default: return nil
     }
-    return scalarFirst ? (nil, result) : (result, nil)
+    return broadcastFirst ? (nil, result) : (result, nil)
   }
 
   /// ``broadcastOperandPullback(_:_:x:w:y:wrt:)``'s product and quotient with a scalar `c`.
