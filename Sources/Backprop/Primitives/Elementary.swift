@@ -66,8 +66,7 @@ enum Pow {
   static func forward(_ x: Tensor, _ exponent: Tensor) -> Tensor {
     let p = exponent.scalar!
     if p == 1 { return x }
-    if p == 2 { return x.map { $0 * $0 } }
-    return x.map { Foundation.pow($0, p) }
+    return x.map { Pow.scalar($0, p) }
   }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, exponent: T) -> T? {
@@ -121,7 +120,7 @@ enum Sigmoid: UnaryScalarFunction {
 
   static func forward(_ x: Tensor) -> Tensor { x.map(Self.self) }
 
-  /// σ(x) and, for a tensor of more than one scalar, σ′(x) = σ(x) σ(−x) beside it, from one
+  /// σ(x) and, for a tensor that is not rank 0, σ′(x) = σ(x) σ(−x) beside it, from one
   /// exponential a scalar (`bp_sigmoids_and_derivatives`): σ′ with the bits of `y * sigmoid(-x)`
   /// (SigmoidTests). A rank-0 input keeps nothing: its VJP runs on Double, where σ(−x) costs
   /// less than a tensor.
