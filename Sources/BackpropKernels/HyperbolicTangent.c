@@ -71,48 +71,5 @@
 
 DEFINE_TANH(2)
 DEFINE_TANH(4)
-DEFINE_LANE_MAP(hyperbolic_tangents, hyperbolic_tangent, 4, 0.0)
 DEFINE_TANH(8)
-DEFINE_LANE_MAP(hyperbolic_tangents, hyperbolic_tangent, 8, 0.0)
-
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static double hyperbolic_tangent_fma(double x) {
-  return hyperbolic_tangent2((Lanes2){x, 0})[0];
-}
-
-__attribute__((target("avx2,fma"))) static void hyperbolic_tangents_avx2(
-    const double *source, double *destination, ptrdiff_t count) {
-  hyperbolic_tangents4(source, destination, count);
-}
-
-__attribute__((target("avx512f,fma"))) static void hyperbolic_tangents_avx512(
-    const double *source, double *destination, ptrdiff_t count) {
-  hyperbolic_tangents8(source, destination, count);
-}
-#endif
-
-double bp_hyperbolic_tangent(double x) {
-#if defined(__x86_64__)
-  if (bp_kernel_width() >= 256) return hyperbolic_tangent_fma(x);
-#endif
-  return hyperbolic_tangent2((Lanes2){x, 0})[0];
-}
-
-void bp_hyperbolic_tangents_using(
-    int width, const double *source, double *destination, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) {
-    hyperbolic_tangents_avx512(source, destination, count);
-    return;
-  }
-  if (width == 256 && bp_kernel_width() >= 256) {
-    hyperbolic_tangents_avx2(source, destination, count);
-    return;
-  }
-#endif
-  hyperbolic_tangents4(source, destination, count);
-}
-
-void bp_hyperbolic_tangents(const double *source, double *destination, ptrdiff_t count) {
-  bp_hyperbolic_tangents_using(bp_kernel_width(), source, destination, count);
-}
+DEFINE_KERNEL_ENTRIES(hyperbolic_tangents, hyperbolic_tangent, 0.0)

@@ -43,15 +43,9 @@ static inline __attribute__((always_inline)) Lanes##W power_of_two##W(Lanes##W n
   return (Lanes##W)((Bits##W)biased << 52); \
 } \
  \
-/* e^x = 2^k (1 + m) for x within [lowest, highest]: returns m = e^r - 1 and sets k. */ \
-static inline __attribute__((always_inline)) Lanes##W exponential_reduced##W(Lanes##W x, Lanes##W *k_out) { \
-  /* k = round(x / ln 2), and r = x - k ln 2 kept as high - low for one more digit. */ \
-  Lanes##W k = (x * log2e + shifter) - shifter; \
-  Lanes##W high = x - k * ln2_high; \
-  Lanes##W low = k * ln2_low; \
-  Lanes##W r = high - low; \
- \
-  /* q(r) = sum of r^(n-2) / n! for n = 2...13 by Horner's rule; the constants are 1/n!. */ \
+/* q3(r) = sum of r^(n-3) / n! for n = 3...13 by Horner's rule; the constants are 1/n!, and */ \
+/* e^r = 1 + r + r^2/2 + r^3 q3(r) to below 1e-17 for |r| <= 0.347. */ \
+static inline __attribute__((always_inline)) Lanes##W exponential_cubic##W(Lanes##W r) { \
   Lanes##W q = (Lanes##W)0x1.6124613a86d09p-33; \
   q = q * r + 0x1.1eed8eff8d898p-29; \
   q = q * r + 0x1.ae64567f544e4p-26; \
@@ -62,8 +56,18 @@ static inline __attribute__((always_inline)) Lanes##W exponential_reduced##W(Lan
   q = q * r + 0x1.6c16c16c16c17p-10; \
   q = q * r + 0x1.1111111111111p-7; \
   q = q * r + 0x1.5555555555555p-5; \
-  q = q * r + 0x1.5555555555555p-3; \
-  q = q * r + 0x1p-1; \
+  return q * r + 0x1.5555555555555p-3; \
+} \
+ \
+/* e^x = 2^k (1 + m) for x within [lowest, highest]: returns m = e^r - 1 and sets k. */ \
+static inline __attribute__((always_inline)) Lanes##W exponential_reduced##W(Lanes##W x, Lanes##W *k_out) { \
+  /* k = round(x / ln 2), and r = x - k ln 2 kept as high - low for one more digit. */ \
+  Lanes##W k = (x * log2e + shifter) - shifter; \
+  Lanes##W high = x - k * ln2_high; \
+  Lanes##W low = k * ln2_low; \
+  Lanes##W r = high - low; \
+  /* q(r) = q3(r) r + 1/2, the sum of r^(n-2) / n! for n = 2...13. */ \
+  Lanes##W q = exponential_cubic##W(r) * r + 0x1p-1; \
   *k_out = k; \
   /* e^r - 1 = high - (low - r^2 q): the small terms first, so that each rounding is of a */ \
   /* quantity smaller than the result. */ \
@@ -108,6 +112,61 @@ static inline __attribute__((always_inline)) void MAP##W( \
     Lanes##W y = FUNCTION##W(x); \
     for (ptrdiff_t lane = 0; lane < count - index; lane++) destination[index + lane] = y[lane]; \
   } \
+}
+
+// The entry points of a one-input kernel whose lane function FUNCTION##W is defined for W = 2,
+// 4 and 8: the loops MAP##4 and MAP##8; bp_##MAP##_using(width, …), which takes the AVX-512 or
+// AVX2 build when asked for and present and the baseline otherwise; bp_##MAP(…) at the
+// machine's widest; and bp_##FUNCTION(x), one scalar in two lanes (padded with PAD) with the
+// bits the vector loop gives it on this machine. Written once here so that each kernel file
+// declares only its mathematics.
+#if defined(__x86_64__)
+#define DEFINE_KERNEL_TARGETS(MAP, FUNCTION, PAD) \
+__attribute__((target("avx2,fma"))) static double FUNCTION##_fma(double x) { \
+  return FUNCTION##2((Lanes2){x, PAD})[0]; \
+} \
+__attribute__((target("avx2,fma"))) static void MAP##_avx2( \
+    const double *source, double *destination, ptrdiff_t count) { \
+  MAP##4(source, destination, count); \
+} \
+__attribute__((target("avx512f,fma"))) static void MAP##_avx512( \
+    const double *source, double *destination, ptrdiff_t count) { \
+  MAP##8(source, destination, count); \
+}
+#define KERNEL_SCALAR_DISPATCH(FUNCTION, x) \
+  if (bp_kernel_width() >= 256) return FUNCTION##_fma(x);
+#define KERNEL_MAP_DISPATCH(MAP, width, source, destination, count) \
+  if (width == 512 && bp_kernel_width() >= 512) { \
+    MAP##_avx512(source, destination, count); \
+    return; \
+  } \
+  if (width == 256 && bp_kernel_width() >= 256) { \
+    MAP##_avx2(source, destination, count); \
+    return; \
+  }
+#else
+#define DEFINE_KERNEL_TARGETS(MAP, FUNCTION, PAD)
+#define KERNEL_SCALAR_DISPATCH(FUNCTION, x)
+#define KERNEL_MAP_DISPATCH(MAP, width, source, destination, count)
+#endif
+
+#define DEFINE_KERNEL_ENTRIES(MAP, FUNCTION, PAD) \
+DEFINE_LANE_MAP(MAP, FUNCTION, 4, PAD) \
+DEFINE_LANE_MAP(MAP, FUNCTION, 8, PAD) \
+DEFINE_KERNEL_TARGETS(MAP, FUNCTION, PAD) \
+ \
+double bp_##FUNCTION(double x) { \
+  KERNEL_SCALAR_DISPATCH(FUNCTION, x) \
+  return FUNCTION##2((Lanes2){x, PAD})[0]; \
+} \
+ \
+void bp_##MAP##_using(int width, const double *source, double *destination, ptrdiff_t count) { \
+  KERNEL_MAP_DISPATCH(MAP, width, source, destination, count) \
+  MAP##4(source, destination, count); \
+} \
+ \
+void bp_##MAP(const double *source, double *destination, ptrdiff_t count) { \
+  bp_##MAP##_using(bp_kernel_width(), source, destination, count); \
 }
 
 

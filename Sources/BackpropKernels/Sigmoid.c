@@ -102,25 +102,10 @@
 
 DEFINE_SIGMOID(2)
 DEFINE_SIGMOID(4)
-DEFINE_LANE_MAP(sigmoids, sigmoid, 4, 0.0)
 DEFINE_SIGMOID(8)
-DEFINE_LANE_MAP(sigmoids, sigmoid, 8, 0.0)
+DEFINE_KERNEL_ENTRIES(sigmoids, sigmoid, 0.0)
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static double sigmoid_fma(double x) {
-  return sigmoid2((Lanes2){x, 0})[0];
-}
-
-__attribute__((target("avx2,fma"))) static void sigmoids_avx2(
-    const double *source, double *destination, ptrdiff_t count) {
-  sigmoids4(source, destination, count);
-}
-
-__attribute__((target("avx512f,fma"))) static void sigmoids_avx512(
-    const double *source, double *destination, ptrdiff_t count) {
-  sigmoids8(source, destination, count);
-}
-
 __attribute__((target("avx2,fma"))) static void sigmoids_and_derivatives_avx2(
     const double *source, double *values, double *derivatives, ptrdiff_t count) {
   sigmoids_and_derivatives4(source, values, derivatives, count);
@@ -143,31 +128,6 @@ __attribute__((target("avx512f,fma"))) static void sigmoid_pullbacks_avx512(
   sigmoid_pullbacks8(cotangent, uniform, source, output, destination, count);
 }
 #endif
-
-double bp_sigmoid(double x) {
-#if defined(__x86_64__)
-  if (bp_kernel_width() >= 256) return sigmoid_fma(x);
-#endif
-  return sigmoid2((Lanes2){x, 0})[0];
-}
-
-void bp_sigmoids_using(int width, const double *source, double *destination, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) {
-    sigmoids_avx512(source, destination, count);
-    return;
-  }
-  if (width == 256 && bp_kernel_width() >= 256) {
-    sigmoids_avx2(source, destination, count);
-    return;
-  }
-#endif
-  sigmoids4(source, destination, count);
-}
-
-void bp_sigmoids(const double *source, double *destination, ptrdiff_t count) {
-  bp_sigmoids_using(bp_kernel_width(), source, destination, count);
-}
 
 void bp_sigmoid_pullbacks_using(
     int width, const double *cotangent, double uniform, const double *source,

@@ -74,14 +74,21 @@ struct FunctionLibraryTests {
     for (ours, libm) in zip(sin(x).scalars, x.scalars.map(Foundation.sin)) {
       #expect(abs(ours - libm) <= libm.ulp)
     }
-    #expect(log1p(x + 3) == (x + 3).map(Foundation.log1p))
+    // log1p and expm1 are vectorized kernels too, within 1 ulp of the C library's.
+    for (ours, libm) in zip(log1p(x + 3).scalars, (x + 3).scalars.map(Foundation.log1p)) {
+      #expect(abs(ours - libm) <= libm.ulp)
+    }
     expectClose(
       gelu(Variable(x)).value, x.map { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) },
       tolerance: 1e-15)
     expectClose(
       swish(Variable(x)).value, x.map { $0 / (1 + Foundation.exp(-$0)) }, tolerance: 1e-15)
     #expect(leakyRelu(Variable(x), alpha: 0.1).value == x.map { $0 > 0 ? $0 : 0.1 * $0 })
-    expectClose(elu(Variable(x)).value, x.map { $0 > 0 ? $0 : Foundation.expm1($0) }, tolerance: 0)
+    for (ours, libm) in zip(
+      elu(Variable(x)).value.scalars, x.scalars.map { $0 > 0 ? $0 : Foundation.expm1($0) })
+    {
+      #expect(abs(ours - libm) <= libm.ulp)
+    }
     #expect(softplus(Tensor([-800, 800, 0])) == [0, 800, Foundation.log(2)])
     #expect(logSigmoid(Tensor([-800, 800])) == [-800, 0])
     #expect(clamp(Variable(x), min: -1, max: 1).value == [-1, -0.3, 0.4, 1])

@@ -101,6 +101,32 @@ double bp_logarithm(double x);
 /// `bp_logarithms` with registers of `width` bits (512, 256 or 0), as `bp_exponentials_using`.
 void bp_logarithms_using(int width, const double *source, double *destination, ptrdiff_t count);
 
+/// Writes ln(1 + source[i]) to destination[i] for 0 <= i < count: within 1 ulp for every input,
+/// accurate where x is tiny (ln(1 + x) = x for subnormal x, and ±0 gives ±0); -1 gives -inf,
+/// below -1 NaN, +inf gives +inf, NaN gives NaN. The widest vectors the machine has; the two
+/// buffers may be the same, but must not otherwise overlap.
+void bp_logarithms_one_plus(const double *source, double *destination, ptrdiff_t count);
+
+/// ln(1 + x) for one scalar, with the bits `bp_logarithms_one_plus` gives for it here.
+double bp_logarithm_one_plus(double x);
+
+/// `bp_logarithms_one_plus` with registers of `width` bits (512, 256 or 0).
+void bp_logarithms_one_plus_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
+/// Writes e^source[i] - 1 to destination[i] for 0 <= i < count: within 1 ulp for every input,
+/// accurate where x is tiny (subnormal x gives x, and ±0 gives ±0); -inf gives -1, +inf and
+/// x > 709.78 give +inf, NaN gives NaN. The widest vectors the machine has; the two buffers may
+/// be the same, but must not otherwise overlap.
+void bp_exponentials_minus_one(const double *source, double *destination, ptrdiff_t count);
+
+/// e^x - 1 for one scalar, with the bits `bp_exponentials_minus_one` gives for it here.
+double bp_exponential_minus_one(double x);
+
+/// `bp_exponentials_minus_one` with registers of `width` bits (512, 256 or 0).
+void bp_exponentials_minus_one_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
 /// Writes tanh(source[i]) to destination[i] for 0 <= i < count: within 1 ulp for every input;
 /// ±0 gives ±0, ±inf gives ±1, NaN gives NaN. The widest vectors the machine has; the buffers
 /// may be the same, but must not otherwise overlap.
