@@ -1,4 +1,4 @@
-// Sine and cosine, two, four or eight lanes at a time (see BackpropKernels.h for why this is C).
+// Sine, cosine and tangent, two, four or eight lanes at a time (see BackpropKernels.h for why this is C).
 //
 //   x = k π/2 + r with k = round(2x/π) and |r| <= π/4, r carried as r_high + r_low: π/2 is
 //   split into four parts, the first three of 33 bits, so that k times each is exact for
@@ -25,14 +25,17 @@ static const double pio2_4 = 0x1.b839a252049c1p-104;
 static const double reduction_limit = 0x1p19;
 
 #define DEFINE_SINE_COSINE(W)                                                                    \
-  /* sin x (cosine = 0) or cos x (cosine = 1), one lane at a time by the C library where the   \
-     lane is out of the reduction's range. */                                                   \
-  static inline __attribute__((always_inline)) Lanes##W sine_cosine##W(Lanes##W x, int cosine) { \
+  /* sin r and cos r for the reduced argument of x, each as a high part and a small low part     \
+     (sine = sine_high + sine_low to the kernel's accuracy, |sine_low| < |sine_high| / 10, and   \
+     likewise the cosine), and the quadrant k mod 4. */                                          \
+  static inline __attribute__((always_inline)) void sine_cosine_parts##W(                        \
+      Lanes##W x, Bits##W *quadrant_out, Lanes##W *sine_high, Lanes##W *sine_low,                \
+      Lanes##W *cosine_high, Lanes##W *cosine_low) {                                             \
     Lanes##W k = (x * two_over_pi + shifter) - shifter;                                          \
-    Bits##W quadrant = (Bits##W)(k + shifter) & 3;                                              \
-    /* k pio2_i is exact (at most 53 bits), and so is x − k pio2_1 (it cancels); the next two  \
-       differences are exact only when they cancel, so each keeps its rounding error by a      \
-       two-sum, and r = r_high + r_low is renormalized at the end. */                          \
+    *quadrant_out = (Bits##W)(k + shifter) & 3;                                                  \
+    /* k pio2_i is exact (at most 53 bits), and so is x − k pio2_1 (it cancels); the next two    \
+       differences are exact only when they cancel, so each keeps its rounding error by a        \
+       two-sum, and r = r_high + r_low is renormalized at the end. */                            \
     Lanes##W t1 = x - k * pio2_1;                                                                \
     Lanes##W w2 = -(k * pio2_2);                                                                 \
     Lanes##W t2 = t1 + w2;                                                                       \
@@ -46,7 +49,7 @@ static const double reduction_limit = 0x1p19;
     Lanes##W r = t3 + tail;                                                                      \
     Lanes##W r_low = (t3 - r) + tail;                                                            \
     Lanes##W z = r * r;                                                                          \
-    /* sin(r + r_low) = r - ((z (r_low/2 - v s) - r_low) - v/6), v = z r. */                    \
+    /* sin(r + r_low) = r - ((z (r_low/2 - v s) - r_low) - v/6), v = z r. */                     \
     Lanes##W s = (Lanes##W)0x1.952c77030ad4ap-49;                                                \
     s = s * z - 0x1.ae7f3e733b81fp-41;                                                           \
     s = s * z + 0x1.6124613a86d09p-33;                                                           \
@@ -55,8 +58,9 @@ static const double reduction_limit = 0x1p19;
     s = s * z - 0x1.a01a01a01a01ap-13;                                                           \
     s = s * z + 0x1.1111111111111p-7;                                                            \
     Lanes##W v = z * r;                                                                          \
-    Lanes##W sine = r - ((z * (0.5 * r_low - v * s) - r_low) - v * -0x1.5555555555555p-3);      \
-    /* cos(r + r_low) = w + (((1 - w) - z/2) + (z c - r r_low)), w = 1 - z/2. */                \
+    *sine_high = r;                                                                              \
+    *sine_low = -((z * (0.5 * r_low - v * s) - r_low) - v * -0x1.5555555555555p-3);              \
+    /* cos(r + r_low) = w + (((1 - w) - z/2) + (z c - r r_low)), w = 1 - z/2. */                 \
     Lanes##W c = (Lanes##W)-0x1.6827863b97d97p-53;                                               \
     c = c * z + 0x1.ae7f3e733b81fp-45;                                                           \
     c = c * z - 0x1.93974a8c07c9dp-37;                                                           \
@@ -68,22 +72,63 @@ static const double reduction_limit = 0x1p19;
     c = z * c;                                                                                   \
     Lanes##W half = 0.5 * z;                                                                     \
     Lanes##W w = 1.0 - half;                                                                     \
-    Lanes##W cosine_value = w + (((1.0 - w) - half) + (z * c - r * r_low));                      \
-    /* The quadrant: cos x = sin(x + π/2), so the cosine is the sine one quadrant on. */        \
-    Bits##W q = (quadrant + (Bits##W)(int64_t)cosine) & 3;                                      \
-    Lanes##W result = select_lanes##W((Mask##W)((q & 1) != 0), cosine_value, sine);             \
-    result = (Lanes##W)((Bits##W)result ^ ((q & 2) << 62));                                     \
-    /* sin(±0) = ±0: the two-sums above add +0 to −0. */                                        \
-    if (!cosine) result = select_lanes##W(x == 0.0, x, result);                                  \
-    Mask##W outside = !((Lanes##W)((Bits##W)x & 0x7fffffffffffffff) <= reduction_limit);        \
+    *cosine_high = w;                                                                            \
+    *cosine_low = ((1.0 - w) - half) + (z * c - r * r_low);                                      \
+  }                                                                                              \
+                                                                                                 \
+  /* The lanes whose |x| is above the reduction's range, or not finite, by the C library. */     \
+  static inline __attribute__((always_inline)) Lanes##W outside_reduction##W(                    \
+      Lanes##W x, Lanes##W result, double (*function)(double)) {                                 \
+    Mask##W outside = !((Lanes##W)((Bits##W)x & 0x7fffffffffffffff) <= reduction_limit);         \
     if (__builtin_reduce_or(outside)) {                                                          \
       for (int lane = 0; lane < W; lane++) {                                                     \
-        if (outside[lane]) result[lane] = cosine ? cos(x[lane]) : sin(x[lane]);                 \
+        if (outside[lane]) result[lane] = function(x[lane]);                                     \
       }                                                                                          \
     }                                                                                            \
     return result;                                                                               \
   }                                                                                              \
                                                                                                  \
+  /* sin x (cosine = 0) or cos x (cosine = 1), one lane at a time by the C library where the     \
+     lane is out of the reduction's range. */                                                    \
+  static inline __attribute__((always_inline)) Lanes##W sine_cosine##W(Lanes##W x, int cosine) { \
+    Bits##W quadrant;                                                                            \
+    Lanes##W sine_high, sine_low, cosine_high, cosine_low;                                       \
+    sine_cosine_parts##W(x, &quadrant, &sine_high, &sine_low, &cosine_high, &cosine_low);        \
+    Lanes##W sine = sine_high + sine_low;                                                        \
+    Lanes##W cosine_value = cosine_high + cosine_low;                                            \
+    /* The quadrant: cos x = sin(x + π/2), so the cosine is the sine one quadrant on. */         \
+    Bits##W q = (quadrant + (Bits##W)(int64_t)cosine) & 3;                                       \
+    Lanes##W result = select_lanes##W((Mask##W)((q & 1) != 0), cosine_value, sine);              \
+    result = (Lanes##W)((Bits##W)result ^ ((q & 2) << 62));                                      \
+    /* sin(±0) = ±0: the two-sums above add +0 to −0. */                                         \
+    if (!cosine) result = select_lanes##W(x == 0.0, x, result);                                  \
+    return outside_reduction##W(x, result, cosine ? cos : sin);                                  \
+  }                                                                                              \
+                                                                                                 \
+  /* tan x = sin r / cos r in quadrants 0 and 2, −cos r / sin r in 1 and 3: each operand summed  \
+     from its parts with the rounding error kept (a fast two-sum), and the quotient corrected by \
+     its exact residual (a fused multiply-add), so that the last rounding is what remains. */    \
+  static inline __attribute__((always_inline)) Lanes##W tangent##W(Lanes##W x) {                 \
+    Bits##W quadrant;                                                                            \
+    Lanes##W sine_high, sine_low, cosine_high, cosine_low;                                       \
+    sine_cosine_parts##W(x, &quadrant, &sine_high, &sine_low, &cosine_high, &cosine_low);        \
+    Lanes##W sine = sine_high + sine_low;                                                        \
+    Lanes##W sine_error = (sine_high - sine) + sine_low;                                         \
+    Lanes##W cosine_value = cosine_high + cosine_low;                                            \
+    Lanes##W cosine_error = (cosine_high - cosine_value) + cosine_low;                           \
+    Mask##W odd = (Mask##W)((quadrant & 1) != 0);                                                \
+    Lanes##W n = select_lanes##W(odd, cosine_value, sine);                                       \
+    Lanes##W n_low = select_lanes##W(odd, cosine_error, sine_error);                             \
+    Lanes##W d = select_lanes##W(odd, sine, cosine_value);                                       \
+    Lanes##W d_low = select_lanes##W(odd, sine_error, cosine_error);                             \
+    Lanes##W q = n / d;                                                                          \
+    Lanes##W residual = __builtin_elementwise_fma(-q, d, n);                                     \
+    Lanes##W result = q + ((residual + n_low) - q * d_low) / d;                                  \
+    result = select_lanes##W(odd, -result, result);                                              \
+    /* tan(±0) = ±0. */                                                                          \
+    result = select_lanes##W(x == 0.0, x, result);                                               \
+    return outside_reduction##W(x, result, tan);                                                 \
+  }                                                                                              \
   static inline __attribute__((always_inline)) void sines_cosines##W(                            \
       const double *source, double *destination, ptrdiff_t count, int cosine) {                 \
     ptrdiff_t index = 0;                                                                         \
@@ -104,6 +149,7 @@ static const double reduction_limit = 0x1p19;
 DEFINE_SINE_COSINE(2)
 DEFINE_SINE_COSINE(4)
 DEFINE_SINE_COSINE(8)
+DEFINE_KERNEL_ENTRIES(tangents, tangent, 0.0)
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static double sine_cosine_fma(double x, int cosine) {

@@ -81,3 +81,82 @@ struct SineCosineTests {
     #expect(zip(inputs, cosines).allSatisfy { bp_cosine($0) == $1 })
   }
 }
+
+/// The vectorized tangent against 80-bit `tanl`: within 1 ulp over the reduction's range, next
+/// to multiples of π/2 (where it is tiny or huge) and of π/4 (where sine and cosine are
+/// equal), at subnormals and beyond the range; the IEEE special cases, every remainder, and a
+/// scalar with the bits a tensor gives.
+@Suite("Vectorized tangent: within 1 ulp")
+struct TangentTests {
+  @discardableResult
+  static func expectWithinOneUlp(
+    _ inputs: [Double], sourceLocation: SourceLocation = #_sourceLocation
+  ) -> Double {
+    var worstOfAll = 0.0
+    for width in kernelWidths {
+      let results = runKernel(bp_tangents_using, width: width, on: inputs)
+      var worst = (error: 0.0, x: 0.0)
+      for (x, y) in zip(inputs, results) {
+        let error = ulpError(y, exact: Foundation.tan(Extended(x)))
+        if !(error <= worst.error) { worst = (error, x) }
+      }
+      #expect(
+        worst.error <= 1, "tan, width \(width): worst \(worst.error) ulp at \(worst.x)",
+        sourceLocation: sourceLocation)
+      worstOfAll = max(worstOfAll, worst.error)
+    }
+    return worstOfAll
+  }
+
+  @Test func uniformOverTheReductionsRange() {
+    var generator = SeededGenerator(seed: 71)
+    let near = (0..<200_000).map { _ in Double.random(in: -10...10, using: &generator) }
+    let far = (0..<100_000).map { _ in Double.random(in: -5e5...5e5, using: &generator) }
+    let worst = Self.expectWithinOneUlp(near + far)
+    print("tan kernel: worst \(worst) ulp over [−5e5, 5e5]")
+  }
+
+  @Test func nextToMultiplesOfAQuarterPi() {
+    // The doubles nearest k π/4 and their neighbours: at even k the result is tiny or huge
+    // (the reduction cancels most), at odd k sine and cosine of r are equal.
+    var generator = SeededGenerator(seed: 72)
+    var inputs: [Double] = []
+    for _ in 0..<5_000 {
+      let k = Float80(Int.random(in: 1..<(1 << 20), using: &generator))
+      let x = Double(k * Float80.pi / 4)
+      inputs += [x, x.nextUp, x.nextDown, -x, x.nextUp.nextUp]
+    }
+    let worst = Self.expectWithinOneUlp(inputs + (1...80).map { Double($0) * .pi / 4 })
+    print("tan kernel: worst \(worst) ulp next to multiples of π/4")
+  }
+
+  @Test func smallSubnormalAndBeyondTheRange() {
+    var generator = SeededGenerator(seed: 73)
+    let binades = everyBinade(10, using: &generator)
+    Self.expectWithinOneUlp(binades + [0x1p19, 0x1p19.nextUp, -0x1p19, .greatestFiniteMagnitude])
+  }
+
+  @Test func specialValuesRemaindersAndTheScalarPath() {
+    let specials: [Double] = [0, -0.0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude]
+    for width in kernelWidths {
+      let t = runKernel(bp_tangents_using, width: width, on: specials)
+      #expect(t[0] == 0 && t[0].sign == .plus && t[1] == 0 && t[1].sign == .minus)
+      #expect(t[2].isNaN && t[3].isNaN && t[4].isNaN && t[5] == .leastNonzeroMagnitude)
+      // On [−2, 3.1): the remainders' inputs stay clear of the pole at π/2 only by chance, so
+      // they are scaled into (−π/2, π/2) first.
+      expectEveryRemainder(
+        { width, source, destination, count in
+          var scaled = (0..<count).map { source![$0] * 0.3 }
+          bp_tangents_using(width, &scaled, destination, count)
+        }, width: width, scalar: { bp_tangent($0 * 0.3) })
+    }
+    var generator = SeededGenerator(seed: 74)
+    let inputs = (0..<10_003).map { _ in Double.random(in: -1e6...1e6, using: &generator) }
+    let widths = kernelWidths.filter { $0 > 0 }
+    let results = widths.map { runKernel(bp_tangents_using, width: $0, on: inputs) }
+    #expect(results.dropFirst().allSatisfy { $0 == results[0] })
+    if let widest = results.last {
+      #expect(zip(inputs, widest).allSatisfy { bp_tangent($0) == $1 })
+    }
+  }
+}

@@ -188,6 +188,19 @@ void bp_cosines_using(int width, const double *source, double *destination, ptrd
 double bp_sine(double x);
 double bp_cosine(double x);
 
+/// Writes tan(source[i]) to destination[i] for 0 <= i < count: sin r / cos r or −cos r / sin r
+/// of the reduced argument, each operand carried with its rounding error and the quotient
+/// corrected by its exact residual, so within 1 ulp; ±0 gives ±0, ±inf and NaN give NaN, and
+/// |x| > 2^19 takes the C library's tan. The widest vectors the machine has; the buffers may be
+/// the same, but must not otherwise overlap.
+void bp_tangents(const double *source, double *destination, ptrdiff_t count);
+
+/// `bp_tangents` with registers of `width` bits (512, 256 or 0).
+void bp_tangents_using(int width, const double *source, double *destination, ptrdiff_t count);
+
+/// tan x for one scalar, with the bits `bp_tangents` gives for it on this machine.
+double bp_tangent(double x);
+
 /// C = A B for row-major A [m, k], B [k, n] and C [m, n], blocked and packed as BLIS does, with
 /// the widest registers the processor has (`bp_matrix_product_width`). Returns 0 if its packing
 /// buffer (about 2 KiB × n) could not be allocated, 1 otherwise. The sums run along k in blocks of 256, in a
