@@ -482,6 +482,9 @@ extension Tape {
     _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor?, y: inout Tensor,
     wrt: (Bool, Bool), function: UInt8, joined: Bool = false
   ) -> (Tensor?, Tensor?)? {
+    if op == .max {
+      return Max.fusedPullback(&cotangent, x: x, y: y).map { ($0, nil) }
+    }
     if let w, x.shape != w.shape {
       return broadcastOperandPullback(op, &cotangent, x: x, w: w, y: &y, wrt: wrt)
     }

@@ -32,7 +32,7 @@ enum Op: UInt8, Sendable {
 
   /// Whether `Tape.fusedPullback` may have a one-pass rule for the op: the elementwise ops,
   /// and log-softmax, whose VJP reads only its cotangent and output, of one shape.
-  var mayFusePullback: Bool { isElementwise || self == .logSoftmax }
+  var mayFusePullback: Bool { isElementwise || self == .logSoftmax || self == .max }
 
   /// The name printed in a tape listing.
   var name: String {

@@ -39,4 +39,60 @@ struct ReductionsTests {
       (x.sum(alongAxes: axes) * x.max(alongAxes: axes) * (x * w).mean(alongAxes: axes)).sum()
     }
   }
+
+  /// The maximum along trailing axes (the vectorized kernel a row, the fold where a row's
+  /// maximum is 0 or NaN) and its tie weights (two passes a row) against the general loop's
+  /// rule written out here, bit for bit: ties, −0 beside +0 in either order, NaN, ±∞, and
+  /// runs of every remainder of the kernel's lanes.
+  @Test(arguments: [[4, 1], [3, 2], [5, 3], [2, 7], [3, 33], [2, 70]])
+  func maximaAlongTrailingAxesKeepTheFoldsBits(shape: [Int]) {
+    var generator = SeededGenerator(seed: UInt64(shape[1]))
+    let pool: [Double] = [0, -0.0, 1, 1, -1, 2.5, .infinity, -.infinity, .nan, -3]
+    for trial in 0..<40 {
+      // Small integers give ties; some rows are all zeros of both signs or hold a NaN.
+      let scalars = (0..<(shape[0] * shape[1])).map { _ -> Double in
+        trial % 3 == 0
+          ? pool.randomElement(using: &generator)!
+          : trial % 3 == 1
+            ? [0.0, -0.0].randomElement(using: &generator)!
+            : Double(Int.random(in: -3...3, using: &generator))
+      }
+      let x = Tensor(shape: shape, scalars: scalars)
+      let cotangent = Tensor(
+        shape: [shape[0], 1],
+        scalars: (0..<shape[0]).map { _ in Double(Int.random(in: -4...4, using: &generator)) })
+      let (y, pullback) = valueWithPullback(at: x) { $0.max(alongAxes: 1) }
+      let gradient = pullback(cotangent)
+      for row in 0..<shape[0] {
+        let run = scalars[(row * shape[1])..<((row + 1) * shape[1])]
+        let expected = run.reduce(-Double.infinity) { $0 > $1 || $0 != $0 ? $0 : $1 }
+        let got = y.scalars[row]
+        #expect(
+          got.bitPattern == expected.bitPattern || (got.isNaN && expected.isNaN),
+          "max of \(Array(run)) = \(got), the fold gives \(expected)")
+        let attains = run.map { $0 == expected ? 1.0 : expected.isNaN ? .nan : 0 }
+        let ties = attains.reduce(0, +)
+        for (offset, a) in attains.enumerated() {
+          let want = cotangent.scalars[row] * (a / ties)
+          let have = gradient.scalars[row * shape[1] + offset]
+          #expect(
+            have.bitPattern == want.bitPattern || (have.isNaN && want.isNaN),
+            "gradient at \(offset) of \(Array(run)): \(have), the rule gives \(want)")
+        }
+      }
+    }
+  }
+
+  @Test func maximaOverSeveralTrailingAxesAndTheWholeTensor() {
+    let x = Tensor(shape: [2, 3, 4], scalars: (0..<24).map { Double(($0 * 7) % 5) })
+    let over = x.max(alongAxes: 1, 2)
+    #expect(over.shape == [2, 1, 1] && over.scalars == [4, 4])
+    // Two 4s in the first block of twelve (at 2 and 7), and three in the second.
+    let g = gradient(at: x) { $0.max(alongAxes: 1, 2).sum() }
+    let expected = x.scalars.enumerated().map { index, value -> Double in
+      value == 4 ? (index < 12 ? 1.0 / 2 : 1.0 / 3) : 0
+    }
+    #expect(g.scalars == expected, "\(g.scalars)")
+    #expect(gradient(at: [1, 5, 5, -2]) { $0.max() } == [0, 0.5, 0.5, 0])
+  }
 }

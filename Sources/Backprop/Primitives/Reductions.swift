@@ -1,3 +1,5 @@
+internal import BackpropKernels
+
 // Reductions. `sum(alongAxes:)` and `max(alongAxes:)` keep the reduced axes with size 1, so
 // the result broadcasts against the input; `sum()` and `max()` reduce to rank 0. Either way the
 // VJP broadcasts the cotangent back over the input, because both output shapes broadcast to it.
@@ -47,7 +49,39 @@ enum Max {
     require(
       axes.allSatisfy { x.shape[$0] > 0 },
       "max: cannot reduce an axis of length 0 in shape \(x.shape)")
+    if let rows = trailingRows(x.shape, reduced: axes) {
+      var shape = x.shape
+      for axis in axes { shape[axis] = 1 }
+      return x.withUnsafeScalars { source in
+        Tensor(shape: shape, count: rows.count) { out in
+          for o in 0..<rows.count {
+            let row = source.baseAddress! + o * rows.run
+            // The vectorized kernel, whose lanes fold in another order: the same maximum, except
+            // that at a tie of −0 and +0, or with a NaN, it may return another of them. Those
+            // rows take the general loop's fold, so every result keeps its bits.
+            let maximum = bp_maximum(row, rows.run)
+            if maximum == 0 || maximum != maximum {
+              var total = -Double.infinity
+              for i in 0..<rows.run { total = Maximum.scalar(total, row[i]) }
+              out[o] = total
+            } else {
+              out[o] = maximum
+            }
+          }
+        }
+      }
+    }
     return x.reduce(alongAxes: axes, op: "max", initial: -.infinity, Maximum.self)
+  }
+
+  /// The number of results and the run each folds, when the `reduced` axes of `shape` are its
+  /// trailing ones and nothing is empty: each result is then one contiguous run of scalars.
+  static func trailingRows(_ shape: [Int], reduced: [Int]) -> (count: Int, run: Int)? {
+    guard !reduced.isEmpty, reduced == Array((shape.count - reduced.count)..<shape.count),
+      !shape.contains(0)
+    else { return nil }
+    let run = reduced.reduce(1) { $0 * shape[$1] }
+    return (shape.reduce(1, *) / run, run)
   }
 
   /// The maximum of every scalar, as a rank-0 tensor.
@@ -61,9 +95,58 @@ enum Max {
   static func tieWeights(x: Tensor, y: Tensor) -> Tensor {
     let kept = y.rank == x.rank ? y.shape : [Int](repeating: 1, count: x.rank)
     let y = y.reshaped(to: kept)
+    if let weights = trailingTieWeights(x: x, y: y, scaledBy: nil) { return weights }
     let attains = Tensor.elementwise(x, y, op: "max", Attains.self)
     let axes = kept.indices.filter { kept[$0] == 1 }
     return attains / Sum.forward(attains, alongAxes: axes)
+  }
+
+  /// ``tieWeights(x:y:)`` times the cotangent (of y's shape, or rank 0 for the same value
+  /// everywhere) when the reduced axes are the trailing ones, each row in two passes with no
+  /// intermediate tensor: k = Σ [xᵢ = y], counted in integers (a loop that vectorizes, where a
+  /// floating-point sum is a chain of additions), then ȳ ⊙ ([xᵢ = y] / k), with no division
+  /// when k = 1 (a/1 = a). The bits of the general rule, whose sum of 0s and 1s is exact in any
+  /// order, and which gives NaN throughout a row whose maximum is NaN. Nil for other axes.
+  static func trailingTieWeights(x: Tensor, y: Tensor, scaledBy cotangent: Tensor?) -> Tensor? {
+    let kept = y.rank == x.rank ? y.shape : [Int](repeating: 1, count: x.rank)
+    guard let rows = trailingRows(x.shape, reduced: kept.indices.filter { kept[$0] != x.shape[$0] })
+    else { return nil }
+    let g = cotangent?.scalars ?? []
+    return x.withUnsafeScalars { source in
+      y.withUnsafeScalars { maxima in
+        Tensor(shape: x.shape, count: source.count) { out in
+          let (from, to) = (source.baseAddress!, out.baseAddress!)
+          for o in 0..<rows.count {
+            let (row, weights, maximum) = (from + o * rows.run, to + o * rows.run, maxima[o])
+            if maximum != maximum {
+              weights.update(repeating: .nan, count: rows.run)
+            } else {
+              var ties = 0
+              for i in 0..<rows.run { ties &+= row[i] == maximum ? 1 : 0 }
+              let k = Double(ties)
+              for i in 0..<rows.run {
+                let attains: Double = row[i] == maximum ? 1 : 0
+                weights[i] = ties == 1 ? attains : attains / k
+              }
+            }
+            if !g.isEmpty {
+              let scale = g.count == 1 ? g[0] : g[o]
+              for i in 0..<rows.run { weights[i] = scale * weights[i] }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// ȳ ⊙ the tie weights, for the sweep on tensors: the trailing rule's passes, where the
+  /// general rule makes the weights and then multiplies (the same bits).
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: Tensor) -> Tensor? {
+    guard let given = cotangent, given.rank == 0 || given.shape == y.shape,
+      let result = trailingTieWeights(x: x, y: y, scaledBy: given)
+    else { return nil }
+    cotangent = nil
+    return result
   }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {
@@ -75,8 +158,11 @@ enum Max {
 
   /// 1 where an entry equals its maximum, 0 elsewhere; NaN where the maximum is NaN.
   enum Attains: BinaryScalarFunction {
+    @inline(__always)
     static func scalar(_ x: Double, _ maximum: Double) -> Double {
-      x == maximum ? 1 : maximum.isNaN ? .nan : 0
+      // A selection then a NaN check, which vectorizes (as `Maximum.scalar`).
+      let attains: Double = x == maximum ? 1 : 0
+      return maximum != maximum ? .nan : attains
     }
   }
 }
