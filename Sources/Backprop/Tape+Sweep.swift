@@ -402,7 +402,7 @@ extension Tape {
   @inline(never)
   static func broadcastOperandPullback(
     _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor, y: inout Tensor,
-    wrt: (Bool, Bool)
+    wrt: (Bool, Bool), function: UInt8 = 0
   ) -> (Tensor?, Tensor?)? {
     let broadcastFirst = x.shape != y.shape
     let (tensor, other) = broadcastFirst ? (w, x) : (x, w)
@@ -439,12 +439,22 @@ extension Tape {
           g * (p * Pow.scalar(a, d))
         }
       }
+    case .binaryElementary:
+      // A constant scalar operand (huberLoss's δ, pow(x, t) with t constant): filled to the
+      // tensor's shape, one pass, then the function's own one-pass rule on operands of one
+      // shape, where the general rule computed each partial derivative in several passes with
+      // broadcasting. The same scalar operations, so the same numbers.
+      guard case .scalar(let c) = other.storage else { return nil }
+      let filled = Tensor(repeating: c, shape: y.shape)
+      return Elementary.binary[Int(function)].fusedPullback(
+        &cotangent, a: broadcastFirst ? filled : tensor, b: broadcastFirst ? tensor : filled,
+        y: &y, wrt: wrt)
     default: return nil
     }
     return broadcastFirst ? (nil, result) : (result, nil)
   }
 
-  /// ``broadcastOperandPullback(_:_:x:w:y:wrt:)``'s product and quotient with a scalar `c`.
+  /// ``broadcastOperandPullback(_:_:x:w:y:wrt:function:)``'s product and quotient with a scalar `c`.
   static func scalarOperandPullback(
     _ op: Op, _ cotangent: inout Tensor?, _ tensor: Tensor, _ c: Double, _ scalarFirst: Bool,
     y: inout Tensor
@@ -486,7 +496,8 @@ extension Tape {
       return Max.fusedPullback(&cotangent, x: x, y: y).map { ($0, nil) }
     }
     if let w, x.shape != w.shape {
-      return broadcastOperandPullback(op, &cotangent, x: x, w: w, y: &y, wrt: wrt)
+      return broadcastOperandPullback(
+        op, &cotangent, x: x, w: w, y: &y, wrt: wrt, function: function)
     }
     let shape = x.shape
     guard let given = cotangent?.shape, !shape.isEmpty else { return nil }

@@ -324,6 +324,63 @@ struct FunctionLibraryTests {
       huberLoss(predicted: Variable([1e200]), expected: Tensor([0])).value == Tensor(1e200 - 0.5))
   }
 
+  /// The Huber loss for every kind of δ against its definition written out per entry, to the
+  /// bit: values (their mean taken by the same reduction), gradients ((1/n) times the slope,
+  /// which is the sweep's order), the second derivative (the inside mask over n) and the edges:
+  /// |d| = δ and its neighbours, ±0, ±∞, NaN, subnormals, and outliers whose square would
+  /// overflow.
+  @Test("Huber loss: every δ against the definition, to the bit")
+  func huberLossAgainstItsDefinition() {
+    func direct(_ d: Double, _ delta: Double) -> Double {
+      abs(d) <= delta ? 0.5 * d * d : delta * (abs(d) - 0.5 * delta)
+    }
+    func slope(_ d: Double, _ delta: Double) -> Double {
+      d.isNaN ? .nan : abs(d) <= delta ? d : d > 0 ? delta : -delta
+    }
+    for delta in [1, 0.5, 2, 0x1p-60, 0.1, 1.5, 7.25, 1e-200, 1e200] {
+      let differences: [Double] = [
+        0, -0.0, delta, -delta, delta.nextUp, delta.nextDown, 0.3 * delta, -2.5 * delta,
+        1e200, -1e300, 3e-320, .infinity, -.infinity, .nan,
+      ]
+      let n = Double(differences.count)
+      let (loss, g) = valueWithGradient(at: Tensor(differences)) {
+        huberLoss(
+          predicted: $0, expected: Tensor(Array(repeating: 0, count: differences.count)),
+          delta: delta)
+      }
+      let wanted = Tensor(differences.map { direct($0, delta) }).mean()
+      #expect(
+        loss.scalar!.bitPattern == wanted.scalar!.bitPattern
+          || (loss.scalar!.isNaN && wanted.scalar!.isNaN), "δ = \(delta): \(loss) against \(wanted)"
+      )
+      let finite = Array(differences.prefix(11))
+      let perEntry = valueWithGradient(at: Tensor(finite)) {
+        huberLoss(
+          predicted: $0, expected: Tensor(Array(repeating: 0, count: finite.count)), delta: delta)
+      }
+      #expect(
+        perEntry.value == Tensor(finite.map { direct($0, delta) }).mean(), "δ = \(delta)")
+      for (index, d) in differences.enumerated() {
+        let want = (1 / n) * slope(d, delta)
+        let have = g.scalars[index]
+        #expect(
+          have == want || (have.isNaN && want.isNaN),
+          "δ = \(delta), d = \(d): gradient \(have), want \(want)")
+      }
+    }
+    // The second derivative: 1/n inside, 0 outside.
+    let h = hessian(at: Tensor([0.5, 3, -0.25])) {
+      huberLoss(predicted: $0, expected: Tensor([0, 0, 0]))
+    }
+    #expect(h == Tensor(shape: [3, 3], scalars: [1.0 / 3, 0, 0, 0, 0, 0, 0, 0, 1.0 / 3]))
+    expectGradientMatchesFiniteDifferences(at: [0.31, -2.2, 0.05, 1.7]) {
+      huberLoss(predicted: $0, expected: Tensor([0, 0, 0, 0]), delta: 0.3)
+    }
+    // Both operands variable: the gradient in the expected values too.
+    let (gp, ge) = gradient(at: [0.5, 3], [0, 1]) { huberLoss(predicted: $0, expected: $1) }
+    #expect(gp == Tensor([0.25, 0.5]) && ge == Tensor([-0.25, -0.5]))
+  }
+
   @Test("Tensor conveniences")
   func conveniences() throws {
     var t: Tensor = [1, 2, 3]

@@ -460,4 +460,55 @@ struct ShapeKernelTests {
         to: a * 2 + 1, absoluteTolerance: 1e-15))
     #expect(gradient(at: a) { ($0 + $0).sum() } == Tensor(repeating: 2, shape: [count]))
   }
+
+  /// A binary elementary function with a constant scalar operand on either side (huberLoss's
+  /// δ, a constant exponent or angle) takes the function's one-pass rule on the scalar filled
+  /// to the tensor's shape: the general rule's bits, with edges in the tensor, a scalar that is
+  /// an edge too, shared, owned and uniform cotangents.
+  @Test(arguments: [false, true])
+  func constantScalarOperandOfABinaryFunction(large: Bool) {
+    var generator = SeededGenerator(seed: 37)
+    let count = large ? LargeBuffer.threshold + 7 : 70
+    var xs = Tensor.random([count], in: -4...4, using: &generator).scalars
+    for (index, value) in [0, -0.0, 1, -1, 1e300, .infinity, -.infinity, .nan].enumerated() {
+      xs[index * 5] = value
+    }
+    let x = Tensor(xs)
+    let seed = Tensor.random([count], in: -2...2, using: &generator)
+    for index in Elementary.binary.indices {
+      let function = Elementary.binary[index]
+      for c in [1.0, 0.5, 2.5, -1.5, 0, .infinity, .nan] {
+        for scalarFirst in [false, true] {
+          let (a, b) = scalarFirst ? (Tensor(c), x) : (x, Tensor(c))
+          let y = function.forward(a, b)
+          let wrt = scalarFirst ? (false, true) : (true, false)
+          for uniform in [false, true] {
+            let cotangent = uniform ? Tensor(-1.25) : seed
+            let spread = uniform ? Tensor(repeating: -1.25, shape: [count]) : seed
+            let rule = Tape.vjp(
+              .binaryElementary, spread, x: { a }, w: { b }, y: { y }, wrt: wrt,
+              function: UInt8(index))
+            for owned in [false, true] {
+              var slot: Tensor? = owned ? cotangent.map { $0 } : cotangent
+              var output = y
+              let fused = Tape.fusedPullback(
+                .binaryElementary, &slot, x: a, w: b, y: &output, wrt: wrt,
+                function: UInt8(index))
+              let (ours, theirs) = scalarFirst ? (fused?.1, rule.1) : (fused?.0, rule.0)
+              let same =
+                ours.map { ours in
+                  ours.shape == [count]
+                    && zip(ours.scalars, theirs!.scalars).allSatisfy {
+                      $0.bitPattern == $1.bitPattern || $0.isNaN && $1.isNaN
+                    }
+                } ?? false
+              #expect(
+                same, "\(function.name), c = \(c), scalar first \(scalarFirst), uniform \(uniform)")
+            }
+          }
+        }
+      }
+    }
+    #expect(seed.scalars.count == count)
+  }
 }

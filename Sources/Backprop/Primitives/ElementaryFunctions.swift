@@ -155,7 +155,7 @@ enum Elementary {
   ]
 
   static let binary: [any BinaryElementaryFunction.Type] = [
-    Power.self, ArcTangent2.self, Hypotenuse.self, SquaredDifference.self,
+    Power.self, ArcTangent2.self, Hypotenuse.self, SquaredDifference.self, Huber.self,
   ]
 
   private static let unaryIDs = Dictionary(
@@ -817,6 +817,89 @@ public func squaredDifference(_ a: Tensor, _ b: Variable) -> Variable {
   squaredDifference(Variable(a), b)
 }
 
+/// The Huber function of d with threshold δ: y = ½d² where |d| ≤ δ, δ(|d| − ½δ) elsewhere;
+/// ∂y/∂d = d inside, δ sign(d) outside (continuous at |d| = δ), ∂²y/∂d² = the inside mask;
+/// ∂y/∂δ = 0 inside, |d| − δ outside. A primitive so that `huberLoss` is three entries with one
+/// pass each way, where its composition from masks, squares and absolute values took ten (29 ms
+/// for the gradient at 10⁶, against 1.6 ms for PyTorch's fused loss). The square is only ever
+/// taken inside, so an outlier's never overflows; the formula is the definition's, for any δ.
+enum Huber: BinaryElementaryFunction {
+  static let name = "huber"
+
+  @inline(__always)
+  static func value(_ d: Double, _ delta: Double) -> Double {
+    let magnitude = Swift.abs(d)
+    return magnitude <= delta ? 0.5 * d * d : delta * (magnitude - 0.5 * delta)
+  }
+
+  /// d masked to the inside plus the constant slopes ±δ outside: recorded, so that the second
+  /// derivative in d is the inside mask.
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    a.masked(by: .elementwise(a.value, b.value, op: name, Inside.self))
+      + T.constant(.elementwise(a.value, b.value, op: name, OutsideSlope.self))
+  }
+
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    (a.applying(Magnitude.self) - b).masked(
+      by: .elementwise(a.value, b.value, op: name, Outside.self))
+  }
+
+  /// The rules scalar by scalar: ∂y/∂d as the masked d plus the slope (d + 0 inside, so −0
+  /// gives +0; ±δ outside; NaN at NaN), ∂y/∂δ as (|d| − δ) selected outside.
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?) {
+    var db: Tensor? = nil
+    let byThreshold = { (g: Double, d: Double, delta: Double, _: Double) -> Double in
+      g * Select.scalar(Swift.abs(d) - delta, Outside.scalar(d, delta))
+    }
+    if wrt.1 && wrt.0 {
+      var (shared, kept) = (cotangent, y)
+      db = .pulling(&shared, a, b, output: &kept, byThreshold)
+    } else if wrt.1 {
+      db = .pulling(&cotangent, a, b, output: &y, byThreshold)
+    }
+    let da: Tensor? =
+      wrt.0
+      ? .pulling(&cotangent, a, b, output: &y) { g, d, delta, _ in
+        // Spelled out in selections (the helpers left a call a scalar in the loop); + 0 as
+        // the rule's sum of the masked d and the slope has it, so that ±0 gives +0.
+        let signed = d > 0 ? delta : -delta
+        let slope = Swift.abs(d) <= delta ? d : signed
+        return g * (d != d || delta != delta ? .nan : slope + 0)
+      } : nil
+    return (da, db)
+  }
+
+  /// 1 where |d| ≤ δ, 0 elsewhere, NaN where d or δ is NaN: a selection, then the NaN check.
+  enum Inside: BinaryScalarFunction {
+    @inline(__always)
+    static func scalar(_ d: Double, _ delta: Double) -> Double {
+      let inside: Double = Swift.abs(d) <= delta ? 1 : 0
+      return d != d || delta != delta ? .nan : inside
+    }
+  }
+
+  /// 1 − Inside: 1 where |d| > δ.
+  enum Outside: BinaryScalarFunction {
+    @inline(__always)
+    static func scalar(_ d: Double, _ delta: Double) -> Double {
+      let outside: Double = Swift.abs(d) <= delta ? 0 : 1
+      return d != d || delta != delta ? .nan : outside
+    }
+  }
+
+  /// 0 where |d| ≤ δ, δ sign(d) elsewhere, NaN where d or δ is NaN.
+  enum OutsideSlope: BinaryScalarFunction {
+    @inline(__always)
+    static func scalar(_ d: Double, _ delta: Double) -> Double {
+      let signed = d > 0 ? delta : -delta
+      let slope: Double = Swift.abs(d) <= delta ? 0 : signed
+      return d != d || delta != delta ? .nan : slope
+    }
+  }
+}
+
 // MARK: - Composed
 
 /// The Gaussian error linear unit, exact (erf) form: gelu(x) = x Φ(x), with Φ the standard
@@ -897,7 +980,11 @@ public func select(_ condition: Tensor, _ a: Variable, _ b: Variable) -> Variabl
   let (a, b) = (
     a.shape == shape ? a : a.broadcasted(to: shape), b.shape == shape ? b : b.broadcasted(to: shape)
   )
-  let complement = condition.map { $0.isNaN ? .nan : $0 != 0 ? 0 : 1 }
+  // A selection then a NaN check, which vectorizes (nested branches do not).
+  let complement = condition.map {
+    let other: Double = $0 != 0 ? 0 : 1
+    return $0 != $0 ? .nan : other
+  }
   return a.masked(by: condition) + b.masked(by: complement)
 }
 

@@ -49,20 +49,13 @@ public func crossEntropy(logits: Variable, probabilities: Tensor) -> Variable {
 /// δ(|d| − ½δ) elsewhere, as PyTorch's `huber_loss`; ∂/∂predicted = d where |d| ≤ δ, δ sign(d)
 /// elsewhere (continuous at |d| = δ).
 ///
-/// Each branch is computed on its own entries only (the others selected to 0), so an
-/// outlier's square never overflows.
+/// Three entries, the difference, the Huber function of it and δ, and the mean: one pass each
+/// way. The square is only taken where |d| ≤ δ, so an outlier's square never overflows.
 ///
 /// - Precondition: δ > 0 and the shapes broadcast.
 public func huberLoss(predicted: Variable, expected: Variable, delta: Double = 1) -> Variable {
   require(delta > 0, "huberLoss: delta \(delta) is not positive")
-  let difference = predicted - expected
-  let quadratic = difference.value.map { abs($0) <= delta ? 1 : $0.isNaN ? .nan : 0 }
-  let linear = difference.value.map { abs($0) <= delta ? 0 : $0.isNaN ? .nan : 1 }
-  let inside = difference.masked(by: quadratic)
-  let outside = difference.masked(by: linear)
-  let offset: Tensor = (0.5 * delta) * linear
-  let losses = 0.5 * inside * inside + delta * (abs(outside) - offset)
-  return losses.mean()
+  return Variable.apply(Huber.self, predicted - expected, Variable(delta)).mean()
 }
 
 /// The Huber loss against constant targets.
