@@ -127,6 +127,19 @@ double bp_exponential_minus_one(double x);
 void bp_exponentials_minus_one_using(
     int width, const double *source, double *destination, ptrdiff_t count);
 
+/// Writes source[i]ⁿ to destination[i] for 0 <= i < count, for an integer n from 1 to 64:
+/// exponentiation by squaring in double-double arithmetic, so within 0.5 ulp and a hair, with
+/// pow's signs, zeros, infinities and NaN. The widest vectors the machine has; the buffers may
+/// be the same, but must not otherwise overlap.
+void bp_integer_powers(const double *source, int n, double *destination, ptrdiff_t count);
+
+/// `bp_integer_powers` with registers of `width` bits (512, 256 or 0).
+void bp_integer_powers_using(
+    int width, const double *source, int n, double *destination, ptrdiff_t count);
+
+/// xⁿ for one scalar, with the bits `bp_integer_powers` gives for it on this machine.
+double bp_integer_power(double x, int n);
+
 /// Writes tanh(source[i]) to destination[i] for 0 <= i < count: within 1 ulp for every input;
 /// ±0 gives ±0, ±inf gives ±1, NaN gives NaN. The widest vectors the machine has; the buffers
 /// may be the same, but must not otherwise overlap.
