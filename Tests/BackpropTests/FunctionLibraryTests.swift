@@ -381,6 +381,54 @@ struct FunctionLibraryTests {
     #expect(gp == Tensor([0.25, 0.5]) && ge == Tensor([-0.25, -0.5]))
   }
 
+  /// The binary cross-entropy primitive against its composition from softplus (the value to
+  /// the bit) and its gradient against (1 − y)σ(x) − yσ(−x) over n to the bit, over logits
+  /// from −800 to 800, ±∞ and NaN, labels 0, 1 and soft, of one shape and broadcast; the
+  /// second derivative against differences of the gradient.
+  @Test("Binary cross-entropy: the composition's value, and each tail's gradient")
+  func binaryCrossEntropyAgainstItsComposition() {
+    var generator = SeededGenerator(seed: 91)
+    var logits = Tensor.random([203], in: -30...30, using: &generator).scalars
+    for (index, edge) in [0, -0.0, 40, -40, 800, -800, 1e-300, .infinity, -.infinity, .nan]
+      .enumerated()
+    {
+      logits[index * 7] = edge
+    }
+    let labels = (0..<203).map { index -> Double in index % 3 == 0 ? 1 : index % 3 == 1 ? 0 : 0.3 }
+    let (x, y) = (Tensor(logits), Tensor(labels))
+    let n = Double(logits.count)
+    let (loss, g) = valueWithGradient(at: x) { binaryCrossEntropy(logits: $0, labels: y) }
+    let composed = (y * softplus(-Variable(x)) + (1 - y) * softplus(Variable(x))).mean().value
+    #expect(
+      loss.scalar!.bitPattern == composed.scalar!.bitPattern
+        || (loss.scalar!.isNaN && composed.scalar!.isNaN))
+    for index in logits.indices {
+      let (xi, yi) = (logits[index], labels[index])
+      let want =
+        (1 / n) * ((1 - yi) * sigmoid(Tensor(xi)).scalar! - yi * sigmoid(Tensor(-xi)).scalar!)
+      let have = g.scalars[index]
+      #expect(
+        have.bitPattern == want.bitPattern || (have.isNaN && want.isNaN),
+        "x = \(xi), y = \(yi): \(have), want \(want)")
+    }
+    // The right tail keeps its relative accuracy: σ(−40) ≈ 4.25e−18, not 0 from σ(40) − 1.
+    let tail = gradient(at: [40]) { binaryCrossEntropy(logits: $0, labels: [1]) }
+    #expect(abs(tail.scalars[0] + Foundation.exp(-40)) <= 4 * Foundation.exp(-40).ulp)
+    // A broadcast label takes the broadcasting loop, with the same numbers.
+    let broadcast = valueWithGradient(at: x) { binaryCrossEntropy(logits: $0, labels: Tensor(0.3)) }
+    let spread = valueWithGradient(at: x) {
+      binaryCrossEntropy(logits: $0, labels: Tensor(repeating: 0.3, shape: [203]))
+    }
+    #expect(broadcast.value.scalar!.isNaN && spread.value.scalar!.isNaN)
+    #expect(
+      zip(broadcast.gradient.scalars, spread.gradient.scalars).allSatisfy {
+        $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN)
+      })
+    expectHessianMatchesDifferences(at: [0.3, -1.2, 2.5], "binaryCrossEntropy") {
+      binaryCrossEntropy(logits: $0, labels: [1, 0, 0.3])
+    }
+  }
+
   @Test("Tensor conveniences")
   func conveniences() throws {
     var t: Tensor = [1, 2, 3]
