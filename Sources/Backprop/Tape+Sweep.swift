@@ -245,11 +245,12 @@ extension Tape {
         // A full sum: its VJP would spread ȳ over x's shape; x is large, so ȳ goes on as it is.
         (dx, dw) = (taken, nil)
         spreads = true
-      } else if T.self == Tensor.self, op == .sigmoid,
+      } else if T.self == Tensor.self, op == .sigmoid || op == .elementary,
         var derivative = savedTensor(for: Int32(position), taking: consuming)
       {
-        // σ′, which the forward pass kept (see `sigmoid(_:)`): the VJP is one product, over σ′'s
-        // buffer when the sweep took it, with no second exponential.
+        // f′, which the forward pass kept (σ′ for `sigmoid(_:)`, σ + xσ′ for `swish(_:)`): the
+        // VJP is one product, over f′'s buffer when the sweep took it, with no second
+        // exponential.
         var g = taken.take() as! Tensor?
         (dx, dw) = (Sigmoid.pullback(&g, x: operand(lhs), derivative: &derivative) as? T, nil)
       } else if T.self == Tensor.self, op.mayFusePullback,

@@ -132,17 +132,19 @@ extension Variable {
   /// entry (or nil); a constant takes `value` alone, and so does an entry that needs no
   /// gradient, which keeps nothing.
   static func apply(
-    _ op: Op, _ x: Variable, value: (Tensor) -> Tensor,
+    _ op: Op, _ x: Variable, function: UInt8 = 0, value: (Tensor) -> Tensor,
     keeping forward: (Tensor) -> (Tensor, Tensor?)
   ) -> Variable {
     guard case .recorded(let tape, let index, let generation) = x.node else {
       return Variable(value(x.value))
     }
-    tape.requireCurrent(generation, op: op.name(function: 0))
+    tape.requireCurrent(generation, op: op.name(function: function))
     let input = tape.entries[Int(index)]
-    guard input.needsGradient else { return tape.record(op, value(input.value), index) }
+    guard input.needsGradient else {
+      return tape.record(op, value(input.value), index, function: function)
+    }
     let (y, kept) = forward(input.value)
-    let result = tape.record(op, y, index)
+    let result = tape.record(op, y, index, function: function)
     if let kept, case .recorded(_, let entry, _) = result.node { tape.save(kept, for: entry) }
     return result
   }

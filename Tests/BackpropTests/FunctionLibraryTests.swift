@@ -429,6 +429,36 @@ struct FunctionLibraryTests {
     }
   }
 
+  /// swish keeps y′ = σ + xσ′ from its forward pass: its value is x ⊙ σ(x) to the bit and its
+  /// VJP ȳ ⊙ (σ + x(σ σ(−x))) to the bit, for a seed, a unit and a uniform cotangent, for an
+  /// input used twice, and from a tape whose input needed no gradient when swish was recorded.
+  @Test("swish: the kept derivative gives the rule's bits")
+  func swishKeepsItsDerivative() {
+    var generator = SeededGenerator(seed: 93)
+    var xs = Tensor.random([101], in: -40...40, using: &generator).scalars
+    for (index, edge) in [0, -0.0, 800, -800, -745, .infinity, -.infinity, .nan].enumerated() {
+      xs[index * 11] = edge
+    }
+    let x = Tensor(xs)
+    let s = sigmoid(x)
+    let slope = s + x * (s * sigmoid(-x))
+    func same(_ a: Tensor, _ b: Tensor) -> Bool {
+      a.shape == b.shape
+        && zip(a.scalars, b.scalars).allSatisfy {
+          $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN)
+        }
+    }
+    #expect(same(swish(x), x * s))
+    let seed = Tensor.random([101], in: -2...2, using: &generator)
+    let (y, pullback) = valueWithPullback(at: x) { swish($0) }
+    #expect(same(y, x * s))
+    #expect(same(pullback(seed), seed * slope))
+    #expect(same(gradient(at: x) { swish($0).sum() }, slope))
+    #expect(same(gradient(at: x) { (3 * swish($0)).sum() }, 3 * slope))
+    // Used twice: swish(x) + x, whose adjoint adds 1.
+    #expect(same(gradient(at: x) { (swish($0) + $0).sum() }, slope + 1))
+  }
+
   @Test("Tensor conveniences")
   func conveniences() throws {
     var t: Tensor = [1, 2, 3]

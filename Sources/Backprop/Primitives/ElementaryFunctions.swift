@@ -11,13 +11,14 @@ import Foundation
 // would lose accuracy or speed: sin, cos, tan, their inverses, the hyperbolic functions, exp2,
 // expm1, log2, log10, log1p, erf and erfc are each one function within about an ulp (sin, cos,
 // tan, expm1 and log1p vectorized kernels, the rest the C library's), where a composition rounds
-// several times and can cancel; softplus and logSigmoid evaluate
-// e^(−|x|) only, so no tail overflows or cancels; abs, sign, square, reciprocal and rsqrt are
-// one operation; relu is one select with its own mask, a primitive so that its forward and
-// backward passes are one pass each with no mask tensor. gelu, swish, leakyRelu and elu, min,
-// clamp and select are composed: each is an
-// exact combination of the primitives (gelu through erfc, which keeps its left tail), so a
-// composition loses nothing, and their derivatives come from the chain rule.
+// several times and can cancel; softplus and logSigmoid evaluate e^(−|x|) only, so no tail
+// overflows or cancels; abs, sign, square, reciprocal and rsqrt are one operation; relu is one
+// select with its own mask, a primitive so that its forward and backward passes are one pass
+// each with no mask tensor; swish is one kernel pass and a product each way. Huber and the
+// binary cross-entropy term are primitives of two operands for the same reason (their losses
+// took nine and ten entries). gelu, leakyRelu and elu, min, clamp and select are composed: each
+// is an exact combination of the primitives (gelu through erfc, which keeps its left tail), so
+// a composition loses nothing, and their derivatives come from the chain rule.
 
 /// A scalar function applied elementwise, declared once.
 ///
@@ -156,7 +157,7 @@ enum Elementary {
     ExponentialMinusOne.self, BinaryLogarithm.self, DecimalLogarithm.self, LogOnePlus.self,
     Magnitude.self, Sign.self, Square.self, Reciprocal.self, ReciprocalSquareRoot.self,
     ErrorFunction.self, ComplementaryErrorFunction.self, Softplus.self, LogSigmoid.self,
-    RectifiedLinearUnit.self,
+    RectifiedLinearUnit.self, Swish.self,
   ]
 
   static let binary: [any BinaryElementaryFunction.Type] = [
@@ -537,6 +538,78 @@ enum LogSigmoid: ElementaryFunction {
   ) {
     for index in source.indices { out[index] = -source[index] }
     Sigmoid.apply(UnsafeBufferPointer(out), into: out)
+  }
+}
+
+// MARK: - Swish
+
+/// y = swish(x) = x σ(x) (SiLU); y′ = σ(x) + x σ′(x) with σ′ = σ(x) σ(−x), which keeps the
+/// left tail (σ(x) ≈ eˣ) and needs no 1 − σ. A primitive, where x ⊙ sigmoid(x) was two entries
+/// whose VJP took four passes and three tensors: recorded, the forward pass takes σ and σ′ from
+/// one exponential a scalar and keeps y′ beside the entry, as sigmoid keeps σ′, so the VJP is
+/// one product (none for a unit cotangent). The value is the product's to the bit, and the
+/// derivative the composition's for a cotangent of 1 (for others, ȳ(σ + xσ′) rounds where
+/// ȳσ + (ȳx)σ′ did).
+enum Swish: ElementaryFunction {
+  static let name = "swish"
+  static func value(_ x: Double) -> Double { x * bp_sigmoid(x) }
+
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
+    let s = x.sigmoid()
+    return s + x * (s * (-x).sigmoid())
+  }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    guard let x = source.baseAddress, let y = out.baseAddress else { return }
+    bp_sigmoids(x, y, source.count)
+    for index in source.indices { out[index] = source[index] * out[index] }
+  }
+
+  /// y = x σ(x) and y′ = σ + x σ′ from `bp_sigmoids_and_derivatives` (σ′ with the bits of
+  /// σ(x) · σ(−x)), each over one of its two buffers: `value`'s and `derivative`'s bits. A
+  /// rank-0 input keeps nothing (its VJP runs on Double).
+  static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
+    if case .scalar = x.storage { return (forward(x), nil) }
+    var derivative: Tensor?
+    let y = x.withUnsafeScalars { source in
+      Tensor(shape: x.shape, count: source.count) { values in
+        derivative = Tensor(shape: x.shape, count: source.count) { derivatives in
+          bp_sigmoids_and_derivatives(
+            source.baseAddress, values.baseAddress, derivatives.baseAddress, source.count)
+          for index in source.indices {
+            let (x, s, d) = (source[index], values[index], derivatives[index])
+            values[index] = x * s
+            derivatives[index] = s + x * d
+          }
+        }
+      }
+    }
+    return (y, derivative)
+  }
+
+  /// Where nothing was kept (an input that needed no gradient when recorded, a tape replayed):
+  /// σ and σ′ by `bp_sigmoids_and_derivatives`, then σ + x σ′ over σ's buffer, then ȳ times
+  /// it: the rule's numbers.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    // σ′ in a tensor's storage, not a plain allocation: large tensors take memory that faults
+    // in huge pages (see LargeBuffer), where 8 MB from malloc faulted 2,000 times.
+    var slopes = x.withUnsafeScalars { source in
+      Tensor(shape: x.shape, count: source.count) { values in
+        let derivatives = Tensor(shape: x.shape, count: source.count) { derivatives in
+          bp_sigmoids_and_derivatives(
+            source.baseAddress, values.baseAddress, derivatives.baseAddress, source.count)
+        }
+        derivatives.withUnsafeScalars { derivatives in
+          for index in source.indices {
+            values[index] = values[index] + source[index] * derivatives[index]
+          }
+        }
+      }
+    }
+    if let unit = Tensor.unitScaled(&cotangent, &slopes) { return unit }
+    return .pulling(&cotangent, x, x, output: &slopes) { g, _, _, slope in g * slope }
   }
 }
 
@@ -1005,8 +1078,13 @@ enum BinaryCrossEntropy: BinaryElementaryFunction {
 /// −7.6e−23, not 0.
 public func gelu(_ x: Variable) -> Variable { 0.5 * x * erfc(-(0.5.squareRoot()) * x) }
 
-/// swish(x) = x σ(x) (also called SiLU), composed; its derivative is σ(x)(1 + x σ(−x)).
-public func swish(_ x: Variable) -> Variable { x * sigmoid(x) }
+/// swish(x) = x σ(x) (also called SiLU), recorded as one entry; its derivative is
+/// σ(x) + x σ′(x), σ′ = σ(x) σ(−x), the composition's numbers for a unit cotangent.
+public func swish(_ x: Variable) -> Variable {
+  .apply(
+    .elementary, x, function: Elementary.id(of: Swish.self), value: Swish.forward,
+    keeping: Swish.forwardKeepingDerivative)
+}
 
 /// The leaky rectified linear unit: x where x > 0, α x elsewhere, composed as x ⊙ s with the
 /// constant slopes s = 1 where x > 0, α elsewhere (NaN where x is NaN).
@@ -1089,7 +1167,7 @@ public func select(_ condition: Tensor, _ a: Variable, _ b: Variable) -> Variabl
 /// gelu(x) = x Φ(x) of each element (see ``gelu(_:)->Variable``).
 public func gelu(_ x: Tensor) -> Tensor { gelu(Variable(x)).value }
 /// swish(x) = x σ(x) of each element.
-public func swish(_ x: Tensor) -> Tensor { swish(Variable(x)).value }
+public func swish(_ x: Tensor) -> Tensor { Swish.forward(x) }
 /// x where x > 0, α x elsewhere, of each element.
 public func leakyRelu(_ x: Tensor, alpha: Double = 0.01) -> Tensor {
   leakyRelu(Variable(x), alpha: alpha).value
