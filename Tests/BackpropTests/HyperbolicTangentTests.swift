@@ -15,20 +15,9 @@ struct HyperbolicTangentTests {
   static func expectWithinOneUlp(
     _ inputs: [Double], sourceLocation: SourceLocation = #_sourceLocation
   ) -> Double {
-    var worstOfAll = 0.0
-    for width in kernelWidths {
-      let results = runKernel(bp_hyperbolic_tangents_using, width: width, on: inputs)
-      var worst = (error: 0.0, x: 0.0)
-      for (x, y) in zip(inputs, results) {
-        let error = ulpError(y, exact: Foundation.tanh(Extended(x)))
-        if error > worst.error { worst = (error, x) }
-      }
-      #expect(
-        worst.error <= 1, "width \(width): worst error \(worst.error) ulp at x = \(worst.x)",
-        sourceLocation: sourceLocation)
-      worstOfAll = max(worstOfAll, worst.error)
-    }
-    return worstOfAll
+    expectKernelWithinOneUlp(
+      "tanh", bp_hyperbolic_tangents_using, exact: { Foundation.tanh($0) }, on: inputs,
+      sourceLocation: sourceLocation)
   }
 
   @Test func uniformWhereTheResultIsNotYetOne() {

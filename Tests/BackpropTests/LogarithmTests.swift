@@ -12,17 +12,9 @@ struct LogarithmTests {
   static func expectWithinOneUlp(
     _ inputs: [Double], sourceLocation: SourceLocation = #_sourceLocation
   ) {
-    for width in kernelWidths {
-      let results = runKernel(bp_logarithms_using, width: width, on: inputs)
-      var worst = (error: 0.0, x: 0.0)
-      for (x, y) in zip(inputs, results) {
-        let error = ulpError(y, exact: Foundation.log(Extended(x)))
-        if !(error <= worst.error) { worst = (error, x) }
-      }
-      #expect(
-        worst.error <= 1, "width \(width): worst error \(worst.error) ulp at x = \(worst.x)",
-        sourceLocation: sourceLocation)
-    }
+    expectKernelWithinOneUlp(
+      "log", bp_logarithms_using, exact: { Foundation.log($0) }, on: inputs,
+      sourceLocation: sourceLocation)
   }
 
   @Test func everyBinadeFromSubnormalsToTheLargestFinite() {

@@ -18,21 +18,12 @@ struct SineCosineTests {
   static func expectWithinOneUlp(
     _ inputs: [Double], sourceLocation: SourceLocation = #_sourceLocation
   ) {
-    for width in kernelWidths {
-      for cosine in [false, true] {
-        let results = apply(inputs, width: width, cosine: cosine)
-        var worst = (error: 0.0, x: 0.0)
-        for (x, y) in zip(inputs, results) {
-          let error = ulpError(
-            y, exact: cosine ? Foundation.cos(Extended(x)) : Foundation.sin(Extended(x)))
-          if !(error <= worst.error) { worst = (error, x) }
-        }
-        #expect(
-          worst.error <= 1,
-          "\(cosine ? "cos" : "sin"), width \(width): worst \(worst.error) ulp at \(worst.x)",
-          sourceLocation: sourceLocation)
-      }
-    }
+    expectKernelWithinOneUlp(
+      "sin", bp_sines_using, exact: { Foundation.sin($0) }, on: inputs,
+      sourceLocation: sourceLocation)
+    expectKernelWithinOneUlp(
+      "cos", bp_cosines_using, exact: { Foundation.cos($0) }, on: inputs,
+      sourceLocation: sourceLocation)
   }
 
   @Test func uniformOverTheReductionsRange() {
@@ -92,20 +83,9 @@ struct TangentTests {
   static func expectWithinOneUlp(
     _ inputs: [Double], sourceLocation: SourceLocation = #_sourceLocation
   ) -> Double {
-    var worstOfAll = 0.0
-    for width in kernelWidths {
-      let results = runKernel(bp_tangents_using, width: width, on: inputs)
-      var worst = (error: 0.0, x: 0.0)
-      for (x, y) in zip(inputs, results) {
-        let error = ulpError(y, exact: Foundation.tan(Extended(x)))
-        if !(error <= worst.error) { worst = (error, x) }
-      }
-      #expect(
-        worst.error <= 1, "tan, width \(width): worst \(worst.error) ulp at \(worst.x)",
-        sourceLocation: sourceLocation)
-      worstOfAll = max(worstOfAll, worst.error)
-    }
-    return worstOfAll
+    expectKernelWithinOneUlp(
+      "tan", bp_tangents_using, exact: { Foundation.tan($0) }, on: inputs,
+      sourceLocation: sourceLocation)
   }
 
   @Test func uniformOverTheReductionsRange() {

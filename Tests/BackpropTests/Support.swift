@@ -80,6 +80,31 @@ func runKernel(
   return out
 }
 
+/// The worst error of a one-input kernel (of the form `bp_logarithms_using`) over `inputs`
+/// against `exact`, in ulps, in every width the machine runs, each width checked against 1 ulp.
+@discardableResult
+func expectKernelWithinOneUlp(
+  _ name: String,
+  _ kernel: (Int32, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int) -> Void,
+  exact: (Extended) -> Extended, on inputs: [Double],
+  sourceLocation: SourceLocation = #_sourceLocation
+) -> Double {
+  var worstOfAll = 0.0
+  for width in kernelWidths {
+    let results = runKernel(kernel, width: width, on: inputs)
+    var worst = (error: 0.0, x: 0.0)
+    for (x, y) in zip(inputs, results) {
+      let error = ulpError(y, exact: exact(Extended(x)))
+      if !(error <= worst.error) { worst = (error, x) }
+    }
+    #expect(
+      worst.error <= 1, "\(name), width \(width): worst error \(worst.error) ulp at x = \(worst.x)",
+      sourceLocation: sourceLocation)
+    worstOfAll = max(worstOfAll, worst.error)
+  }
+  return worstOfAll
+}
+
 /// Checks that `kernel` writes exactly `count` results, in place, for every count up to 17 (so
 /// every remainder of 2, 4 and 8 lanes runs), each within 1 ulp of `scalar`'s.
 func expectEveryRemainder(

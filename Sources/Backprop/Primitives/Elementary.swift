@@ -144,16 +144,32 @@ enum Sigmoid: UnaryScalarFunction {
   /// less than a tensor.
   static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
     if case .scalar = x.storage { return (forward(x), nil) }
-    var derivative: Tensor?
-    let y = x.withUnsafeScalars { source in
+    let (y, derivative) = valuesAndDerivatives(x) { _, _, _ in }
+    return (y, derivative)
+  }
+
+  /// σ(x) and σ′(x) of a tensor that is not rank 0, in two new tensors, from one exponential a
+  /// scalar (`bp_sigmoids_and_derivatives`); then `transform(x, σ, σ′)` over both buffers, for
+  /// a function built on them (swish keeps x σ and σ + x σ′).
+  @inline(__always)
+  static func valuesAndDerivatives(
+    _ x: Tensor,
+    then transform: (
+      UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>,
+      UnsafeMutableBufferPointer<Double>
+    ) -> Void
+  ) -> (Tensor, Tensor) {
+    var derivative = Tensor(0)
+    let values = x.withUnsafeScalars { source in
       Tensor(shape: x.shape, count: source.count) { values in
         derivative = Tensor(shape: x.shape, count: source.count) { derivatives in
           bp_sigmoids_and_derivatives(
             source.baseAddress, values.baseAddress, derivatives.baseAddress, source.count)
+          transform(source, values, derivatives)
         }
       }
     }
-    return (y, derivative)
+    return (values, derivative)
   }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {

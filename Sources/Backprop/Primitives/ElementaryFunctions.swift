@@ -572,42 +572,27 @@ enum Swish: ElementaryFunction {
   /// rank-0 input keeps nothing (its VJP runs on Double).
   static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
     if case .scalar = x.storage { return (forward(x), nil) }
-    var derivative: Tensor?
-    let y = x.withUnsafeScalars { source in
-      Tensor(shape: x.shape, count: source.count) { values in
-        derivative = Tensor(shape: x.shape, count: source.count) { derivatives in
-          bp_sigmoids_and_derivatives(
-            source.baseAddress, values.baseAddress, derivatives.baseAddress, source.count)
-          for index in source.indices {
-            let (x, s, d) = (source[index], values[index], derivatives[index])
-            values[index] = x * s
-            derivatives[index] = s + x * d
-          }
-        }
-      }
-    }
+    let (y, derivative) = Sigmoid.valuesAndDerivatives(x, then: valueAndSlope)
     return (y, derivative)
   }
 
-  /// Where nothing was kept (an input that needed no gradient when recorded, a tape replayed):
-  /// σ and σ′ by `bp_sigmoids_and_derivatives`, then σ + x σ′ over σ's buffer, then ȳ times
-  /// it: the rule's numbers.
-  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
-    // σ′ in a tensor's storage, not a plain allocation: large tensors take memory that faults
-    // in huge pages (see LargeBuffer), where 8 MB from malloc faulted 2,000 times.
-    var slopes = x.withUnsafeScalars { source in
-      Tensor(shape: x.shape, count: source.count) { values in
-        let derivatives = Tensor(shape: x.shape, count: source.count) { derivatives in
-          bp_sigmoids_and_derivatives(
-            source.baseAddress, values.baseAddress, derivatives.baseAddress, source.count)
-        }
-        derivatives.withUnsafeScalars { derivatives in
-          for index in source.indices {
-            values[index] = values[index] + source[index] * derivatives[index]
-          }
-        }
-      }
+  /// x σ over σ's buffer and σ + x σ′ over σ′'s, each lane read before it is written.
+  @inline(__always)
+  static func valueAndSlope(
+    _ source: UnsafeBufferPointer<Double>, _ values: UnsafeMutableBufferPointer<Double>,
+    _ derivatives: UnsafeMutableBufferPointer<Double>
+  ) {
+    for index in source.indices {
+      let (x, s, d) = (source[index], values[index], derivatives[index])
+      values[index] = x * s
+      derivatives[index] = s + x * d
     }
+  }
+
+  /// Where nothing was kept (an input that needed no gradient when recorded, a tape replayed):
+  /// the same pass as the forward one, then ȳ times σ + x σ′: the rule's numbers.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    var (_, slopes) = Sigmoid.valuesAndDerivatives(x, then: valueAndSlope)
     if let unit = Tensor.unitScaled(&cotangent, &slopes) { return unit }
     return .pulling(&cotangent, x, x, output: &slopes) { g, _, _, slope in g * slope }
   }
