@@ -16,6 +16,7 @@ func breadthFormulas(_ settings: Settings) -> [Row] {
   let row = Tensor.random([side], in: -1...1, using: &generator)
   let column = Tensor.random([side, 1], in: -1...1, using: &generator)
   let tm = t.reshaped(to: [side, side])
+  let labels = t.map { $0 > 0 ? 1 : 0 }
   func matrix(_ v: Variable) -> Variable { v.reshaped(to: [side, side]) }
   let formulas: [(String, (Variable) -> Variable)] = [
     ("sum(x / t)", { ($0 / t).sum() }),
@@ -50,6 +51,21 @@ func breadthFormulas(_ settings: Settings) -> [Row] {
     ("sum(softmax(M) * T)", { (softmax(matrix($0)) * tm).sum() }),
     ("sum(Mᵀ * T)", { (matrix($0).transposed() * tm).sum() }),
     ("sum(x[1000...])", { $0[1000..<n].sum() }),
+    // Added in the fifth session: losses, powers and products people write next.
+    ("sum(pow(x, 3))", { pow($0, 3).sum() }),
+    ("sum(sin(x) * cos(x))", { (sin($0) * cos($0)).sum() }),
+    ("sum(min(x, t))", { min($0, Variable(t)).sum() }),
+    ("sum(relu(1 - x * t))", { relu(1 - $0 * t).sum() }),
+    ("huberLoss(x, t)", { huberLoss(predicted: $0, expected: t) }),
+    ("binaryCrossEntropy(x, t > 0)", { binaryCrossEntropy(logits: $0, labels: labels) }),
+    (
+      "sum(layerNorm(M) * T)",
+      {
+        let c = matrix($0) - matrix($0).mean(alongAxes: 1)
+        return (c / sqrt(c.variance(alongAxes: 1) + 1e-5) * tm).sum()
+      }
+    ),
+    ("sum(prod(M, axis 1))", { matrix($0).prod(alongAxes: 1).sum() }),
   ]
   var rows: [Row] = []
   for (name, formula) in formulas where settings.formula.map({ name.contains($0) }) ?? true {

@@ -151,8 +151,14 @@ if torch is not None:
     column11 = torch.tensor(rng.uniform(-1, 1, (side, 1)))
     tm11 = t11.reshape(side, side)
 
+    labels11 = (t11 > 0).double()
+
     def m(v):
         return v.reshape(side, side)
+
+    def layer_norm_rows(v):
+        c = v - v.mean(1, keepdim=True)
+        return (c / (c.var(1, unbiased=False, keepdim=True) + 1e-5).sqrt() * tm11).sum()
 
     breadth = {
         "sum(x / t)": lambda x: (x / t11).sum(),
@@ -187,6 +193,16 @@ if torch is not None:
         "sum(softmax(M) * T)": lambda x: (torch.softmax(m(x), 1) * tm11).sum(),
         "sum(Mᵀ * T)": lambda x: (m(x).T * tm11).sum(),
         "sum(x[1000...])": lambda x: x[1000:].sum(),
+        "sum(pow(x, 3))": lambda x: x.pow(3).sum(),
+        "sum(sin(x) * cos(x))": lambda x: (x.sin() * x.cos()).sum(),
+        "sum(min(x, t))": lambda x: torch.minimum(x, t11).sum(),
+        "sum(relu(1 - x * t))": lambda x: torch.relu(1 - x * t11).sum(),
+        "huberLoss(x, t)": lambda x: F.huber_loss(x, t11),
+        "binaryCrossEntropy(x, t > 0)": lambda x: F.binary_cross_entropy_with_logits(
+            x, labels11
+        ),
+        "sum(layerNorm(M) * T)": lambda x: layer_norm_rows(m(x)),
+        "sum(prod(M, axis 1))": lambda x: m(x).prod(1).sum(),
     }
     for name, formula in breadth.items():
 
