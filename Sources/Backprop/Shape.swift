@@ -69,6 +69,17 @@ enum Shape {
     }
   }
 
+  /// The number of results and the run each folds, when the `reduced` axes of `shape` are its
+  /// trailing ones and nothing is empty: each result is then one contiguous run of scalars (a
+  /// sum or maximum along them reads rows, and so does the maximum's VJP).
+  static func trailingRuns(_ shape: [Int], reduced: [Int]) -> (count: Int, run: Int)? {
+    guard !reduced.isEmpty, reduced == Array((shape.count - reduced.count)..<shape.count),
+      !shape.contains(0)
+    else { return nil }
+    let run = reduced.reduce(1) { $0 * shape[$1] }
+    return (shape.reduce(1, *) / run, run)
+  }
+
   /// Axes written as indices that may count from the end (−1 is the last), made non-negative,
   /// sorted and unique.
   static func normalize(axes: [Int], rank: Int, op: String) -> [Int] {

@@ -1035,16 +1035,16 @@ enum BinaryCrossEntropy: BinaryElementaryFunction {
       b.withUnsafeScalars { labels in
         Tensor(shape: a.shape, count: x.count) { out in
           guard let base = out.baseAddress, let source = x.baseAddress else { return }
-          var negated = [Double](unsafeUninitializedCapacity: x.count) { buffer, count in
+          // σ(−x) in a tensor's storage (large ones fault in huge pages; see LargeBuffer).
+          let negated = Tensor(shape: a.shape, count: x.count) { buffer in
             for index in x.indices { buffer[index] = -x[index] }
-            count = x.count
+            bp_sigmoids(buffer.baseAddress, buffer.baseAddress, x.count)
           }
           bp_sigmoids(source, base, x.count)
-          negated.withUnsafeMutableBufferPointer {
-            bp_sigmoids($0.baseAddress!, $0.baseAddress!, x.count)
-          }
-          for index in x.indices {
-            out[index] = (1 - labels[index]) * out[index] - labels[index] * negated[index]
+          negated.withUnsafeScalars { negated in
+            for index in x.indices {
+              out[index] = (1 - labels[index]) * out[index] - labels[index] * negated[index]
+            }
           }
         }
       }

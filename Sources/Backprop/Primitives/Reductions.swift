@@ -12,7 +12,7 @@ enum Sum {
   /// axes fold in the general loop's order.
   static func forward(_ x: Tensor, alongAxes axes: [Int]) -> Tensor {
     let axes = Shape.normalize(axes: axes, rank: x.rank, op: "sum")
-    if let rows = Max.trailingRows(x.shape, reduced: axes) {
+    if let rows = Shape.trailingRuns(x.shape, reduced: axes) {
       var shape = x.shape
       for axis in axes { shape[axis] = 1 }
       return x.withUnsafeScalars { source in
@@ -68,7 +68,7 @@ enum Max {
     require(
       axes.allSatisfy { x.shape[$0] > 0 },
       "max: cannot reduce an axis of length 0 in shape \(x.shape)")
-    if let rows = trailingRows(x.shape, reduced: axes) {
+    if let rows = Shape.trailingRuns(x.shape, reduced: axes) {
       var shape = x.shape
       for axis in axes { shape[axis] = 1 }
       return x.withUnsafeScalars { source in
@@ -91,16 +91,6 @@ enum Max {
       }
     }
     return x.reduce(alongAxes: axes, op: "max", initial: -.infinity, Maximum.self)
-  }
-
-  /// The number of results and the run each folds, when the `reduced` axes of `shape` are its
-  /// trailing ones and nothing is empty: each result is then one contiguous run of scalars.
-  static func trailingRows(_ shape: [Int], reduced: [Int]) -> (count: Int, run: Int)? {
-    guard !reduced.isEmpty, reduced == Array((shape.count - reduced.count)..<shape.count),
-      !shape.contains(0)
-    else { return nil }
-    let run = reduced.reduce(1) { $0 * shape[$1] }
-    return (shape.reduce(1, *) / run, run)
   }
 
   /// The maximum of every scalar, as a rank-0 tensor.
@@ -128,7 +118,9 @@ enum Max {
   /// order, and which gives NaN throughout a row whose maximum is NaN. Nil for other axes.
   static func trailingTieWeights(x: Tensor, y: Tensor, scaledBy cotangent: Tensor?) -> Tensor? {
     let kept = y.rank == x.rank ? y.shape : [Int](repeating: 1, count: x.rank)
-    guard let rows = trailingRows(x.shape, reduced: kept.indices.filter { kept[$0] != x.shape[$0] })
+    guard
+      let rows = Shape.trailingRuns(
+        x.shape, reduced: kept.indices.filter { kept[$0] != x.shape[$0] })
     else { return nil }
     let g = cotangent?.scalars ?? []
     return x.withUnsafeScalars { source in
