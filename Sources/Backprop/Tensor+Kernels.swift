@@ -196,6 +196,37 @@ extension Tensor {
     return taken
   }
 
+  /// What a function built on a two-result kernel does with its results: `transform(x, first,
+  /// second)` over both buffers, each lane read before it is written.
+  typealias PairTransform = (
+    UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>,
+    UnsafeMutableBufferPointer<Double>
+  ) -> Void
+
+  /// Two new tensors of x's shape (not rank 0) from one pass of a two-result kernel
+  /// (`kernel(source, first, second, count)`, such as a value and its derivative), then
+  /// `transform` over them.
+  @inline(__always)
+  static func pair(
+    _ x: Tensor,
+    kernel: (
+      UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, Int
+    ) ->
+      Void,
+    then transform: PairTransform
+  ) -> (Tensor, Tensor) {
+    var second = Tensor(0)
+    let first = x.withUnsafeScalars { source in
+      Tensor(shape: x.shape, count: source.count) { first in
+        second = Tensor(shape: x.shape, count: source.count) { second in
+          kernel(source.baseAddress, first.baseAddress, second.baseAddress, source.count)
+          transform(source, first, second)
+        }
+      }
+    }
+    return (first, second)
+  }
+
   /// A derivative from a vectorized kernel, scaled by the cotangent: `apply` writes f′(x) for
   /// every scalar of `x` into the output's buffer when nothing else holds it (as
   /// ``pulling(_:_:_:output:_:)``), else into a new one, and then `body(g[i], f′[i])` is

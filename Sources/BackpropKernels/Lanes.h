@@ -170,4 +170,71 @@ void bp_##MAP(const double *source, double *destination, ptrdiff_t count) { \
 }
 
 
+
+// The entry points of a kernel with two results, FUNCTION##W(x, &second) returning the first,
+// for W = 4 and 8: bp_##MAP##_using(width, source, first, second, count), which takes the
+// AVX-512 or AVX2 build when asked for and present and the baseline otherwise, and bp_##MAP at
+// the machine's widest. The last scalars run in lanes padded with PAD. Each lane reads before
+// it writes, so either destination may be the source.
+#define DEFINE_LANE_PAIR_MAP(MAP, FUNCTION, W, PAD) \
+static inline __attribute__((always_inline)) void MAP##W( \
+    const double *source, double *first, double *second, ptrdiff_t count) { \
+  ptrdiff_t index = 0; \
+  for (; index + W <= count; index += W) { \
+    Lanes##W x, y, z; \
+    memcpy(&x, source + index, sizeof x); \
+    y = FUNCTION##W(x, &z); \
+    memcpy(first + index, &y, sizeof y); \
+    memcpy(second + index, &z, sizeof z); \
+  } \
+  if (index < count) { \
+    Lanes##W x = (Lanes##W)(PAD), y, z; \
+    for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane]; \
+    y = FUNCTION##W(x, &z); \
+    for (ptrdiff_t lane = 0; lane < count - index; lane++) { \
+      first[index + lane] = y[lane]; \
+      second[index + lane] = z[lane]; \
+    } \
+  } \
+}
+
+#if defined(__x86_64__)
+#define DEFINE_PAIR_KERNEL_TARGETS(MAP) \
+__attribute__((target("avx2,fma"))) static void MAP##_avx2( \
+    const double *source, double *first, double *second, ptrdiff_t count) { \
+  MAP##4(source, first, second, count); \
+} \
+__attribute__((target("avx512f,fma"))) static void MAP##_avx512( \
+    const double *source, double *first, double *second, ptrdiff_t count) { \
+  MAP##8(source, first, second, count); \
+}
+#define PAIR_KERNEL_DISPATCH(MAP, width, source, first, second, count) \
+  if (width == 512 && bp_kernel_width() >= 512) { \
+    MAP##_avx512(source, first, second, count); \
+    return; \
+  } \
+  if (width == 256 && bp_kernel_width() >= 256) { \
+    MAP##_avx2(source, first, second, count); \
+    return; \
+  }
+#else
+#define DEFINE_PAIR_KERNEL_TARGETS(MAP)
+#define PAIR_KERNEL_DISPATCH(MAP, width, source, first, second, count)
+#endif
+
+#define DEFINE_PAIR_KERNEL_ENTRIES(MAP, FUNCTION, PAD) \
+DEFINE_LANE_PAIR_MAP(MAP, FUNCTION, 4, PAD) \
+DEFINE_LANE_PAIR_MAP(MAP, FUNCTION, 8, PAD) \
+DEFINE_PAIR_KERNEL_TARGETS(MAP) \
+ \
+void bp_##MAP##_using( \
+    int width, const double *source, double *first, double *second, ptrdiff_t count) { \
+  PAIR_KERNEL_DISPATCH(MAP, width, source, first, second, count) \
+  MAP##4(source, first, second, count); \
+} \
+ \
+void bp_##MAP(const double *source, double *first, double *second, ptrdiff_t count) { \
+  bp_##MAP##_using(bp_kernel_width(), source, first, second, count); \
+}
+
 #endif

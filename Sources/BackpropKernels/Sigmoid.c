@@ -55,27 +55,6 @@
     return q;                                                                                  \
   }                                                                                             \
                                                                                                 \
-  static inline __attribute__((always_inline)) void sigmoids_and_derivatives##W(                \
-      const double *source, double *values, double *derivatives, ptrdiff_t count) {            \
-    ptrdiff_t index = 0;                                                                       \
-    for (; index + W <= count; index += W) {                                                   \
-      Lanes##W x, y, d;                                                                        \
-      memcpy(&x, source + index, sizeof x);                                                    \
-      y = sigmoid_and_derivative##W(x, &d);                                                    \
-      memcpy(values + index, &y, sizeof y);                                                    \
-      memcpy(derivatives + index, &d, sizeof d);                                               \
-    }                                                                                          \
-    if (index < count) {                                                                       \
-      Lanes##W x = (Lanes##W)0.0, y, d;                                                        \
-      for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane];   \
-      y = sigmoid_and_derivative##W(x, &d);                                                    \
-      for (ptrdiff_t lane = 0; lane < count - index; lane++) {                                 \
-        values[index + lane] = y[lane];                                                        \
-        derivatives[index + lane] = d[lane];                                                   \
-      }                                                                                        \
-    }                                                                                          \
-  }                                                                                             \
-                                                                                                \
   static inline __attribute__((always_inline)) void sigmoid_pullbacks##W(                       \
       const double *cotangent, double uniform, const double *source, const double *output,     \
       double *destination, ptrdiff_t count) {                                                   \
@@ -104,18 +83,9 @@ DEFINE_SIGMOID(2)
 DEFINE_SIGMOID(4)
 DEFINE_SIGMOID(8)
 DEFINE_KERNEL_ENTRIES(sigmoids, sigmoid, 0.0)
+DEFINE_PAIR_KERNEL_ENTRIES(sigmoids_and_derivatives, sigmoid_and_derivative, 0.0)
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void sigmoids_and_derivatives_avx2(
-    const double *source, double *values, double *derivatives, ptrdiff_t count) {
-  sigmoids_and_derivatives4(source, values, derivatives, count);
-}
-
-__attribute__((target("avx512f,fma"))) static void sigmoids_and_derivatives_avx512(
-    const double *source, double *values, double *derivatives, ptrdiff_t count) {
-  sigmoids_and_derivatives8(source, values, derivatives, count);
-}
-
 __attribute__((target("avx2,fma"))) static void sigmoid_pullbacks_avx2(
     const double *cotangent, double uniform, const double *source, const double *output,
     double *destination, ptrdiff_t count) {
@@ -150,24 +120,4 @@ void bp_sigmoid_pullbacks(
     double *destination, ptrdiff_t count) {
   bp_sigmoid_pullbacks_using(
       bp_kernel_width(), cotangent, uniform, source, output, destination, count);
-}
-
-void bp_sigmoids_and_derivatives_using(
-    int width, const double *source, double *values, double *derivatives, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) {
-    sigmoids_and_derivatives_avx512(source, values, derivatives, count);
-    return;
-  }
-  if (width == 256 && bp_kernel_width() >= 256) {
-    sigmoids_and_derivatives_avx2(source, values, derivatives, count);
-    return;
-  }
-#endif
-  sigmoids_and_derivatives4(source, values, derivatives, count);
-}
-
-void bp_sigmoids_and_derivatives(
-    const double *source, double *values, double *derivatives, ptrdiff_t count) {
-  bp_sigmoids_and_derivatives_using(bp_kernel_width(), source, values, derivatives, count);
 }

@@ -1,6 +1,7 @@
-import Backprop
 import Foundation
 import Testing
+
+@testable import Backprop
 
 // The functions people reach for: each checked by its own conventions, against central
 // differences (first derivatives) and against differences of the gradient (second), and where
@@ -457,6 +458,47 @@ struct FunctionLibraryTests {
     #expect(same(gradient(at: x) { (3 * swish($0)).sum() }, 3 * slope))
     // Used twice: swish(x) + x, whose adjoint adds 1.
     #expect(same(gradient(at: x) { (swish($0) + $0).sum() }, slope + 1))
+  }
+
+  /// gelu keeps y′ = erfc(u)/2 + x e^(−u²)/√(2π), u = −x/√2, from its forward pass: its value
+  /// is the composition (x/2) erfc(u) to the bit and its VJP ȳ ⊙ y′ to the bit, for a seed, a
+  /// unit and a uniform cotangent, for an input used twice, and through the rule that recomputes
+  /// y′ when nothing was kept; its Hessian agrees with differences of the gradient.
+  @Test("gelu: the kept derivative gives the rule's bits")
+  func geluKeepsItsDerivative() {
+    var generator = SeededGenerator(seed: 94)
+    var xs = Tensor.random([101], in: -45...45, using: &generator).scalars
+    let edges = [0, -0.0, 38.5, -38.5, -38.6, 1e300, -1e300, .infinity, -.infinity, .nan]
+    for (index, edge) in edges.enumerated() { xs[index * 10] = edge }
+    let x = Tensor(xs)
+    let scale: Double = -(0.5.squareRoot())
+    let u: Tensor = scale * x
+    let e: Tensor = erfc(u)
+    let half: Tensor = 0.5 * x
+    let value: Tensor = half * e
+    let gaussian: Tensor = 0x1.9884533d43651p-2 * exp(-(u * u))
+    let slope: Tensor = 0.5 * e + x * gaussian
+    func same(_ a: Tensor, _ b: Tensor) -> Bool {
+      a.shape == b.shape
+        && zip(a.scalars, b.scalars).allSatisfy {
+          $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN)
+        }
+    }
+    #expect(same(gelu(x), value))
+    #expect(same(Tensor(x.scalars.map { Gelu.value($0) }), value))
+    let seed = Tensor.random([101], in: -2...2, using: &generator)
+    let (y, pullback) = valueWithPullback(at: x) { gelu($0) }
+    #expect(same(y, value))
+    #expect(same(pullback(seed), seed * slope))
+    #expect(same(gradient(at: x) { gelu($0).sum() }, slope))
+    #expect(same(gradient(at: x) { (3 * gelu($0)).sum() }, 3 * slope))
+    #expect(same(gradient(at: x) { (gelu($0) + $0).sum() }, slope + 1))
+    var cotangent: Tensor? = seed
+    var output = value
+    #expect(same(Gelu.fusedPullback(&cotangent, x: x, y: &output), seed * slope))
+    // The left tail is kept, not cancelled: gelu(−10) = −7.61985302416053e−23 (mpmath).
+    #expect(abs(gelu(Tensor(-10)).scalar! / -7.61985302416053e-23 - 1) < 1e-13)
+    expectHessianMatchesDifferences(at: [0.3, -1.2, 2.5, -6], "gelu") { gelu($0).sum() }
   }
 
   @Test("Tensor conveniences")

@@ -153,23 +153,9 @@ enum Sigmoid: UnaryScalarFunction {
   /// a function built on them (swish keeps x σ and σ + x σ′).
   @inline(__always)
   static func valuesAndDerivatives(
-    _ x: Tensor,
-    then transform: (
-      UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>,
-      UnsafeMutableBufferPointer<Double>
-    ) -> Void
+    _ x: Tensor, then transform: Tensor.PairTransform
   ) -> (Tensor, Tensor) {
-    var derivative = Tensor(0)
-    let values = x.withUnsafeScalars { source in
-      Tensor(shape: x.shape, count: source.count) { values in
-        derivative = Tensor(shape: x.shape, count: source.count) { derivatives in
-          bp_sigmoids_and_derivatives(
-            source.baseAddress, values.baseAddress, derivatives.baseAddress, source.count)
-          transform(source, values, derivatives)
-        }
-      }
-    }
-    return (values, derivative)
+    Tensor.pair(x, kernel: bp_sigmoids_and_derivatives, then: transform)
   }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {

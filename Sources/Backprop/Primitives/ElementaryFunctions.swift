@@ -10,15 +10,15 @@ import Foundation
 // Which are primitives, and why: a function is a primitive here when composing it from others
 // would lose accuracy or speed: sin, cos, tan, their inverses, the hyperbolic functions, exp2,
 // expm1, log2, log10, log1p, erf and erfc are each one function within about an ulp (sin, cos,
-// tan, expm1 and log1p vectorized kernels, the rest the C library's), where a composition rounds
-// several times and can cancel; softplus and logSigmoid evaluate e^(−|x|) only, so no tail
+// tan, expm1, log1p, erf and erfc vectorized kernels, the rest the C library's), where a
+// composition rounds several times and can cancel; softplus and logSigmoid evaluate e^(−|x|) only, so no tail
 // overflows or cancels; abs, sign, square, reciprocal and rsqrt are one operation; relu is one
 // select with its own mask, a primitive so that its forward and backward passes are one pass
-// each with no mask tensor; swish is one kernel pass and a product each way. Huber and the
-// binary cross-entropy term are primitives of two operands for the same reason (their losses
-// took nine and ten entries). gelu, leakyRelu and elu, min, clamp and select are composed: each
-// is an exact combination of the primitives (gelu through erfc, which keeps its left tail), so
-// a composition loses nothing, and their derivatives come from the chain rule.
+// each with no mask tensor; swish and gelu are one kernel pass and a product each way. Huber
+// and the binary cross-entropy term are primitives of two operands for the same reason (their
+// losses took nine and ten entries). leakyRelu and elu, min, clamp and select are composed:
+// each is an exact combination of the primitives, so a composition loses nothing, and their
+// derivatives come from the chain rule.
 
 /// A scalar function applied elementwise, declared once.
 ///
@@ -157,7 +157,7 @@ enum Elementary {
     ExponentialMinusOne.self, BinaryLogarithm.self, DecimalLogarithm.self, LogOnePlus.self,
     Magnitude.self, Sign.self, Square.self, Reciprocal.self, ReciprocalSquareRoot.self,
     ErrorFunction.self, ComplementaryErrorFunction.self, Softplus.self, LogSigmoid.self,
-    RectifiedLinearUnit.self, Swish.self,
+    RectifiedLinearUnit.self, Swish.self, Gelu.self,
   ]
 
   static let binary: [any BinaryElementaryFunction.Type] = [
@@ -452,20 +452,60 @@ enum ReciprocalSquareRoot: ElementaryFunction {
 // MARK: - Error function
 
 /// y = erf x; y′ = (2/√π) e^(−x²).
+///
+/// The vectorized kernel (Sources/BackpropKernels/ErrorFunction.c), within 1 ulp; a scalar goes
+/// through the same kernel, so that it agrees with a tensor to the bit.
 enum ErrorFunction: ElementaryFunction {
   static let name = "erf"
-  static func value(_ x: Double) -> Double { Foundation.erf(x) }
+  static func value(_ x: Double) -> Double { bp_error_function(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
     M_2_SQRTPI * (-(x * x)).exponential()
+  }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    if let x = source.baseAddress, let y = out.baseAddress {
+      bp_error_functions(x, y, source.count)
+    }
+  }
+
+  /// (2/√π) e^(−x²) for every scalar in one vectorized pass, the rule's bits.
+  static func slopes(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    if let x = source.baseAddress, let y = out.baseAddress {
+      bp_error_function_slopes(x, y, source.count)
+    }
+  }
+
+  /// ȳ ⊙ (2/√π) e^(−x²) with the slopes from the kernel, not an exponential a scalar.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    .scaledDerivative(&cotangent, x, output: &y, apply: slopes) { g, s in g * s }
   }
 }
 
 /// y = erfc x = 1 − erf x, accurate in the right tail; y′ = −(2/√π) e^(−x²).
+///
+/// The vectorized kernel beside erf's, within 1 ulp, subnormal results included.
 enum ComplementaryErrorFunction: ElementaryFunction {
   static let name = "erfc"
-  static func value(_ x: Double) -> Double { Foundation.erfc(x) }
+  static func value(_ x: Double) -> Double { bp_complementary_error_function(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
     -M_2_SQRTPI * (-(x * x)).exponential()
+  }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    if let x = source.baseAddress, let y = out.baseAddress {
+      bp_complementary_error_functions(x, y, source.count)
+    }
+  }
+
+  /// ȳ ⊙ −(2/√π) e^(−x²), erf's slopes negated (exactly): the rule's bits.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    .scaledDerivative(&cotangent, x, output: &y, apply: ErrorFunction.slopes) { g, s in g * -s }
   }
 }
 
@@ -593,6 +633,71 @@ enum Swish: ElementaryFunction {
   /// the same pass as the forward one, then ȳ times σ + x σ′: the rule's numbers.
   static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
     var (_, slopes) = Sigmoid.valuesAndDerivatives(x, then: valueAndSlope)
+    if let unit = Tensor.unitScaled(&cotangent, &slopes) { return unit }
+    return .pulling(&cotangent, x, x, output: &slopes) { g, _, _, slope in g * slope }
+  }
+}
+
+// MARK: - gelu
+
+/// y = gelu(x) = x Φ(x) = (x/2) erfc(u), u = −x/√2 (Φ the standard normal distribution
+/// function); y′ = Φ(x) + x φ(x) = erfc(u)/2 + x e^(−u²)/√(2π).
+///
+/// Through erfc rather than (1 + erf(x/√2))/2, which cancels in the left tail: gelu(−10) is
+/// −7.6e−23, not 0. A primitive, where the composition 0.5 · x · erfc(−√½ · x) was four entries
+/// and four passes each way: recorded, the forward pass takes erfc(u) and e^(−u²) from one pass
+/// of the kernel and keeps y′ beside the entry, as swish does, so the VJP is one product. The
+/// value is the composition's to the bit.
+enum Gelu: ElementaryFunction {
+  static let name = "gelu"
+  /// −√½, rounded: u = scale · x.
+  static let scale = -(0.5.squareRoot())
+  /// 1/√(2π), correctly rounded.
+  static let inverseRootTwoPi = 0x1.9884533d43651p-2
+
+  static func value(_ x: Double) -> Double {
+    0.5 * x * bp_complementary_error_function(scale * x)
+  }
+
+  static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
+    let u = scale * x
+    return 0.5 * u.applying(ComplementaryErrorFunction.self)
+      + x * (inverseRootTwoPi * (-(u * u)).exponential())
+  }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    for index in source.indices { out[index] = scale * source[index] }
+    ComplementaryErrorFunction.apply(UnsafeBufferPointer(out), into: out)
+    for index in source.indices { out[index] = 0.5 * source[index] * out[index] }
+  }
+
+  /// y and y′ from one pass of `bp_gelu_parts` (erfc(u) and e^(−u·u) with the scalar
+  /// functions' bits), each over one of its two buffers: `value`'s and `derivative`'s bits. A
+  /// rank-0 input keeps nothing (its VJP runs on Double).
+  static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
+    if case .scalar = x.storage { return (forward(x), nil) }
+    let (y, derivative) = Tensor.pair(x, kernel: bp_gelu_parts, then: valueAndSlope)
+    return (y, derivative)
+  }
+
+  /// (x/2) erfc(u) over erfc's buffer and erfc(u)/2 + x e^(−u²)/√(2π) over e^(−u²)'s.
+  @inline(__always)
+  static func valueAndSlope(
+    _ source: UnsafeBufferPointer<Double>, _ values: UnsafeMutableBufferPointer<Double>,
+    _ derivatives: UnsafeMutableBufferPointer<Double>
+  ) {
+    for index in source.indices {
+      let (x, e, g) = (source[index], values[index], derivatives[index])
+      values[index] = 0.5 * x * e
+      derivatives[index] = 0.5 * e + x * (inverseRootTwoPi * g)
+    }
+  }
+
+  /// Where nothing was kept: the forward pass's kernel, then ȳ times y′: the rule's numbers.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    var (_, slopes) = Tensor.pair(x, kernel: bp_gelu_parts, then: valueAndSlope)
     if let unit = Tensor.unitScaled(&cotangent, &slopes) { return unit }
     return .pulling(&cotangent, x, x, output: &slopes) { g, _, _, slope in g * slope }
   }
@@ -1057,11 +1162,16 @@ enum BinaryCrossEntropy: BinaryElementaryFunction {
 // MARK: - Composed
 
 /// The Gaussian error linear unit, exact (erf) form: gelu(x) = x Φ(x), with Φ the standard
-/// normal distribution function, composed as x · erfc(−x/√2) / 2.
+/// normal distribution function, as (x/2) erfc(−x/√2), recorded as one entry; its derivative is
+/// Φ(x) + x φ(x).
 ///
 /// Through erfc rather than (1 + erf(x/√2))/2, which cancels in the left tail: gelu(−10) is
 /// −7.6e−23, not 0.
-public func gelu(_ x: Variable) -> Variable { 0.5 * x * erfc(-(0.5.squareRoot()) * x) }
+public func gelu(_ x: Variable) -> Variable {
+  .apply(
+    .elementary, x, function: Elementary.id(of: Gelu.self), value: Gelu.forward,
+    keeping: Gelu.forwardKeepingDerivative)
+}
 
 /// swish(x) = x σ(x) (also called SiLU), recorded as one entry; its derivative is
 /// σ(x) + x σ′(x), σ′ = σ(x) σ(−x), the composition's numbers for a unit cotangent.
@@ -1150,7 +1260,7 @@ public func select(_ condition: Tensor, _ a: Variable, _ b: Variable) -> Variabl
 // MARK: - The composed functions on tensors and with constants
 
 /// gelu(x) = x Φ(x) of each element (see ``gelu(_:)->Variable``).
-public func gelu(_ x: Tensor) -> Tensor { gelu(Variable(x)).value }
+public func gelu(_ x: Tensor) -> Tensor { Gelu.forward(x) }
 /// swish(x) = x σ(x) of each element.
 public func swish(_ x: Tensor) -> Tensor { Swish.forward(x) }
 /// x where x > 0, α x elsewhere, of each element.

@@ -140,6 +140,50 @@ void bp_integer_powers_using(
 /// xⁿ for one scalar, with the bits `bp_integer_powers` gives for it on this machine.
 double bp_integer_power(double x, int n);
 
+/// Writes erf(source[i]) to destination[i] for 0 <= i < count, within 1 ulp for every input
+/// (ErrorFunction.c); ±0 gives ±0, ±inf gives ±1, NaN gives NaN. The widest vectors the machine
+/// has; the buffers may be the same, but must not otherwise overlap.
+void bp_error_functions(const double *source, double *destination, ptrdiff_t count);
+
+/// `bp_error_functions` with registers of `width` bits (512, 256 or 0).
+void bp_error_functions_using(int width, const double *source, double *destination, ptrdiff_t count);
+
+/// erf x for one scalar, with the bits `bp_error_functions` gives for it on this machine.
+double bp_error_function(double x);
+
+/// Writes erfc(source[i]) = 1 − erf(source[i]) to destination[i] for 0 <= i < count, within
+/// 1 ulp for every input, the right tail included (it is subnormal from about 26.55 and 0 above
+/// about 27.23); −inf gives 2, +inf 0, NaN NaN. Buffers as for `bp_error_functions`.
+void bp_complementary_error_functions(const double *source, double *destination, ptrdiff_t count);
+
+/// `bp_complementary_error_functions` with registers of `width` bits (512, 256 or 0).
+void bp_complementary_error_functions_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
+/// erfc x for one scalar, with the bits `bp_complementary_error_functions` gives for it here.
+double bp_complementary_error_function(double x);
+
+/// Writes erf′(source[i]) = (2/√π) e^(−source[i]²) to destination[i] for 0 <= i < count: the
+/// product in that order with the exponential's lanes, so the bits of the scalar rule
+/// 2/√π · exp(−(x · x)). Buffers as for `bp_error_functions`.
+void bp_error_function_slopes(const double *source, double *destination, ptrdiff_t count);
+
+/// `bp_error_function_slopes` with registers of `width` bits (512, 256 or 0).
+void bp_error_function_slopes_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
+/// erf′ x for one scalar, with the bits `bp_error_function_slopes` gives for it here.
+double bp_error_function_slope(double x);
+
+/// Writes gelu's parts erfc(u) to first[i] and e^(−u·u) to second[i], u = (−√½) source[i]
+/// rounded, for 0 <= i < count: each the bits of the scalar functions on u. Buffers as for
+/// `bp_error_functions`.
+void bp_gelu_parts(const double *source, double *first, double *second, ptrdiff_t count);
+
+/// `bp_gelu_parts` with registers of `width` bits (512, 256 or 0).
+void bp_gelu_parts_using(
+    int width, const double *source, double *first, double *second, ptrdiff_t count);
+
 /// Writes tanh(source[i]) to destination[i] for 0 <= i < count: within 1 ulp for every input;
 /// ±0 gives ±0, ±inf gives ±1, NaN gives NaN. The widest vectors the machine has; the buffers
 /// may be the same, but must not otherwise overlap.
