@@ -501,6 +501,73 @@ struct FunctionLibraryTests {
     expectHessianMatchesDifferences(at: [0.3, -1.2, 2.5, -6], "gelu") { gelu($0).sum() }
   }
 
+  /// elu and leakyRelu are one entry of two operands each (α a constant): their values are the
+  /// definitions' to the bit, their VJPs the rules' (1 where x > 0; α eˣ or α elsewhere; NaN at
+  /// NaN) to the bit for a seed and through a sum, with edges where eˣ would overflow; the
+  /// gradient with respect to α (recorded as a variable) is eˣ − 1 or x where x ≤ 0.
+  @Test("elu and leakyRelu: one entry each, the rules' bits")
+  func rectifiersWithASlope() {
+    var generator = SeededGenerator(seed: 95)
+    var xs = Tensor.random([101], in: -40...40, using: &generator).scalars
+    let edges = [0, -0.0, 800, -800, 1e300, -1e300, .infinity, -.infinity, .nan, 1e-310]
+    for (index, edge) in edges.enumerated() { xs[index * 10] = edge }
+    let x = Tensor(xs)
+    let seed = Tensor.random([101], in: -2...2, using: &generator)
+    func same(_ a: Tensor, _ b: Tensor) -> Bool {
+      a.shape == b.shape
+        && zip(a.scalars, b.scalars).allSatisfy {
+          $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN)
+        }
+    }
+    for alpha in [1.0, 0.3, -2] {
+      let eluValue = Tensor(xs.map { $0 > 0 ? $0 : alpha * Foundation.expm1($0) })
+      // 0 + α eˣ, as the rule sums the step and the selection: +0 where α eˣ is −0.
+      let eluSlope = Tensor(
+        xs.map { $0 != $0 ? .nan : $0 > 0 ? 1 : 0 + alpha * exponential(Swift.min($0, 0)) })
+      let recording = Tape()
+      let y = elu(recording.variable(x), alpha: alpha)
+      #expect(recording.count == 2, "x and one elu entry (α a constant operand)")
+      #expect(
+        zip(y.value.scalars, eluValue.scalars).allSatisfy {
+          abs($0 - $1) <= $1.ulp || ($0.isNaN && $1.isNaN) || $0 == $1
+        })
+      #expect(same(elu(x, alpha: alpha), y.value))
+      let (_, pullback) = valueWithPullback(at: x) { elu($0, alpha: alpha) }
+      #expect(same(pullback(seed), seed * eluSlope), "elu, α = \(alpha)")
+      #expect(same(gradient(at: x) { elu($0, alpha: alpha).sum() }, eluSlope))
+
+      let leakyValue = Tensor(xs.map { $0 > 0 ? $0 : alpha * $0 })
+      let leakySlope = Tensor(xs.map { $0 != $0 ? .nan : $0 > 0 ? 1 : alpha })
+      #expect(same(leakyRelu(x, alpha: alpha), leakyValue))
+      #expect(same(leakyRelu(Variable(x), alpha: alpha).value, leakyValue))
+      let (_, leakyPullback) = valueWithPullback(at: x) { leakyRelu($0, alpha: alpha) }
+      #expect(same(leakyPullback(seed), seed * leakySlope), "leakyRelu, α = \(alpha)")
+      #expect(same(gradient(at: x) { leakyRelu($0, alpha: alpha).sum() }, leakySlope))
+    }
+    // With respect to α: Σ ȳ (eˣ − 1) and Σ ȳ x over x ≤ 0.
+    let finite = Tensor(xs.map { $0.isFinite && abs($0) < 1e3 ? $0 : 0.5 })
+    let tape = Tape()
+    let input = tape.variable(finite)
+    let alpha = tape.variable(Tensor(0.7))
+    let both =
+      (Variable.apply(ExponentialLinearUnit.self, input, alpha) * seed).sum()
+      + (Variable.apply(LeakyRectifiedLinearUnit.self, input, alpha) * seed).sum()
+    let gradients = tape.gradient(of: both, wrt: [input, alpha])
+    let expected = zip(finite.scalars, seed.scalars).reduce(0.0) { total, pair in
+      pair.0 > 0 ? total : total + pair.1 * Foundation.expm1(pair.0) + pair.1 * pair.0
+    }
+    #expect(abs(gradients[1].scalar! - expected) <= 1e-12 * abs(expected))
+    let slopes = Tensor(
+      finite.scalars.map { $0 > 0 ? 2 : 0.7 * exponential(Swift.min($0, 0)) + 0.7 })
+    #expect(
+      zip(gradients[0].scalars, (seed * slopes).scalars).allSatisfy {
+        abs($0 - $1) <= 2 * $1.ulp
+      })
+    expectHessianMatchesDifferences(at: [0.3, -1.2, 2.5, -6], "elu") {
+      elu($0, alpha: 0.7).sum()
+    }
+  }
+
   @Test("Tensor conveniences")
   func conveniences() throws {
     var t: Tensor = [1, 2, 3]

@@ -162,7 +162,7 @@ enum Elementary {
 
   static let binary: [any BinaryElementaryFunction.Type] = [
     Power.self, ArcTangent2.self, Hypotenuse.self, SquaredDifference.self, Huber.self,
-    BinaryCrossEntropy.self,
+    BinaryCrossEntropy.self, ExponentialLinearUnit.self, LeakyRectifiedLinearUnit.self,
   ]
 
   private static let unaryIDs = Dictionary(
@@ -635,6 +635,145 @@ enum Swish: ElementaryFunction {
     var (_, slopes) = Sigmoid.valuesAndDerivatives(x, then: valueAndSlope)
     if let unit = Tensor.unitScaled(&cotangent, &slopes) { return unit }
     return .pulling(&cotangent, x, x, output: &slopes) { g, _, _, slope in g * slope }
+  }
+}
+
+// MARK: - Rectifiers with a slope
+
+/// 1 where x ≤ 0 (−∞ included), 0 where x > 0, NaN where x is NaN: the complement of relu's
+/// mask, two selects of values (blends, not branches).
+enum NonPositiveMask: UnaryScalarFunction {
+  @inline(__always)
+  static func scalar(_ x: Double) -> Double {
+    let step: Double = x > 0 ? 0 : 1
+    return x != x ? x : step
+  }
+}
+
+/// y = elu(x, α) = x where x > 0, α(eˣ − 1) elsewhere; ∂y/∂x = 1 where x > 0 and α eˣ
+/// elsewhere (α at 0, as PyTorch); ∂y/∂α = 0 where x > 0 and eˣ − 1 elsewhere.
+///
+/// A primitive of two operands (α a constant scalar, as `elu(_:alpha:)` records it), where the
+/// composition x·[x > 0] + α expm1(x·[x ≤ 0]) was five entries and as many passes each way.
+/// expm1 and e^x are taken of x with its positive entries masked to 0, so that a large positive
+/// x never reaches them (e^x's overflow would make the masked-out derivative 0 · ∞ = NaN).
+enum ExponentialLinearUnit: BinaryElementaryFunction {
+  static let name = "elu"
+
+  @inline(__always)
+  static func value(_ x: Double, _ alpha: Double) -> Double {
+    x > 0 ? x : alpha * bp_exponential_minus_one(x)
+  }
+
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    let inside = a.value.map(NonPositiveMask.self)
+    return T.constant(a.value.map(ReluMask.self))
+      + (b * a.masked(by: inside).exponential()).masked(by: inside)
+  }
+
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    a.masked(by: a.value.map(NonPositiveMask.self)).applying(ExponentialMinusOne.self)
+  }
+
+  /// One pass of the expm1 kernel over x with its positive entries masked to 0, then the
+  /// selection: `value`'s bits. Broadcasting other than against a scalar α takes the general
+  /// loop.
+  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
+    guard case .scalar(let alpha) = b.storage, !a.shape.isEmpty else {
+      return .elementwise(a, b, op: name, Scalar<Self>.self)
+    }
+    return a.withUnsafeScalars { x in
+      Tensor(shape: a.shape, count: x.count) { out in
+        for index in x.indices { out[index] = x[index] > 0 ? 0 : x[index] }
+        ExponentialMinusOne.apply(UnsafeBufferPointer(out), into: out)
+        // Both sides computed, then selected: a blend, where the branch on random signs was
+        // mispredicted half the time (this loop took a quarter of elu's gradient).
+        for index in x.indices {
+          let (value, scaled) = (x[index], alpha * out[index])
+          out[index] = value > 0 ? value : scaled
+        }
+      }
+    }
+  }
+
+  /// The rules on tensors of one shape: ∂y/∂x with e^x from the kernel (one pass over x masked,
+  /// one scaling by α, one with the cotangent), the rule's numbers; ∂y/∂α by the general rule.
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?) {
+    var db: Tensor? = nil
+    if wrt.1 {
+      let g = wrt.0 ? cotangent! : cotangent.take()!
+      db = pullback(g, a: a, b: b, y: y, wrt: (false, true)).1
+    }
+    guard wrt.0 else { return (nil, db) }
+    // 0 + α e^x where x ≤ 0 (the rule's sum of the step's 0 and the selection), over a buffer
+    // of e^(x masked); each loop a selection of values computed on both sides, so a blend.
+    let slopes = a.withUnsafeScalars { x in
+      Tensor(shape: a.shape, count: x.count) { out in
+        for index in x.indices { out[index] = x[index] > 0 ? 0 : x[index] }
+        Exp.apply(UnsafeBufferPointer(out), into: out)
+        b.withUnsafeScalars { alpha in
+          for index in x.indices { out[index] = 0 + alpha[index] * out[index] }
+        }
+      }
+    }
+    let da: Tensor = .pulling(&cotangent, a, slopes, output: &y) { g, x, slope, _ in
+      g * (x > 0 ? 1 : slope)
+    }
+    return (da, db)
+  }
+}
+
+/// y = leakyRelu(x, α) = x where x > 0, α x elsewhere; ∂y/∂x = 1 where x > 0 and α elsewhere
+/// (α at 0, as PyTorch); ∂y/∂α = 0 where x > 0 and x elsewhere.
+///
+/// A primitive of two operands (α a constant scalar), where x ⊙ slopes was a product with a
+/// constant tensor of slopes built first.
+enum LeakyRectifiedLinearUnit: BinaryElementaryFunction {
+  static let name = "leakyRelu"
+
+  /// α x computed on both sides of the selection, so that loops over it blend, not branch.
+  @inline(__always)
+  static func value(_ x: Double, _ alpha: Double) -> Double {
+    let scaled = alpha * x
+    return x > 0 ? x : scaled
+  }
+
+  /// The step plus α selected where x ≤ 0 (α spread to x's shape first when it is a scalar).
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    let shape = a.value.shape
+    let alpha = b.value.shape == shape ? b : b.broadcasted(to: shape)
+    return T.constant(a.value.map(ReluMask.self))
+      + alpha.masked(by: a.value.map(NonPositiveMask.self))
+  }
+
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    a.masked(by: a.value.map(NonPositiveMask.self))
+  }
+
+  /// The rules scalar by scalar, in one pass each: the same selections and sum.
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?) {
+    var db: Tensor? = nil
+    let byAlpha = { (g: Double, x: Double, _: Double, _: Double) -> Double in
+      g * (x > 0 ? 0 : x)
+    }
+    if wrt.1 && wrt.0 {
+      var (shared, kept) = (cotangent, y)
+      db = .pulling(&shared, a, b, output: &kept, byAlpha)
+    } else if wrt.1 {
+      db = .pulling(&cotangent, a, b, output: &y, byAlpha)
+    }
+    // 1 where x > 0, 0 + α elsewhere (the rule's sum), NaN at NaN: selections of values.
+    let da: Tensor? =
+      wrt.0
+      ? .pulling(&cotangent, a, b, output: &y) { g, x, alpha, _ in
+        let slope = x > 0 ? 1 : 0 + alpha
+        return g * (x != x ? x : slope)
+      } : nil
+    return (da, db)
   }
 }
 
@@ -1181,38 +1320,24 @@ public func swish(_ x: Variable) -> Variable {
     keeping: Swish.forwardKeepingDerivative)
 }
 
-/// The leaky rectified linear unit: x where x > 0, α x elsewhere, composed as x ⊙ s with the
-/// constant slopes s = 1 where x > 0, α elsewhere (NaN where x is NaN).
+/// The leaky rectified linear unit: x where x > 0, α x elsewhere, recorded as one entry of two
+/// operands (α a constant).
 ///
 /// The derivative is 1 where x > 0 and α where x ≤ 0, α at 0 as in PyTorch; NaN gives NaN.
-/// A product, where x · 1 is x and x · α is α x to the bit: one pass each way, where two
-/// selections and a sum took five forward and three backward. α = 0 is ``relu(_:)``, a
-/// selection, so that relu(−∞) stays 0 (a product would give 0 · (−∞) = NaN).
+/// α = 0 is ``relu(_:)``, a selection, so that relu(−∞) stays 0 (α x would give 0 · (−∞) =
+/// NaN).
 public func leakyRelu(_ x: Variable, alpha: Double = 0.01) -> Variable {
   if alpha == 0 { return relu(x) }
-  // A selection then a NaN check, which vectorizes, as elu's masks.
-  return x
-    * x.value.map {
-      let slope = $0 > 0 ? 1 : alpha
-      return $0 != $0 ? $0 : slope
-    }
+  return .apply(LeakyRectifiedLinearUnit.self, x, Variable(alpha))
 }
 
-/// The exponential linear unit: x where x > 0, α(eˣ − 1) elsewhere, composed.
+/// The exponential linear unit: x where x > 0, α(eˣ − 1) elsewhere, recorded as one entry of two
+/// operands (α a constant).
 ///
-/// expm1 is taken of x with its positive entries masked to 0, so that a large positive x never
-/// reaches eˣ (whose overflow would make the masked-out derivative 0 · ∞ = NaN). The
-/// derivative is 1 where x > 0 and α eˣ where x ≤ 0 (α at 0, as PyTorch).
+/// The derivative is 1 where x > 0 and α eˣ where x ≤ 0 (α at 0, as PyTorch); a large positive
+/// x never reaches eˣ.
 public func elu(_ x: Variable, alpha: Double = 1) -> Variable {
-  // Each mask is a selection then a NaN check, not nested branches: a loop the compiler
-  // vectorizes, where the branches on random signs cost 3.7 ns a scalar (elu's gradient at
-  // 10⁶ took 24 ms, a third of it in these two maps).
-  let positive = x.value.map(ReluMask.self)
-  let other = x.value.map {
-    let step: Double = $0 > 0 ? 0 : 1
-    return $0 != $0 ? $0 : step
-  }
-  return x.masked(by: positive) + alpha * expm1(x.masked(by: other))
+  .apply(ExponentialLinearUnit.self, x, Variable(alpha))
 }
 
 /// The elementwise minimum with broadcasting, composed as −max(−a, −b), so that ties split
@@ -1265,10 +1390,12 @@ public func gelu(_ x: Tensor) -> Tensor { Gelu.forward(x) }
 public func swish(_ x: Tensor) -> Tensor { Swish.forward(x) }
 /// x where x > 0, α x elsewhere, of each element.
 public func leakyRelu(_ x: Tensor, alpha: Double = 0.01) -> Tensor {
-  leakyRelu(Variable(x), alpha: alpha).value
+  alpha == 0 ? RectifiedLinearUnit.forward(x) : LeakyRectifiedLinearUnit.forward(x, Tensor(alpha))
 }
 /// x where x > 0, α(eˣ − 1) elsewhere, of each element.
-public func elu(_ x: Tensor, alpha: Double = 1) -> Tensor { elu(Variable(x), alpha: alpha).value }
+public func elu(_ x: Tensor, alpha: Double = 1) -> Tensor {
+  ExponentialLinearUnit.forward(x, Tensor(alpha))
+}
 /// Each element limited to [lower, upper].
 public func clamp(_ x: Tensor, min lower: Double, max upper: Double) -> Tensor {
   clamp(Variable(x), min: lower, max: upper).value
