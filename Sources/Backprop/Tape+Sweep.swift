@@ -424,9 +424,12 @@ extension Tape {
       // Share.scalar's values, with NaN tested by comparison and c's once, so that the loop
       // compiles to compares and blends (`isNaN` per scalar kept it scalar and branching).
       guard case .scalar(let c) = other.storage else { return nil }
+      // Two selections of constants summed, as Minimum.Share, so that the loop blends.
       let unordered = c != c
       result = .pulling(&cotangent, tensor, tensor, output: &y) { g, a, _, _ in
-        g * (a > c ? 1 : a == c ? 0.5 : unordered || a != a ? .nan : 0)
+        let greater: Double = a > c ? 1 : 0
+        let tie: Double = a == c ? 0.5 : 0
+        return g * (unordered || a != a ? .nan : greater + tie)
       }
     case .pow:
       // x̄ = ȳ ⊙ p xᵖ⁻¹ (Pow's rule, whose xᵖ⁻¹ is Pow.scalar's): none for p = 0, ȳ for p = 1.
@@ -451,8 +454,14 @@ extension Tape {
       // shape, where the general rule computed each partial derivative in several passes with
       // broadcasting. The same scalar operations, so the same numbers.
       guard case .scalar(let c) = other.storage else { return nil }
+      let function = Elementary.binary[Int(function)]
+      // A second operand the function has a one-pass rule for needs no filling.
+      if !broadcastFirst, let result = function.pullback(&cotangent, a: tensor, constant: c, y: &y)
+      {
+        return (result, nil)
+      }
       let filled = Tensor(repeating: c, shape: y.shape)
-      return Elementary.binary[Int(function)].fusedPullback(
+      return function.fusedPullback(
         &cotangent, a: broadcastFirst ? filled : tensor, b: broadcastFirst ? tensor : filled,
         y: &y, wrt: wrt)
     default: return nil

@@ -568,6 +568,66 @@ struct FunctionLibraryTests {
     }
   }
 
+  /// min is one entry with −max(−a, −b)'s values and derivatives to the bit (ties ½ and ½, ±0,
+  /// NaN, broadcasting, constants on either side); a constant scalar second operand of min,
+  /// elu, leakyRelu and the Huber function takes the function's own pass with the bits of the
+  /// filled operand's.
+  @Test("min is one entry; constant operands need no filling")
+  func minimumAndConstantOperands() {
+    var generator = SeededGenerator(seed: 96)
+    var xs = Tensor.random([120], in: -3...3, using: &generator).scalars
+    var ts = Tensor.random([120], in: -3...3, using: &generator).scalars
+    for (index, (x, t)) in [(1.5, 1.5), (0, -0.0), (-0.0, 0), (.nan, 1), (1, .nan), (.infinity, 2)]
+      .enumerated()
+    {
+      (xs[index * 7], ts[index * 7]) = (x, t)
+    }
+    let (x, t) = (Tensor(xs), Tensor(ts))
+    let seed = Tensor.random([120], in: -2...2, using: &generator)
+    func same(_ a: Tensor, _ b: Tensor) -> Bool {
+      a.shape == b.shape
+        && zip(a.scalars, b.scalars).allSatisfy {
+          $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN)
+        }
+    }
+    func composed(_ a: Variable, _ b: Variable) -> Variable { -max(-a, -b) }
+    let recording = Tape()
+    _ = min(recording.variable(x), recording.variable(t))
+    #expect(recording.count == 3)
+    #expect(same(min(x, t), composed(Variable(x), Variable(t)).value))
+    let ours = gradient(at: [x, t]) { (min($0[0], $0[1]) * seed).sum() }
+    let theirs = gradient(at: [x, t]) { (composed($0[0], $0[1]) * seed).sum() }
+    #expect(same(ours[0], theirs[0]) && same(ours[1], theirs[1]))
+    // Broadcasting a row, and constants on either side.
+    let m = x.reshaped(to: [10, 12])
+    let row = t.reshaped(to: [10, 12]).slice(lowerBounds: [0, 0], upperBounds: [1, 12])
+    let broadcast = gradient(at: [m, row]) {
+      (min($0[0], $0[1]) * seed.reshaped(to: [10, 12])).sum()
+    }
+    let broadcastComposed = gradient(at: [m, row]) {
+      (composed($0[0], $0[1]) * seed.reshaped(to: [10, 12])).sum()
+    }
+    #expect(same(broadcast[0], broadcastComposed[0]) && same(broadcast[1], broadcastComposed[1]))
+    for c in [0.5, 0, -0.0, .nan] {
+      let filled = Tensor(repeating: c, shape: x.shape)
+      let pairs: [(String, (Variable, Variable) -> Variable)] = [
+        ("min", { min($0, $1) }), ("min, constant first", { min($1, $0) }),
+        ("elu", { Variable.apply(ExponentialLinearUnit.self, $0, $1) }),
+        ("leakyRelu", { Variable.apply(LeakyRectifiedLinearUnit.self, $0, $1) }),
+        ("huber", { Variable.apply(Huber.self, $0, $1) }),
+      ]
+      for (name, f) in pairs {
+        let scalar = gradient(at: x) { (f($0, Variable(c)) * seed).sum() }
+        let tensor = gradient(at: x) { (f($0, Variable(filled)) * seed).sum() }
+        #expect(same(scalar, tensor), "\(name), constant \(c)")
+      }
+    }
+    // clamp's derivative: 1 inside, 0 outside, ½ at a bound.
+    #expect(
+      gradient(at: [0.5, 1, 1.5, 2, 0.2]) { clamp($0, min: 0.5, max: 1.5).sum() }
+        == [0.5, 1, 0.5, 0, 0])
+  }
+
   @Test("Tensor conveniences")
   func conveniences() throws {
     var t: Tensor = [1, 2, 3]

@@ -16,9 +16,9 @@ import Foundation
 // select with its own mask, a primitive so that its forward and backward passes are one pass
 // each with no mask tensor; swish and gelu are one kernel pass and a product each way. Huber
 // and the binary cross-entropy term are primitives of two operands for the same reason (their
-// losses took nine and ten entries). leakyRelu and elu, min, clamp and select are composed:
-// each is an exact combination of the primitives, so a composition loses nothing, and their
-// derivatives come from the chain rule.
+// losses took nine and ten entries), and so are min, elu and leakyRelu (three to five). clamp
+// and select are composed: each is an exact combination of the primitives, so a composition
+// loses nothing, and their derivatives come from the chain rule.
 
 /// A scalar function applied elementwise, declared once.
 ///
@@ -91,6 +91,12 @@ protocol BinaryElementaryFunction: SendableMetatype {
   static func fusedPullback(
     _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
   ) -> (Tensor?, Tensor?)
+  /// The first operand's VJP where the second is the constant scalar `b` (δ, α, a bound), in
+  /// one pass with ``fusedPullback(_:a:b:y:wrt:)``'s numbers, or nil (the default) where the
+  /// function has no such pass: the caller then fills `b` to the first operand's shape. A
+  /// requirement with a default so that the registry's existential reaches each function's own.
+  static func pullback(_ cotangent: inout Tensor?, a: Tensor, constant b: Double, y: inout Tensor)
+    -> Tensor?
   /// f of every pair, with broadcasting: the broadcasting loop over ``value(_:_:)`` unless the
   /// function has vectorized passes (whose results are then `value`'s bits). A requirement
   /// with a default, so that the registry's existential and `Variable.apply` reach the
@@ -102,6 +108,10 @@ extension BinaryElementaryFunction {
   static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
     .elementwise(a, b, op: name, Scalar<Self>.self)
   }
+
+  static func pullback(_ cotangent: inout Tensor?, a: Tensor, constant b: Double, y: inout Tensor)
+    -> Tensor?
+  { nil }
 
   /// ā = ȳ ⊙ ∂f/∂a and b̄ = ȳ ⊙ ∂f/∂b, each summed back to its operand's shape.
   static func pullback<T: TensorAlgebra>(
@@ -163,6 +173,7 @@ enum Elementary {
   static let binary: [any BinaryElementaryFunction.Type] = [
     Power.self, ArcTangent2.self, Hypotenuse.self, SquaredDifference.self, Huber.self,
     BinaryCrossEntropy.self, ExponentialLinearUnit.self, LeakyRectifiedLinearUnit.self,
+    Minimum.self,
   ]
 
   private static let unaryIDs = Dictionary(
@@ -638,6 +649,62 @@ enum Swish: ElementaryFunction {
   }
 }
 
+// MARK: - Minimum
+
+/// y = min(a, b), with broadcasting: the smaller, NaN where either is NaN; ∂y/∂a = 1 where
+/// a < b, ½ at a tie (as `max`, PyTorch and JAX split it), 0 where a > b, NaN where either is
+/// NaN; ∂y/∂b likewise.
+///
+/// A primitive, where −max(−a, −b) was three entries (four passes each way for a constant
+/// bound); the same values and the same derivatives to the bit (−(−ȳ · s) is ȳ · s exactly).
+enum Minimum: BinaryElementaryFunction {
+  static let name = "min"
+
+  /// NaN tested by comparison, so that loops over it blend.
+  @inline(__always)
+  static func value(_ a: Double, _ b: Double) -> Double { a < b || a != a ? a : b }
+
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    T.constant(.elementwise(a.value, b.value, op: name, Share.self))
+  }
+
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    T.constant(.elementwise(b.value, a.value, op: name, Share.self))
+  }
+
+  /// Each operand's share scalar by scalar, in one pass each.
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?) {
+    var db: Tensor? = nil
+    if wrt.1 && wrt.0 {
+      var (shared, kept) = (cotangent, y)
+      db = .pulling(&shared, a, b, output: &kept) { g, a, b, _ in g * Share.scalar(b, a) }
+    } else if wrt.1 {
+      db = .pulling(&cotangent, a, b, output: &y) { g, a, b, _ in g * Share.scalar(b, a) }
+    }
+    let da: Tensor? =
+      wrt.0 ? .pulling(&cotangent, a, b, output: &y) { g, a, b, _ in g * Share.scalar(a, b) } : nil
+    return (da, db)
+  }
+
+  static func pullback(_ cotangent: inout Tensor?, a: Tensor, constant b: Double, y: inout Tensor)
+    -> Tensor?
+  { .pulling(&cotangent, a, a, output: &y) { g, a, _, _ in g * Share.scalar(a, b) } }
+
+  /// 1 where the first argument is the smaller, ½ at a tie, 0 where it is the larger, NaN if
+  /// either is NaN: two selections of constants summed (exactly), then the NaN check, so that
+  /// loops blend (nested selections compiled to branches, mispredicted on random data).
+  enum Share: BinaryScalarFunction {
+    @inline(__always)
+    static func scalar(_ a: Double, _ b: Double) -> Double {
+      let less: Double = a < b ? 1 : 0
+      let tie: Double = a == b ? 0.5 : 0
+      return a != a || b != b ? .nan : less + tie
+    }
+  }
+}
+
 // MARK: - Rectifiers with a slope
 
 /// 1 where x ≤ 0 (−∞ included), 0 where x > 0, NaN where x is NaN: the complement of relu's
@@ -707,21 +774,34 @@ enum ExponentialLinearUnit: BinaryElementaryFunction {
       db = pullback(g, a: a, b: b, y: y, wrt: (false, true)).1
     }
     guard wrt.0 else { return (nil, db) }
-    // 0 + α e^x where x ≤ 0 (the rule's sum of the step's 0 and the selection), over a buffer
-    // of e^(x masked); each loop a selection of values computed on both sides, so a blend.
-    let slopes = a.withUnsafeScalars { x in
-      Tensor(shape: a.shape, count: x.count) { out in
-        for index in x.indices { out[index] = x[index] > 0 ? 0 : x[index] }
-        Exp.apply(UnsafeBufferPointer(out), into: out)
-        b.withUnsafeScalars { alpha in
-          for index in x.indices { out[index] = 0 + alpha[index] * out[index] }
-        }
-      }
+    let scaled = b.withUnsafeScalars { alpha in
+      scaledExponentials(a) { index, e in 0 + alpha[index] * e }
     }
-    let da: Tensor = .pulling(&cotangent, a, slopes, output: &y) { g, x, slope, _ in
+    let da: Tensor = .pulling(&cotangent, a, scaled, output: &y) { g, x, slope, _ in
       g * (x > 0 ? 1 : slope)
     }
     return (da, db)
+  }
+
+  static func pullback(_ cotangent: inout Tensor?, a: Tensor, constant b: Double, y: inout Tensor)
+    -> Tensor?
+  {
+    let scaled = scaledExponentials(a) { _, e in 0 + b * e }
+    return .pulling(&cotangent, a, scaled, output: &y) { g, x, slope, _ in g * (x > 0 ? 1 : slope) }
+  }
+
+  /// `scale(i, e^(xᵢ masked))` for every scalar, e^x from the kernel over x with its positive
+  /// entries masked to 0: 0 + α e^x where x ≤ 0 is the rule's sum of the step's 0 and the
+  /// selection. Each loop a selection of values computed on both sides, so a blend.
+  @inline(__always)
+  static func scaledExponentials(_ a: Tensor, _ scale: (Int, Double) -> Double) -> Tensor {
+    a.withUnsafeScalars { x in
+      Tensor(shape: a.shape, count: x.count) { out in
+        for index in x.indices { out[index] = x[index] > 0 ? 0 : x[index] }
+        Exp.apply(UnsafeBufferPointer(out), into: out)
+        for index in x.indices { out[index] = scale(index, out[index]) }
+      }
+    }
   }
 }
 
@@ -766,14 +846,20 @@ enum LeakyRectifiedLinearUnit: BinaryElementaryFunction {
     } else if wrt.1 {
       db = .pulling(&cotangent, a, b, output: &y, byAlpha)
     }
-    // 1 where x > 0, 0 + α elsewhere (the rule's sum), NaN at NaN: selections of values.
     let da: Tensor? =
-      wrt.0
-      ? .pulling(&cotangent, a, b, output: &y) { g, x, alpha, _ in
-        let slope = x > 0 ? 1 : 0 + alpha
-        return g * (x != x ? x : slope)
-      } : nil
+      wrt.0 ? .pulling(&cotangent, a, b, output: &y) { g, x, alpha, _ in g * slope(x, alpha) } : nil
     return (da, db)
+  }
+
+  static func pullback(_ cotangent: inout Tensor?, a: Tensor, constant b: Double, y: inout Tensor)
+    -> Tensor?
+  { .pulling(&cotangent, a, a, output: &y) { g, x, _, _ in g * slope(x, b) } }
+
+  /// ∂y/∂x: 1 where x > 0, 0 + α elsewhere (the rule's sum), NaN at NaN; selections of values.
+  @inline(__always)
+  static func slope(_ x: Double, _ alpha: Double) -> Double {
+    let slope = x > 0 ? 1 : 0 + alpha
+    return x != x ? x : slope
   }
 }
 
@@ -1169,14 +1255,21 @@ enum Huber: BinaryElementaryFunction {
     }
     let da: Tensor? =
       wrt.0
-      ? .pulling(&cotangent, a, b, output: &y) { g, d, delta, _ in
-        // Spelled out in selections (the helpers left a call a scalar in the loop); + 0 as
-        // the rule's sum of the masked d and the slope has it, so that ±0 gives +0.
-        let signed = d > 0 ? delta : -delta
-        let slope = Swift.abs(d) <= delta ? d : signed
-        return g * (d != d || delta != delta ? .nan : slope + 0)
-      } : nil
+      ? .pulling(&cotangent, a, b, output: &y) { g, d, delta, _ in g * slope(d, delta) } : nil
     return (da, db)
+  }
+
+  static func pullback(_ cotangent: inout Tensor?, a: Tensor, constant b: Double, y: inout Tensor)
+    -> Tensor?
+  { .pulling(&cotangent, a, a, output: &y) { g, d, _, _ in g * slope(d, b) } }
+
+  /// ∂y/∂d spelled out in selections (the helpers left a call a scalar in the loop); + 0 as the
+  /// rule's sum of the masked d and the slope has it, so that ±0 gives +0.
+  @inline(__always)
+  static func slope(_ d: Double, _ delta: Double) -> Double {
+    let signed = d > 0 ? delta : -delta
+    let slope = Swift.abs(d) <= delta ? d : signed
+    return d != d || delta != delta ? .nan : slope + 0
   }
 
   /// 1 where |d| ≤ δ, 0 elsewhere, NaN where d or δ is NaN: a selection, then the NaN check.
@@ -1340,15 +1433,15 @@ public func elu(_ x: Variable, alpha: Double = 1) -> Variable {
   .apply(ExponentialLinearUnit.self, x, Variable(alpha))
 }
 
-/// The elementwise minimum with broadcasting, composed as −max(−a, −b), so that ties split
-/// the gradient ½ and ½ exactly as `max` does; NaN gives NaN.
-public func min(_ a: Variable, _ b: Variable) -> Variable { -max(-a, -b) }
+/// The elementwise minimum with broadcasting, recorded as one entry: ties split the gradient ½
+/// and ½ as `max` does; NaN gives NaN.
+public func min(_ a: Variable, _ b: Variable) -> Variable { .apply(Minimum.self, a, b) }
 /// The elementwise minimum with a constant scalar.
 public func min(_ a: Variable, _ b: Double) -> Variable { min(a, Variable(b)) }
 /// The elementwise minimum with a constant scalar.
 public func min(_ a: Double, _ b: Variable) -> Variable { min(Variable(a), b) }
 /// The elementwise minimum of two tensors, with broadcasting.
-public func min(_ a: Tensor, _ b: Tensor) -> Tensor { -max(-a, -b) }
+public func min(_ a: Tensor, _ b: Tensor) -> Tensor { Minimum.forward(a, b) }
 
 /// Each element limited to [lower, upper], composed as max(min(x, upper), lower).
 ///
