@@ -437,9 +437,9 @@ extension Tape {
       if p == 0 { return (nil, nil) }
       if p == 1 {
         result = cotangent.take()!
-      } else if Pow.isSmallInteger(p - 1) {
-        // xᵖ⁻¹ by the integer-power kernel in one vectorized pass (Pow.scalar's bits), where
-        // the loop below would call it a scalar.
+      } else if Pow.isVectorized(p - 1) {
+        // xᵖ⁻¹ by the integer- or half-integer-power kernel in one vectorized pass (Pow.scalar's
+        // bits), where the loop below would call it a scalar.
         let powers = Pow.forward(tensor, Tensor(p - 1))
         result = .pulling(&cotangent, powers, powers, output: &y) { g, q, _, _ in g * (p * q) }
       } else {

@@ -57,29 +57,45 @@ enum Sqrt: UnaryScalarFunction {
 /// derivative is 0 everywhere (x⁰ = 1 is constant), including at x = 0 where p xᵖ⁻¹ = 0 · ∞.
 enum Pow {
   /// xᵖ for one scalar: x · x for p = 2 (correctly rounded, where `pow` is within an ulp), x
-  /// itself for p = 1 (as `pow` gives), the double-double kernel for an integer p from 3 to 64
-  /// (`bp_integer_power`, within 0.5 ulp and a hair), and `pow` otherwise, which is 10 ns a
-  /// scalar.
+  /// itself for p = 1 (as `pow` gives), the double-double kernels for an integer p from 3 to 64
+  /// and a half-integer from ½ to 63½ (`bp_integer_power`, `bp_half_integer_power`: xⁿ√x, within
+  /// 0.5 ulp and a hair), and `pow` otherwise, which is 10–20 ns a scalar.
   @inline(__always)
   static func scalar(_ x: Double, _ p: Double) -> Double {
-    p == 2
-      ? x * x
-      : p == 1 ? x : isSmallInteger(p) ? bp_integer_power(x, Int32(p)) : Foundation.pow(x, p)
+    if p == 2 { return x * x }
+    if p == 1 { return x }
+    if isSmallInteger(p) { return bp_integer_power(x, Int32(p)) }
+    if isHalfInteger(p) { return bp_half_integer_power(x, Int32(p - 0.5)) }
+    return Foundation.pow(x, p)
   }
 
   /// Whether p is an integer from 3 to 64, which the integer-power kernel takes.
   @inline(__always)
   static func isSmallInteger(_ p: Double) -> Bool { p >= 3 && p <= 64 && p.rounded() == p }
 
+  /// Whether p is n + ½ for an integer n from 0 to 63, which the half-integer kernel takes.
+  @inline(__always)
+  static func isHalfInteger(_ p: Double) -> Bool {
+    p >= 0.5 && p <= 63.5 && (p - 0.5).rounded() == p - 0.5
+  }
+
+  /// Whether a tensor's powers take a vectorized kernel (`forward`'s one pass).
+  @inline(__always)
+  static func isVectorized(_ p: Double) -> Bool { isSmallInteger(p) || isHalfInteger(p) }
+
   static func forward(_ x: Tensor, _ exponent: Tensor) -> Tensor {
     let p = exponent.scalar!
     if p == 1 { return x }
-    if isSmallInteger(p), x.rank > 0 {
-      // The vectorized loop, with the bits `scalar` gives.
+    if isVectorized(p), x.rank > 0 {
+      // The vectorized loops, with the bits `scalar` gives.
       return x.withUnsafeScalars { source in
         Tensor(shape: x.shape, count: source.count) { out in
           if let from = source.baseAddress, let to = out.baseAddress {
-            bp_integer_powers(from, Int32(p), to, source.count)
+            if isSmallInteger(p) {
+              bp_integer_powers(from, Int32(p), to, source.count)
+            } else {
+              bp_half_integer_powers(from, Int32(p - 0.5), to, source.count)
+            }
           }
         }
       }

@@ -140,6 +140,18 @@ void bp_integer_powers_using(
 /// xⁿ for one scalar, with the bits `bp_integer_powers` gives for it on this machine.
 double bp_integer_power(double x, int n);
 
+/// Writes source[i]^(n + ½) to destination[i] for 0 <= i < count and an integer 0 <= n <= 63:
+/// xⁿ √x in double-double arithmetic, rounded once (within 0.5 ulp and a hair); +0 at ±0, +inf
+/// at ±inf, NaN below 0 and at NaN, as pow. Buffers as for `bp_integer_powers`.
+void bp_half_integer_powers(const double *source, int n, double *destination, ptrdiff_t count);
+
+/// `bp_half_integer_powers` with registers of `width` bits (512, 256 or 0).
+void bp_half_integer_powers_using(
+    int width, const double *source, int n, double *destination, ptrdiff_t count);
+
+/// x^(n + ½) for one scalar, with the bits `bp_half_integer_powers` gives for it here.
+double bp_half_integer_power(double x, int n);
+
 /// Writes erf(source[i]) to destination[i] for 0 <= i < count, within 1 ulp for every input
 /// (ErrorFunction.c); ±0 gives ±0, ±inf gives ±1, NaN gives NaN. The widest vectors the machine
 /// has; the buffers may be the same, but must not otherwise overlap.
