@@ -160,18 +160,8 @@ enum Sigmoid: UnaryScalarFunction {
   /// less than a tensor.
   static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
     if case .scalar = x.storage { return (forward(x), nil) }
-    let (y, derivative) = valuesAndDerivatives(x) { _, _, _ in }
+    let (y, derivative) = Tensor.pair(x, kernel: bp_sigmoids_and_derivatives) { _, _, _ in }
     return (y, derivative)
-  }
-
-  /// σ(x) and σ′(x) of a tensor that is not rank 0, in two new tensors, from one exponential a
-  /// scalar (`bp_sigmoids_and_derivatives`); then `transform(x, σ, σ′)` over both buffers, for
-  /// a function built on them (swish keeps x σ and σ + x σ′).
-  @inline(__always)
-  static func valuesAndDerivatives(
-    _ x: Tensor, then transform: Tensor.PairTransform
-  ) -> (Tensor, Tensor) {
-    Tensor.pair(x, kernel: bp_sigmoids_and_derivatives, then: transform)
   }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, x: T, y: T) -> T {

@@ -70,6 +70,49 @@ extension ElementaryFunction {
   }
 }
 
+/// An elementary function whose forward pass keeps y′ beside y, from one pass of a kernel with
+/// two results (swish's σ and σ′, gelu's erfc(u) and e^(−u²)), so that its VJP is one product
+/// (none for a unit cotangent).
+protocol DerivativeKeeping: ElementaryFunction {
+  /// The two-result kernel: `kernel(source, first, second, count)`.
+  static var parts:
+    (UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, Int) ->
+      Void
+  { get }
+  /// y and y′ from x and the kernel's two results for it: `value`'s and `derivative`'s bits.
+  static func valueAndSlope(x: Double, first: Double, second: Double) -> (Double, Double)
+}
+
+extension DerivativeKeeping {
+  /// y and y′ from one pass of the kernel, each over one of its two buffers. A rank-0 input
+  /// keeps nothing (its VJP runs on Double).
+  static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
+    if case .scalar = x.storage { return (forward(x), nil) }
+    let (y, derivative) = valuesAndSlopes(x)
+    return (y, derivative)
+  }
+
+  /// Where nothing was kept (an input that needed no gradient when recorded, a tape replayed):
+  /// the forward pass's kernel, then ȳ times y′: the rule's numbers.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    var (_, slopes) = valuesAndSlopes(x)
+    if let unit = Tensor.unitScaled(&cotangent, &slopes) { return unit }
+    return .pulling(&cotangent, x, x, output: &slopes) { g, _, _, slope in g * slope }
+  }
+
+  /// y over the first result's buffer and y′ over the second's, each lane read before it is
+  /// written.
+  @inline(__always)
+  static func valuesAndSlopes(_ x: Tensor) -> (Tensor, Tensor) {
+    Tensor.pair(x, kernel: parts) { source, values, derivatives in
+      for index in source.indices {
+        (values[index], derivatives[index]) = valueAndSlope(
+          x: source[index], first: values[index], second: derivatives[index])
+      }
+    }
+  }
+}
+
 /// A scalar function of two operands, applied elementwise with broadcasting, declared once.
 protocol BinaryElementaryFunction: SendableMetatype {
   /// The name a tape listing prints and the command reads.
@@ -601,7 +644,7 @@ enum LogSigmoid: ElementaryFunction {
 /// one product (none for a unit cotangent). The value is the product's to the bit, and the
 /// derivative the composition's for a cotangent of 1 (for others, ȳ(σ + xσ′) rounds where
 /// ȳσ + (ȳx)σ′ did).
-enum Swish: ElementaryFunction {
+enum Swish: DerivativeKeeping {
   static let name = "swish"
   static func value(_ x: Double) -> Double { x * bp_sigmoid(x) }
 
@@ -618,34 +661,12 @@ enum Swish: ElementaryFunction {
     for index in source.indices { out[index] = source[index] * out[index] }
   }
 
-  /// y = x σ(x) and y′ = σ + x σ′ from `bp_sigmoids_and_derivatives` (σ′ with the bits of
-  /// σ(x) · σ(−x)), each over one of its two buffers: `value`'s and `derivative`'s bits. A
-  /// rank-0 input keeps nothing (its VJP runs on Double).
-  static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
-    if case .scalar = x.storage { return (forward(x), nil) }
-    let (y, derivative) = Sigmoid.valuesAndDerivatives(x, then: valueAndSlope)
-    return (y, derivative)
-  }
+  static let parts = bp_sigmoids_and_derivatives
 
-  /// x σ over σ's buffer and σ + x σ′ over σ′'s, each lane read before it is written.
+  /// x σ and σ + x σ′ from σ and σ′ (σ′ with the bits of σ(x) · σ(−x)).
   @inline(__always)
-  static func valueAndSlope(
-    _ source: UnsafeBufferPointer<Double>, _ values: UnsafeMutableBufferPointer<Double>,
-    _ derivatives: UnsafeMutableBufferPointer<Double>
-  ) {
-    for index in source.indices {
-      let (x, s, d) = (source[index], values[index], derivatives[index])
-      values[index] = x * s
-      derivatives[index] = s + x * d
-    }
-  }
-
-  /// Where nothing was kept (an input that needed no gradient when recorded, a tape replayed):
-  /// the same pass as the forward one, then ȳ times σ + x σ′: the rule's numbers.
-  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
-    var (_, slopes) = Sigmoid.valuesAndDerivatives(x, then: valueAndSlope)
-    if let unit = Tensor.unitScaled(&cotangent, &slopes) { return unit }
-    return .pulling(&cotangent, x, x, output: &slopes) { g, _, _, slope in g * slope }
+  static func valueAndSlope(x: Double, first s: Double, second d: Double) -> (Double, Double) {
+    (x * s, s + x * d)
   }
 }
 
@@ -873,7 +894,7 @@ enum LeakyRectifiedLinearUnit: BinaryElementaryFunction {
 /// and four passes each way: recorded, the forward pass takes erfc(u) and e^(−u²) from one pass
 /// of the kernel and keeps y′ beside the entry, as swish does, so the VJP is one product. The
 /// value is the composition's to the bit.
-enum Gelu: ElementaryFunction {
+enum Gelu: DerivativeKeeping {
   static let name = "gelu"
   /// −√½, rounded: u = scale · x.
   static let scale = -(0.5.squareRoot())
@@ -898,33 +919,12 @@ enum Gelu: ElementaryFunction {
     for index in source.indices { out[index] = 0.5 * source[index] * out[index] }
   }
 
-  /// y and y′ from one pass of `bp_gelu_parts` (erfc(u) and e^(−u·u) with the scalar
-  /// functions' bits), each over one of its two buffers: `value`'s and `derivative`'s bits. A
-  /// rank-0 input keeps nothing (its VJP runs on Double).
-  static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
-    if case .scalar = x.storage { return (forward(x), nil) }
-    let (y, derivative) = Tensor.pair(x, kernel: bp_gelu_parts, then: valueAndSlope)
-    return (y, derivative)
-  }
+  static let parts = bp_gelu_parts
 
-  /// (x/2) erfc(u) over erfc's buffer and erfc(u)/2 + x e^(−u²)/√(2π) over e^(−u²)'s.
+  /// (x/2) erfc(u) and erfc(u)/2 + x e^(−u²)/√(2π) from erfc(u) and e^(−u·u).
   @inline(__always)
-  static func valueAndSlope(
-    _ source: UnsafeBufferPointer<Double>, _ values: UnsafeMutableBufferPointer<Double>,
-    _ derivatives: UnsafeMutableBufferPointer<Double>
-  ) {
-    for index in source.indices {
-      let (x, e, g) = (source[index], values[index], derivatives[index])
-      values[index] = 0.5 * x * e
-      derivatives[index] = 0.5 * e + x * (inverseRootTwoPi * g)
-    }
-  }
-
-  /// Where nothing was kept: the forward pass's kernel, then ȳ times y′: the rule's numbers.
-  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
-    var (_, slopes) = Tensor.pair(x, kernel: bp_gelu_parts, then: valueAndSlope)
-    if let unit = Tensor.unitScaled(&cotangent, &slopes) { return unit }
-    return .pulling(&cotangent, x, x, output: &slopes) { g, _, _, slope in g * slope }
+  static func valueAndSlope(x: Double, first e: Double, second g: Double) -> (Double, Double) {
+    (0.5 * x * e, 0.5 * e + x * (inverseRootTwoPi * g))
   }
 }
 
