@@ -196,6 +196,12 @@ extension Tensor {
     return taken
   }
 
+  /// A C kernel with two results, `kernel(source, first, second, count)` (Lanes.h's
+  /// `DEFINE_PAIR_KERNEL_ENTRIES`).
+  typealias PairKernel = (
+    UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, Int
+  ) -> Void
+
   /// What a function built on a two-result kernel does with its results: `transform(x, first,
   /// second)` over both buffers, each lane read before it is written.
   typealias PairTransform = (
@@ -208,12 +214,7 @@ extension Tensor {
   /// `transform` over them.
   @inline(__always)
   static func pair(
-    _ x: Tensor,
-    kernel: (
-      UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, Int
-    ) ->
-      Void,
-    then transform: PairTransform
+    _ x: Tensor, kernel: PairKernel, then transform: PairTransform
   ) -> (Tensor, Tensor) {
     var second = Tensor(0)
     let first = x.withUnsafeScalars { source in

@@ -577,9 +577,11 @@ struct FunctionLibraryTests {
     var generator = SeededGenerator(seed: 96)
     var xs = Tensor.random([120], in: -3...3, using: &generator).scalars
     var ts = Tensor.random([120], in: -3...3, using: &generator).scalars
-    for (index, (x, t)) in [(1.5, 1.5), (0, -0.0), (-0.0, 0), (.nan, 1), (1, .nan), (.infinity, 2)]
-      .enumerated()
-    {
+    let pairs: [(Double, Double)] = [
+      (1.5, 1.5), (0, -0.0), (-0.0, 0), (.nan, 1), (1, .nan), (.infinity, 2), (1e300, 1e300),
+      (-1e300, 1e300), (5e-324, 5e-324), (-.infinity, -.infinity), (.nan, .nan),
+    ]
+    for (index, (x, t)) in pairs.enumerated() {
       (xs[index * 7], ts[index * 7]) = (x, t)
     }
     let (x, t) = (Tensor(xs), Tensor(ts))

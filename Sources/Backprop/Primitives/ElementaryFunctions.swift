@@ -7,18 +7,18 @@ import Foundation
 // and on Doubles (the fast rank-0 path), like every other rule. Adding a function is a type
 // here, a line in `Elementary.unary` or `Elementary.binary`, and its public spelling.
 //
-// Which are primitives, and why: a function is a primitive here when composing it from others
-// would lose accuracy or speed: sin, cos, tan, their inverses, the hyperbolic functions, exp2,
-// expm1, log2, log10, log1p, erf and erfc are each one function within about an ulp (sin, cos,
-// tan, expm1, log1p, erf and erfc vectorized kernels, the rest the C library's), where a
-// composition rounds several times and can cancel; softplus and logSigmoid evaluate e^(−|x|) only, so no tail
+// Which are primitives, and why: a function is a primitive here when composing it from others would
+// lose accuracy or speed: sin, cos, tan, their inverses, the hyperbolic functions, exp2, expm1,
+// log2, log10, log1p, erf and erfc are each one function within about an ulp (sin, cos, tan, expm1,
+// log1p, erf and erfc vectorized kernels, the rest the C library's), where a composition rounds
+// several times and can cancel; softplus and logSigmoid evaluate e^(−|x|) only, so no tail
 // overflows or cancels; abs, sign, square, reciprocal and rsqrt are one operation; relu is one
-// select with its own mask, a primitive so that its forward and backward passes are one pass
-// each with no mask tensor; swish and gelu are one kernel pass and a product each way. Huber
-// and the binary cross-entropy term are primitives of two operands for the same reason (their
-// losses took nine and ten entries), and so are min, elu and leakyRelu (three to five). clamp
-// and select are composed: each is an exact combination of the primitives, so a composition
-// loses nothing, and their derivatives come from the chain rule.
+// select with its own mask, a primitive so that its forward and backward passes are one pass each
+// with no mask tensor; swish and gelu are one kernel pass and a product each way. Huber and the
+// binary cross-entropy term are primitives of two operands for the same reason (their losses took
+// nine and ten entries), and so are min, elu and leakyRelu (three to five). clamp and select are
+// composed: each is an exact combination of the primitives, so a composition loses nothing, and
+// their derivatives come from the chain rule.
 
 /// A scalar function applied elementwise, declared once.
 ///
@@ -75,10 +75,7 @@ extension ElementaryFunction {
 /// (none for a unit cotangent).
 protocol DerivativeKeeping: ElementaryFunction {
   /// The two-result kernel: `kernel(source, first, second, count)`.
-  static var parts:
-    (UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, Int) ->
-      Void
-  { get }
+  static var parts: Tensor.PairKernel { get }
   /// y and y′ from x and the kernel's two results for it: `value`'s and `derivative`'s bits.
   static func valueAndSlope(x: Double, first: Double, second: Double) -> (Double, Double)
 }
