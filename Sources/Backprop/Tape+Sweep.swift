@@ -384,7 +384,7 @@ extension Tape {
     case .reshape: return (Reshape.pullback(cotangent, x: x()), nil)
     case .transpose: return (Transpose.pullback(cotangent), nil)
     case .broadcast: return (Broadcast.pullback(cotangent, x: x()), nil)
-    case .slice, .pad, .gather, .scatterAdd, .elementary, .binaryElementary:
+    case .slice, .pad, .gather, .scatterAdd, .prod, .elementary, .binaryElementary:
       return libraryVJP(op, cotangent, x: x, w: w, y: y, wrt: wrt, function: function)
     case .softmax: return (Softmax.pullback(cotangent, y: y()), nil)
     case .logSoftmax: return (LogSoftmax.pullback(cotangent, y: y()), nil)
@@ -645,6 +645,7 @@ extension Tape {
     case .pad: return (cotangent.sliced(w().value), nil)
     case .gather: return (cotangent.scatteredAdding(w().value), nil)
     case .scatterAdd: return (cotangent.gathered(w().value), nil)
+    case .prod: return (Product.pullback(cotangent, x: x(), y: y()), nil)
     case .elementary:
       return (Elementary.unary[Int(function)].pullback(cotangent, x: x(), y: y()), nil)
     case .binaryElementary:

@@ -7,7 +7,7 @@ enum Op: UInt8, Sendable {
   case add, subtract, multiply, divide, negate
   case exp, log, sqrt, pow, tanh, sigmoid
   case maximum, select
-  case sum, max
+  case sum, max, prod
   case matmul, reshape, transpose, broadcast
   case slice, pad, gather, scatterAdd
   case softmax, logSoftmax, logSumExp, crossEntropy
@@ -24,7 +24,8 @@ enum Op: UInt8, Sendable {
     case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .sqrt, .pow, .tanh,
       .sigmoid, .maximum, .select, .elementary, .binaryElementary:
       true
-    case .variable, .constant, .sum, .max, .matmul, .reshape, .transpose, .broadcast, .softmax,
+    case .variable, .constant, .sum, .max, .prod, .matmul, .reshape, .transpose, .broadcast,
+      .softmax,
       .logSoftmax, .logSumExp, .crossEntropy, .slice, .pad, .gather, .scatterAdd, .custom:
       false
     }
@@ -54,6 +55,7 @@ enum Op: UInt8, Sendable {
     case .select: "select"
     case .sum: "sum"
     case .max: "max"
+    case .prod: "prod"
     case .matmul: "matmul"
     case .reshape: "reshape"
     case .transpose: "transpose"

@@ -53,6 +53,9 @@ protocol TensorAlgebra {
   func gathered(_ picks: Tensor) -> Self
   func scatteredAdding(_ picks: Tensor) -> Self
   func matrixProduct(_ rhs: Self) -> Self
+  /// ȳ Πⱼ≠ᵢ xⱼ along `axis`, the VJP of a product along it (see ``Product``), given the
+  /// cotangent of the products: on tensors two passes, on variables a recorded composition.
+  func exclusiveProducts(alongAxis axis: Int, scaledBy cotangent: Self) -> Self
 }
 
 extension TensorAlgebra {
@@ -117,6 +120,10 @@ extension Tensor: TensorAlgebra {
   func gathered(_ picks: Tensor) -> Tensor { Picks(picks).gather(self) }
 
   func scatteredAdding(_ picks: Tensor) -> Tensor { Picks(picks).scatterAdd(self) }
+
+  func exclusiveProducts(alongAxis axis: Int, scaledBy cotangent: Tensor) -> Tensor {
+    Product.exclusiveProducts(self, alongAxis: axis, scaledBy: cotangent)
+  }
 }
 
 extension Variable: TensorAlgebra {
@@ -230,4 +237,8 @@ extension Double: TensorAlgebra {
   func gathered(_ picks: Tensor) -> Double { fail("gather: a scalar has no axes") }
 
   func scatteredAdding(_ picks: Tensor) -> Double { fail("scatterAdd: a scalar has no axes") }
+
+  func exclusiveProducts(alongAxis axis: Int, scaledBy cotangent: Double) -> Double {
+    fail("prod: a scalar has no axes")
+  }
 }

@@ -66,6 +66,8 @@ func breadthFormulas(_ settings: Settings) -> [Row] {
       }
     ),
     ("sum(prod(M, axis 1))", { matrix($0).prod(alongAxes: 1).sum() }),
+    // Added in the seventh session: the product down the columns, whose runs are not contiguous.
+    ("sum(prod(M, axis 0))", { matrix($0).prod(alongAxes: 0).sum() }),
   ]
   var rows: [Row] = []
   for (name, formula) in formulas where settings.formula.map({ name.contains($0) }) ?? true {

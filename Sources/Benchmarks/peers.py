@@ -203,6 +203,7 @@ if torch is not None:
         ),
         "sum(layerNorm(M) * T)": lambda x: layer_norm_rows(m(x)),
         "sum(prod(M, axis 1))": lambda x: m(x).prod(1).sum(),
+        "sum(prod(M, axis 0))": lambda x: m(x).prod(0).sum(),
     }
     for name, formula in breadth.items():
 
