@@ -217,11 +217,14 @@ extension Tape {
         }
         (dx, dw) = (LogSoftmax.pullback(oneHot: oneHot, y: &value) as? T, nil)
       } else if picksOneHot, op == .slice, wrt.0, isEmpty(lhs),
-        (taken! as! Tensor).scalarCount == 1,
+        records[position].value.scalarCount == 1,
         records[Int(lhs)].value.scalarCount >= LargeBuffer.threshold
       {
         // A pick of one scalar out of a large operand whose adjoint is still empty: its VJP
-        // becomes a one-hot cotangent (see `oneHots`), not a tensor of zeros.
+        // becomes a one-hot cotangent (see `oneHots`), not a tensor of zeros. The pick is told
+        // by the slice's own size: its cotangent has one scalar also when it is a uniform
+        // stand-in for a large slice (a full sum's), which had been taken for a pick, giving
+        // sum(x[a..<b]) of a large x a one-hot gradient.
         let box = Box(operand(rhs))
         let strides = Shape.contiguousStrides(box.shape)
         let offset = zip(box.lower, strides).reduce(0) { $0 + $1.0 * $1.1 }
@@ -510,6 +513,7 @@ extension Tape {
     if op == .max {
       return Max.fusedPullback(&cotangent, x: x, y: y).map { ($0, nil) }
     }
+    if op == .slice, let w { return Box.fusedPullback(&cotangent, box: w).map { ($0, nil) } }
     if let w, x.shape != w.shape {
       return broadcastOperandPullback(
         op, &cotangent, x: x, w: w, y: &y, wrt: wrt, function: function)

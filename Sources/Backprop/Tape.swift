@@ -31,9 +31,12 @@ enum Op: UInt8, Sendable {
     }
   }
 
-  /// Whether `Tape.fusedPullback` may have a one-pass rule for the op: the elementwise ops,
-  /// and log-softmax, whose VJP reads only its cotangent and output, of one shape.
-  var mayFusePullback: Bool { isElementwise || self == .logSoftmax || self == .max }
+  /// Whether `Tape.fusedPullback` may have a one-pass rule for the op: the elementwise ops;
+  /// log-softmax, whose VJP reads only its cotangent and output, of one shape; max along
+  /// trailing axes; a slice, padded from a uniform cotangent with no tensor to hold it.
+  var mayFusePullback: Bool {
+    isElementwise || self == .logSoftmax || self == .max || self == .slice
+  }
 
   /// The name printed in a tape listing.
   var name: String {

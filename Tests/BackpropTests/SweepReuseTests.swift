@@ -52,6 +52,29 @@ struct SweepReuseTests {
     ("sum(logSoftmax(x))", { x, _ in logSoftmax(x).sum() }),
     ("sum(reshape(x))", { x, _ in x.reshaped(to: [1, SweepReuseTests.count]).sum() }),
     ("sum(x[0..<1000])", { x, _ in x[0..<1000].sum() }),
+    // A large slice, whose full sum passes a uniform cotangent, padded in one pass (once taken
+    // for a pick of one scalar: a one-hot gradient).
+    ("sum(x[7...])", { x, _ in x[7..<SweepReuseTests.count].sum() }),
+    ("sum(x[0...])", { x, _ in x[0..<SweepReuseTests.count].sum() }),
+    ("sum(x[7...]) + x[3]", { x, _ in x[7..<SweepReuseTests.count].sum() + x[3] }),
+    ("sum(exp(x[7...]))", { x, _ in exp(x[7..<SweepReuseTests.count]).sum() }),
+    (
+      "sum(M[1..., 3...])",
+      { x, _ in
+        x[0..<262_144].reshaped(to: [512, 512]).slice(
+          lowerBounds: [1, 3], upperBounds: [512, 512]
+        )
+        .sum()
+      }
+    ),
+    // Products along either axis, and of a large vector's tail.
+    (
+      "sum(prod(M, axis 1)) + sum(prod(M, axis 0))",
+      { x, _ in
+        let m = (x[0..<262_144] * 0.01 + 1).reshaped(to: [512, 512])
+        return m.prod(alongAxes: 1).sum() + m.prod(alongAxes: 0).sum()
+      }
+    ),
     ("3 · sum(x * x)", { x, _ in 3 * (x * x).sum() }),
     // A rank-0 operand against the tensor, either side: one pass, or none for + and −.
     ("sum(2 * x)", { x, _ in (2 * x).sum() }),

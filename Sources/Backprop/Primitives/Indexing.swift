@@ -58,14 +58,15 @@ struct Box {
     }
   }
 
-  /// The box's scalars out of `x`, which has `shape`.
+  /// The box's scalars out of `x`, which has `shape`: each run one block copy.
   func slice(_ x: Tensor) -> Tensor {
     let extent = self.extent
     let count = extent.reduce(1, *)
     return x.withUnsafeScalars { source in
       Tensor(shape: extent, count: count) { out in
+        guard count > 0, let from = source.baseAddress, let to = out.baseAddress else { return }
         forEachRun { inside, outside, run in
-          for k in 0..<run { out[inside + k] = source[outside + k] }
+          (to + inside).update(from: from + outside, count: run)
         }
       }
     }
@@ -73,15 +74,48 @@ struct Box {
 
   /// A tensor of `shape`, zero outside the box and `x` (of the box's extent) inside it.
   func pad(_ x: Tensor) -> Tensor {
-    let count = shape.reduce(1, *)
-    return x.withUnsafeScalars { source in
-      Tensor(shape: shape, count: count) { out in
-        out.initialize(repeating: 0)
-        forEachRun { inside, outside, run in
-          for k in 0..<run { out[outside + k] = source[inside + k] }
-        }
-      }
+    x.withUnsafeScalars { source in
+      padded { box, inside, run in box.update(from: source.baseAddress! + inside, count: run) }
     }
+  }
+
+  /// A tensor of `shape`, zero outside the box and `value` inside it: the pad of a uniform
+  /// cotangent, with no tensor of the box's extent made to hold it.
+  func pad(repeating value: Double) -> Tensor {
+    padded { box, _, run in box.update(repeating: value, count: run) }
+  }
+
+  /// A tensor of `shape` whose runs inside the box `fill` writes (given where the run starts,
+  /// its offset within the box and its length), zero elsewhere: each scalar written once, the
+  /// gaps between runs (which come in increasing order) zeroed as they are passed, where
+  /// zeroing everything first wrote the box twice.
+  private func padded(_ fill: (UnsafeMutablePointer<Double>, Int, Int) -> Void) -> Tensor {
+    let count = shape.reduce(1, *)
+    return Tensor(shape: shape, count: count) { out in
+      guard let base = out.baseAddress else { return }
+      var written = 0
+      forEachRun { inside, outside, run in
+        (base + written).update(repeating: 0, count: outside - written)
+        fill(base + outside, inside, run)
+        written = outside + run
+      }
+      (base + written).update(repeating: 0, count: count - written)
+    }
+  }
+
+  /// The VJP of a slice on tensors, from a uniform cotangent (a rank-0 one standing for its
+  /// value everywhere, as a full sum passes on) or one of the box's extent: one pass writing
+  /// each scalar once. Takes the cotangent; nil, leaving it, for any other shape.
+  static func fusedPullback(_ cotangent: inout Tensor?, box: Tensor) -> Tensor? {
+    guard let given = cotangent else { return nil }
+    if case .scalar(let c) = given.storage {
+      cotangent = nil
+      return Box(box).pad(repeating: c)
+    }
+    let box = Box(box)
+    guard given.shape == box.extent else { return nil }
+    cotangent = nil
+    return box.pad(given)
   }
 }
 
