@@ -67,6 +67,83 @@ struct SweepReuseTests {
         .sum()
       }
     ),
+    // The library at large sizes, each a full sum of a large result (so a uniform cotangent
+    // meets its rule) or a reduction: every one-pass rule and size-gated path against the plain
+    // sweep.
+    ("sum(abs(x))", { x, _ in abs(x).sum() }),
+    ("sum(sign(x) * x)", { x, _ in (sign(x) * x).sum() }),
+    ("sum(square(x))", { x, _ in square(x).sum() }),
+    ("sum(reciprocal(x))", { x, _ in reciprocal(x).sum() }),
+    ("sum(rsqrt(|x| + 1))", { x, _ in rsqrt(abs(x) + 1).sum() }),
+    ("sum(tan(x))", { x, _ in tan(x).sum() }),
+    ("sum(sinh(x)) + sum(cosh(x))", { x, _ in sinh(x).sum() + cosh(x).sum() }),
+    ("sum(asin(x / 4)) + sum(acos(x / 4))", { x, _ in asin(x / 4).sum() + acos(x / 4).sum() }),
+    ("sum(atan(x)) + sum(asinh(x))", { x, _ in atan(x).sum() + asinh(x).sum() }),
+    (
+      "sum(atanh(x / 4)) + sum(acosh(|x| + 1))",
+      { x, _ in atanh(x / 4).sum() + acosh(abs(x) + 1).sum() }
+    ),
+    ("sum(log1p(|x|)) + sum(expm1(x))", { x, _ in log1p(abs(x)).sum() + expm1(x).sum() }),
+    ("sum(erf(x)) + sum(erfc(x))", { x, _ in erf(x).sum() + erfc(x).sum() }),
+    ("sum(gelu(x))", { x, _ in gelu(x).sum() }),
+    ("sum(swish(x))", { x, _ in swish(x).sum() }),
+    ("sum(softplus(x)) + sum(logSigmoid(x))", { x, _ in softplus(x).sum() + logSigmoid(x).sum() }),
+    ("sum(elu(x)) + sum(leakyRelu(x))", { x, _ in elu(x).sum() + leakyRelu(x).sum() }),
+    ("sum(clamp(x, −1, 1))", { x, _ in clamp(x, min: -1, max: 1).sum() }),
+    ("sum(min(x, t)) + sum(min(x, 0.5))", { x, t in min(x, t).sum() + min(x, 0.5).sum() }),
+    ("sum(max(1, x))", { x, _ in max(1, x).sum() }),
+    ("sum(pow(|x|, 2.5)) + sum(pow(2, x))", { x, _ in pow(abs(x), 2.5).sum() + pow(2, x).sum() }),
+    ("sum(pow(|x| + 1, t))", { x, t in pow(abs(x) + 1, Variable(t)).sum() }),
+    (
+      "sum(hypot(x, t)) + sum(hypot(x, 3))",
+      { x, t in hypot(x, Variable(t)).sum() + hypot(x, 3).sum() }
+    ),
+    ("huberLoss", { x, t in huberLoss(predicted: x, expected: Variable(t), delta: 0.5) }),
+    (
+      "binaryCrossEntropy",
+      { x, t in binaryCrossEntropy(logits: x, labels: t.map { $0 > 0 ? 1 : 0 }) }
+    ),
+    ("variance(x) + standardDeviation(x)", { x, _ in x.variance() + x.standardDeviation() }),
+    ("mean(x) + max(x) + min(x)", { x, _ in x.mean() + x.max() + x.min() }),
+    ("logSumExp(x)", { x, _ in logSumExp(x) }),
+    ("sum(softmax(x) * t)", { x, t in (softmax(x) * t).sum() }),
+    (
+      "rows: max, min, mean, logSumExp, softmax",
+      { x, t in
+        let m = x[0..<262_144].reshaped(to: [512, 512])
+        let w = t[0..<262_144].reshaped(to: [512, 512])
+        return m.max(alongAxes: 1).sum() + m.min(alongAxes: 0).sum() + m.mean(alongAxes: 1).sum()
+          + logSumExp(m, alongAxes: 1).sum() + (softmax(m) * w).sum()
+          + (composedSoftmax(m) * w).sum()
+      }
+    ),
+    (
+      "crossEntropy of rows",
+      { x, _ in
+        let m = x[0..<262_144].reshaped(to: [512, 512])
+        return crossEntropy(logits: m, labels: (0..<512).map { $0 * 7 % 512 })
+          + composedCrossEntropy(logits: m, labels: (0..<512).map { $0 * 3 % 512 })
+      }
+    ),
+    (
+      "transpose, broadcasts, matmul",
+      { x, t in
+        let m = x[0..<262_144].reshaped(to: [512, 512])
+        let row = t[0..<512]
+        let column = Variable(t[512..<1024].value.reshaped(to: [512, 1]))
+        return (m.transposed() * t[0..<262_144].reshaped(to: [512, 512])).sum()
+          + (m * row).sum() + (m / (column * column + 1)).sum()
+          + matmul(m, column).sum()
+      }
+    ),
+    (
+      "gather, concatenate, stack",
+      { x, _ in
+        let m = x[0..<262_144].reshaped(to: [512, 512])
+        return m.gathering(atIndices: [3, 3, 511, 0]).sum()
+          + (concatenate([m, m], alongAxis: 1) * 2).sum() + stack([m, m * m]).sum()
+      }
+    ),
     // Products along either axis, and of a large vector's tail.
     (
       "sum(prod(M, axis 1)) + sum(prod(M, axis 0))",
@@ -286,5 +363,50 @@ struct SweepReuseTests {
       return (e * Variable(e.value)).sum()
     }
     #expect(Self.same(g3, expected * expected))
+  }
+}
+
+/// Elementwise functions at a large size (uniform cotangents, disposable values, kernels over
+/// long runs) and on a short prefix of the same input, each gradient computed alone: the
+/// prefix's scalars must agree to the bit, so no size-gated path changes a number.
+@Suite("Elementwise gradients do not depend on the tensor's size")
+struct SizeIndependenceTests {
+  static let functions: [(String, @Sendable (Variable) -> Variable)] = [
+    ("exp", { exp($0) }), ("log|x|", { log(abs($0)) }), ("sqrt|x|", { sqrt(abs($0)) }),
+    ("tanh", { tanh($0) }), ("sigmoid", { sigmoid($0) }), ("sin", { sin($0) }),
+    ("cos", { cos($0) }), ("tan", { tan($0) }), ("erf", { erf($0) }), ("erfc", { erfc($0) }),
+    ("gelu", { gelu($0) }), ("swish", { swish($0) }), ("softplus", { softplus($0) }),
+    ("logSigmoid", { logSigmoid($0) }), ("log1p|x|", { log1p(abs($0)) }),
+    ("expm1", { expm1($0) }), ("elu", { elu($0) }), ("leakyRelu", { leakyRelu($0) }),
+    ("relu", { relu($0) }), ("abs", { abs($0) }), ("pow 3", { pow($0, 3) }),
+    ("pow 2.5", { pow(abs($0), 2.5) }), ("pow 0.3", { pow(abs($0), 0.3) }),
+    ("clamp", { clamp($0, min: -1, max: 1) }), ("max 0.5", { max($0, 0.5) }),
+    ("min 0.5", { min($0, 0.5) }), ("x * x", { $0 * $0 }), ("2 / x", { 2 / $0 }),
+    ("atan", { atan($0) }), ("asinh", { asinh($0) }), ("sinh", { sinh($0) }),
+  ]
+
+  @Test("a prefix's gradient is the large tensor's, bit for bit")
+  func prefixAgrees() {
+    var generator = SeededGenerator(seed: 95)
+    var scalars = Tensor.random([SweepReuseTests.count], in: -4...4, using: &generator).scalars
+    let edges: [Double] = [
+      0, -0.0, 0x1p-1074, -0x1p-1030, 1e-300, 40, -40, 700, -745, 750, 1e17, -1e300, .infinity,
+      -.infinity, .nan, 1, -1, 0.5,
+    ]
+    for (index, edge) in edges.enumerated() { scalars[index * 37] = edge }
+    let x = Tensor(scalars)
+    let prefix = x.slice(lowerBounds: [0], upperBounds: [4099])
+    let weights = Tensor((0..<SweepReuseTests.count).map { Double($0 % 5) - 2 })
+    let prefixWeights = weights.slice(lowerBounds: [0], upperBounds: [4099])
+    for (name, f) in Self.functions {
+      let large = gradient(at: x) { f($0).sum() }.slice(lowerBounds: [0], upperBounds: [4099])
+      let small = gradient(at: prefix) { f($0).sum() }
+      #expect(SweepReuseTests.same(large, small), "\(name)")
+      // With a cotangent that is not uniform: the same weights at both sizes.
+      let weightedLarge = gradient(at: x) { (f($0) * weights).sum() }
+        .slice(lowerBounds: [0], upperBounds: [4099])
+      let weightedSmall = gradient(at: prefix) { (f($0) * prefixWeights).sum() }
+      #expect(SweepReuseTests.same(weightedLarge, weightedSmall), "\(name), weighted")
+    }
   }
 }
