@@ -110,6 +110,32 @@ extension DerivativeKeeping {
   }
 }
 
+/// x f(x) for a factor f that vanishes faster than 1/x as x → −∞ (σ for swish, Φ for gelu):
+/// its limit −0 at x = −∞, where the product is −∞ · 0 = NaN. A selection, so that loops over
+/// it blend.
+@inline(__always)
+func productVanishingAtNegativeInfinity(_ x: Double, _ product: Double) -> Double {
+  x == -.infinity ? -0.0 : product
+}
+
+/// y′ = f(x) + x f′(x) (swish's and gelu's) at x = ±∞, where x f′(x) is ±∞ · 0 = NaN: its limit
+/// 0, leaving f(±∞) (1 or 0). A selection, so that loops over it blend.
+@inline(__always)
+func slopeAtInfinity(_ x: Double, factor: Double, slope: Double) -> Double {
+  x.magnitude == .infinity ? factor : slope
+}
+
+extension TensorAlgebra {
+  /// This value with 0 where it is ±∞, recorded as a selection by a constant mask: x̃ in the
+  /// term x̃ f′(x) of swish's and gelu's derivatives, which is then 0 at ±∞ (its limit, where
+  /// x f′(x) is ∞ · 0), and whose own derivatives meet no ∞ · 0 either (a zero cotangent times
+  /// an infinite x in a product's VJP), so Hessians are 0 there too. Finite scalars keep their
+  /// bits.
+  func infinitiesZeroed() -> Self {
+    masked(by: value.map { $0.magnitude == .infinity ? 0 : 1 })
+  }
+}
+
 /// A scalar function of two operands, applied elementwise with broadcasting, declared once.
 protocol BinaryElementaryFunction: SendableMetatype {
   /// The name a tape listing prints and the command reads.
@@ -643,11 +669,13 @@ enum LogSigmoid: ElementaryFunction {
 /// ȳσ + (ȳx)σ′ did).
 enum Swish: DerivativeKeeping {
   static let name = "swish"
-  static func value(_ x: Double) -> Double { x * bp_sigmoid(x) }
+  static func value(_ x: Double) -> Double {
+    productVanishingAtNegativeInfinity(x, x * bp_sigmoid(x))
+  }
 
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
     let s = x.sigmoid()
-    return s + x * (s * (-x).sigmoid())
+    return s + x.infinitiesZeroed() * (s * (-x).sigmoid())
   }
 
   static func apply(
@@ -655,15 +683,21 @@ enum Swish: DerivativeKeeping {
   ) {
     guard let x = source.baseAddress, let y = out.baseAddress else { return }
     bp_sigmoids(x, y, source.count)
-    for index in source.indices { out[index] = source[index] * out[index] }
+    for index in source.indices {
+      out[index] = productVanishingAtNegativeInfinity(source[index], source[index] * out[index])
+    }
   }
 
   static let parts = bp_sigmoids_and_derivatives
 
-  /// x σ and σ + x σ′ from σ and σ′ (σ′ with the bits of σ(x) · σ(−x)).
+  /// x σ and σ + x σ′ from σ and σ′ (σ′ with the bits of σ(x) · σ(−x)); their limits −0 and
+  /// σ(±∞) at ±∞.
   @inline(__always)
   static func valueAndSlope(x: Double, first s: Double, second d: Double) -> (Double, Double) {
-    (x * s, s + x * d)
+    (
+      productVanishingAtNegativeInfinity(x, x * s),
+      slopeAtInfinity(x, factor: s, slope: s + x * d)
+    )
   }
 }
 
@@ -899,13 +933,15 @@ enum Gelu: DerivativeKeeping {
   static let inverseRootTwoPi = 0x1.9884533d43651p-2
 
   static func value(_ x: Double) -> Double {
-    0.5 * x * bp_complementary_error_function(scale * x)
+    productVanishingAtNegativeInfinity(x, 0.5 * x * bp_complementary_error_function(scale * x))
   }
 
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
-    let u = scale * x
+    // x φ(x) from x̃ (0 at ±∞), inside the Gaussian too: its rule's 2u would meet ∞ · 0.
+    let (u, finite) = (scale * x, x.infinitiesZeroed())
+    let v = scale * finite
     return 0.5 * u.applying(ComplementaryErrorFunction.self)
-      + x * (inverseRootTwoPi * (-(u * u)).exponential())
+      + finite * (inverseRootTwoPi * (-(v * v)).exponential())
   }
 
   static func apply(
@@ -913,15 +949,22 @@ enum Gelu: DerivativeKeeping {
   ) {
     for index in source.indices { out[index] = scale * source[index] }
     ComplementaryErrorFunction.apply(UnsafeBufferPointer(out), into: out)
-    for index in source.indices { out[index] = 0.5 * source[index] * out[index] }
+    for index in source.indices {
+      let x = source[index]
+      out[index] = productVanishingAtNegativeInfinity(x, 0.5 * x * out[index])
+    }
   }
 
   static let parts = bp_gelu_parts
 
-  /// (x/2) erfc(u) and erfc(u)/2 + x e^(−u²)/√(2π) from erfc(u) and e^(−u·u).
+  /// (x/2) erfc(u) and erfc(u)/2 + x e^(−u²)/√(2π) from erfc(u) and e^(−u·u); their limits −0
+  /// and Φ(±∞) at ±∞.
   @inline(__always)
   static func valueAndSlope(x: Double, first e: Double, second g: Double) -> (Double, Double) {
-    (0.5 * x * e, 0.5 * e + x * (inverseRootTwoPi * g))
+    (
+      productVanishingAtNegativeInfinity(x, 0.5 * x * e),
+      slopeAtInfinity(x, factor: 0.5 * e, slope: 0.5 * e + x * (inverseRootTwoPi * g))
+    )
   }
 }
 
@@ -956,12 +999,43 @@ enum ArcTangent2: BinaryElementaryFunction {
   }
 }
 
-/// y = √(a² + b²) without overflow; ∂y/∂a = a/y, ∂y/∂b = b/y (NaN at (0, 0), as 0/0).
+/// y = √(a² + b²) without overflow; ∂y/∂a = a/y, ∂y/∂b = b/y (NaN at (0, 0), as 0/0). Where
+/// a = ±∞ and b is finite, ∂y/∂a is its limit ±1 (∞/∞ is NaN) and ∂y/∂b is b/∞ = 0.
 enum Hypotenuse: BinaryElementaryFunction {
   static let name = "hypot"
   static func value(_ a: Double, _ b: Double) -> Double { Foundation.hypot(a, b) }
-  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T { a / y }
-  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T { b / y }
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T { ratio(a, b, y) }
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T { ratio(b, a, y) }
+
+  /// a/y, or its limit ±1 where a is infinite and b finite: on tensors and variables by
+  /// constant masks, only when some a is infinite; on Double, per scalar, with the same bits.
+  static func ratio<T: TensorAlgebra>(_ a: T, _ b: T, _ y: T) -> T {
+    if T.self == Double.self {
+      let (a, b, y) = (a as! Double, b as! Double, y as! Double)
+      return (a.isInfinite && b.isFinite ? (a > 0 ? 1.0 : -1.0) : a / y) as! T
+    }
+    guard a.value.scalars.contains(where: \.isInfinite) else { return a / y }
+    // ã/y with ã = 0 at the limits (0/∞ = 0 there, and the derivatives of it meet no ∞ · 0),
+    // plus the limits.
+    let (av, bv) = (a.value, b.value)
+    return a.masked(by: .elementwise(av, bv, op: name, AwayFromLimit.self)) / y
+      + T.constant(.elementwise(av, bv, op: name, Limit.self))
+  }
+
+  /// 0 where a is infinite and b finite (the quotient's place), 1 elsewhere.
+  enum AwayFromLimit: BinaryScalarFunction {
+    static func scalar(_ a: Double, _ b: Double) -> Double {
+      a.isInfinite && b.isFinite ? 0 : 1
+    }
+  }
+
+  /// ±1 where a = ±∞ and b is finite, −0 elsewhere: q + (−0) is q to the bit, −0 included,
+  /// so the quotients keep the bits of the rule on Double.
+  enum Limit: BinaryScalarFunction {
+    static func scalar(_ a: Double, _ b: Double) -> Double {
+      a.isInfinite && b.isFinite ? (a > 0 ? 1 : -1) : -0.0
+    }
+  }
 }
 
 /// y = (a − b)²; ∂y/∂a = 2(a − b), ∂y/∂b = −2(a − b). One entry where (a − b) ⊙ (a − b)
