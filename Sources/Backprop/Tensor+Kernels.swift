@@ -1,4 +1,5 @@
 internal import BackpropKernels
+import Foundation
 
 /// An elementwise primitive's scalar function, as a static method: kernels generic over it are
 /// specialized and inlined, so their loops vectorize, which a closure argument does not ensure.
@@ -493,14 +494,17 @@ extension Tensor {
     }
   }
 
-  /// C = A B by `bp_matrix_product`, or `nil` if it could not allocate its packing buffer.
+  /// C = A B by the blocked kernel on ``Parallelism/threads`` threads, or `nil` if it could not
+  /// allocate a packing buffer.
   static func blockedProduct(_ lhs: Tensor, _ rhs: Tensor, m: Int, k: Int, n: Int) -> Tensor? {
     var succeeded = false
     let product = lhs.withUnsafeScalars { a in
       rhs.withUnsafeScalars { b in
         Tensor(shape: [m, n], count: m * n) { out in
           succeeded =
-            bp_matrix_product(a.baseAddress!, b.baseAddress!, out.baseAddress!, m, k, n) != 0
+            bp_matrix_product_threaded(
+              bp_matrix_product_width(), Int32(Parallelism.threads), a.baseAddress!,
+              b.baseAddress!, out.baseAddress!, m, k, n) != 0
           if !succeeded { out.initialize(repeating: 0) }
         }
       }
@@ -543,4 +547,19 @@ extension Tensor {
       }
     }
   }
+}
+
+/// How many threads a large matrix product may use: the environment variable
+/// `BACKPROP_THREADS` (a positive integer, at most 64), read once, when the first product runs;
+/// 1 when it is unset or anything else. Each thread takes whole blocks of rows of the result,
+/// and every entry is the same sum in the same order on any number of threads, so results are
+/// the same to the bit (products below about 2²² multiply-adds stay on one thread). Immutable
+/// once read: a setting of the process, like `OMP_NUM_THREADS`, not state a tape could race on.
+enum Parallelism {
+  static let threads: Int = {
+    guard let text = getenv("BACKPROP_THREADS"), let count = Int(String(cString: text)),
+      count > 0
+    else { return 1 }
+    return Swift.min(count, 64)
+  }()
 }

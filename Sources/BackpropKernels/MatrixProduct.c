@@ -7,9 +7,14 @@
 // compiled three times: 8 × 16 in AVX-512 registers (sixteen accumulators of eight lanes out of
 // 32 registers), 4 × 8 in AVX2 registers (eight of four, out of 16), and 4 × 8 for the baseline.
 // The widest the processor has is chosen at run time.
+//
+// With more than one thread (bp_matrix_product_threaded), each thread takes whole blocks of MC
+// rows of C, with its own packing buffer: every entry of C is the same sum in the same order
+// whichever thread computes it, so the result is the one-thread result to the bit.
 
 #include "BackpropKernels.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,10 +140,10 @@ __attribute__((target("avx512f,fma"))) static void product_avx512(
 
 int bp_matrix_product_width(void) { return bp_kernel_width(); }
 
-int bp_matrix_product_using(
+/// Rows of C on this thread: the product of A's rows with B, with a packing buffer of its own.
+static int product_rows(
     int width, const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k,
     ptrdiff_t n) {
-  if (width > bp_matrix_product_width() || (width != 0 && width != 256 && width != 512)) return 0;
   double *packed = malloc(packed_doubles(n) * sizeof(double));
   if (!packed) return 0;
   if (width == 512) {
@@ -150,6 +155,68 @@ int bp_matrix_product_using(
   }
   free(packed);
   return 1;
+}
+
+/// One thread's share: a run of rows, and whether it succeeded.
+typedef struct {
+  int width;
+  const double *a, *b;
+  double *c;
+  ptrdiff_t m, k, n;
+  int succeeded;
+} Share;
+
+static void *run_share(void *argument) {
+  Share *share = argument;
+  share->succeeded =
+      product_rows(share->width, share->a, share->b, share->c, share->m, share->k, share->n);
+  return NULL;
+}
+
+enum { MAXIMUM_THREADS = 64 };
+
+int bp_matrix_product_threaded(
+    int width, int threads, const double *a, const double *b, double *c, ptrdiff_t m,
+    ptrdiff_t k, ptrdiff_t n) {
+  if (width > bp_matrix_product_width() || (width != 0 && width != 256 && width != 512)) return 0;
+  // Threads take whole blocks of MC rows; below about 2²² multiply-adds, starting a thread
+  // costs more than its share saves.
+  ptrdiff_t blocks = (m + MC - 1) / MC;
+  if (threads > MAXIMUM_THREADS) threads = MAXIMUM_THREADS;
+  if (threads > blocks) threads = (int)blocks;
+  if (threads <= 1 || (double)m * (double)k * (double)n < 4194304.0) {
+    return product_rows(width, a, b, c, m, k, n);
+  }
+  ptrdiff_t rows = (blocks + threads - 1) / threads * MC;
+  Share shares[MAXIMUM_THREADS];
+  pthread_t identifiers[MAXIMUM_THREADS];
+  int started[MAXIMUM_THREADS];
+  for (int t = 0; t < threads; t++) {
+    ptrdiff_t first = smaller(t * rows, m), last = smaller((t + 1) * rows, m);
+    shares[t] = (Share){width, a + first * k, b, c + first * n, last - first, k, n, 1};
+    started[t] = 0;
+  }
+  for (int t = 1; t < threads; t++) {
+    if (shares[t].m > 0) started[t] = pthread_create(&identifiers[t], NULL, run_share, &shares[t]) == 0;
+  }
+  // This thread's share, then any share whose thread could not start.
+  if (shares[0].m > 0) run_share(&shares[0]);
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) {
+      pthread_join(identifiers[t], NULL);
+    } else if (shares[t].m > 0) {
+      run_share(&shares[t]);
+    }
+  }
+  int succeeded = 1;
+  for (int t = 0; t < threads; t++) succeeded &= shares[t].succeeded;
+  return succeeded;
+}
+
+int bp_matrix_product_using(
+    int width, const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k,
+    ptrdiff_t n) {
+  return bp_matrix_product_threaded(width, 1, a, b, c, m, k, n);
 }
 
 int bp_matrix_product(

@@ -63,6 +63,39 @@ struct MatrixProductKernelTests {
     }
   }
 
+  /// On 2, 3 and 7 threads, the one-thread product to the bit, at every width: shapes whose
+  /// rows split into unequal runs of 96-row blocks, fewer blocks than threads, and one below
+  /// the size at which threads start (which must run on one).
+  @Test(arguments: [(193, 300, 257), (500, 64, 33), (97, 700, 70), (1000, 5, 1000), (30, 30, 30)])
+  func threadsGiveTheOneThreadBits(m: Int, k: Int, n: Int) {
+    var generator = SeededGenerator(seed: UInt64(m + k + n))
+    let a = Tensor.random([m, k], in: -1...1, using: &generator).scalars
+    let b = Tensor.random([k, n], in: -1...1, using: &generator).scalars
+    func product(width: Int, threads: Int) -> [Double] {
+      var c = [Double](repeating: .nan, count: m * n)
+      let ok = a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          c.withUnsafeMutableBufferPointer { c in
+            bp_matrix_product_threaded(
+              Int32(width), Int32(threads), a.baseAddress!, b.baseAddress!, c.baseAddress!, m,
+              k, n)
+          }
+        }
+      }
+      #expect(ok == 1)
+      return c
+    }
+    for width in [0, 256, 512].filter({ $0 <= Int(bp_matrix_product_width()) }) {
+      let one = product(width: width, threads: 1).map(\.bitPattern)
+      #expect(!one.contains(Double.nan.bitPattern))
+      for threads in [2, 3, 7, 100] {
+        #expect(
+          product(width: width, threads: threads).map(\.bitPattern) == one,
+          "\(m)×\(k)×\(n), width \(width), \(threads) threads")
+      }
+    }
+  }
+
   @Test func matmulUsesItAndItsGradientsStillCheck() {
     var generator = SeededGenerator(seed: 77)
     let a = Tensor.random([40, 50], in: -1...1, using: &generator)

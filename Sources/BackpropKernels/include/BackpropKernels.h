@@ -292,4 +292,11 @@ int bp_matrix_product_using(
     int width, const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k,
     ptrdiff_t n);
 
+/// `bp_matrix_product_using` on up to `threads` threads (at most 64), each taking whole blocks
+/// of 96 rows of C with a packing buffer of its own; one thread below about 2²² multiply-adds.
+/// Each entry of C is the same sum in the same order as on one thread: the same bits.
+int bp_matrix_product_threaded(
+    int width, int threads, const double *a, const double *b, double *c, ptrdiff_t m,
+    ptrdiff_t k, ptrdiff_t n);
+
 #endif
