@@ -132,6 +132,16 @@ struct ProductTests {
     #expect(gradient(at: .zeros([0])) { $0.prod() }.shape == [0])
     #expect(Variable(Tensor.zeros([2, 0])).prod(alongAxes: 1).value == Tensor([[1], [1]]))
     #expect(gradient(at: .zeros([2, 0])) { $0.prod(alongAxes: 1).sum() }.shape == [2, 0])
+    // Products of empty tensors along an axis that is not empty, or is: shapes, and ones.
+    for (shape, axis, expected) in [
+      ([3, 0], 0, [1, 0]), ([0, 3], 1, [0, 1]), ([0, 3], 0, [1, 3]), ([2, 0, 2], 1, [2, 1, 2]),
+    ] {
+      let products = Tensor.zeros(shape).prod(alongAxes: axis)
+      #expect(products == Tensor.ones(expected), "\(shape) along \(axis)")
+      #expect(Variable(Tensor.zeros(shape)).prod(alongAxes: axis).value == products)
+      #expect(gradient(at: .zeros(shape)) { $0.prod(alongAxes: axis).sum() }.shape == shape)
+      #expect(hessian(at: .zeros(shape)) { $0.prod(alongAxes: axis).sum() }.scalarCount == 0)
+    }
     // A length-1 axis is its own product: the identity's Jacobian.
     let column = Tensor([[2], [-3]])
     #expect(

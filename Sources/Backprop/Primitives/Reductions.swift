@@ -126,7 +126,9 @@ enum Max {
     return x.withUnsafeScalars { source in
       y.withUnsafeScalars { maxima in
         Tensor(shape: x.shape, count: source.count) { out in
-          let (from, to) = (source.baseAddress!, out.baseAddress!)
+          guard let from = source.baseAddress, let to = out.baseAddress, source.count > 0 else {
+            return
+          }
           for o in 0..<rows.count {
             let (row, weights, maximum) = (from + o * rows.run, to + o * rows.run, maxima[o])
             if maximum != maximum {
@@ -203,7 +205,11 @@ enum Product {
     shape[axis] = 1
     return x.withUnsafeScalars { source in
       Tensor(shape: shape, count: outer * inner) { out in
-        let (from, to) = (source.baseAddress!, out.baseAddress!)
+        guard let to = out.baseAddress else { return }
+        // An empty axis: every product is the empty one.
+        guard length > 0, let from = source.baseAddress else {
+          return out.update(repeating: 1)
+        }
         if inner == 1 {
           for o in 0..<outer { to[o] = product(from + o * length, length) }
           return
