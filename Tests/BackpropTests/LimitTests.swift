@@ -60,6 +60,17 @@ struct LimitTests {
       let h = hessian(at: Tensor([a, 2])) { hypot($0, b).sum() }
       #expect(h.scalars[0] == 0, "Hessian at \(a), \(b): \(h)")
     }
+    // Broadcasting: a column of a against a row of b, infinities in both, where the masks have
+    // the broadcast shape and a does not (the fuzzer's case: a failure, not a gradient).
+    let column = Tensor([[.infinity], [2], [-.infinity]])
+    let row = Tensor([[3, .infinity, -4]])
+    let (gColumn, gRow) = gradient(at: column, row) { hypot($0, $1).sum() }
+    #expect(gColumn.shape == [3, 1] && gRow.shape == [1, 3])
+    // Column: ±1 against each finite b, NaN against b = ∞; row: 0 against a = ±∞.
+    #expect(gColumn.scalars[0].isNaN && gColumn.scalars[2].isNaN)
+    #expect(gColumn.scalars[1] == 2.0 / 13.0.squareRoot() + 2.0 / 20.0.squareRoot())
+    let h = hessian(at: column) { hypot($0, row).sum() }
+    #expect(h.shape == [3, 1, 3, 1])
     let (ga, gb) = gradient(at: Tensor(Double.infinity), Tensor(-.infinity)) { hypot($0, $1) }
     #expect(ga.scalar!.isNaN && gb.scalar!.isNaN)
     // A finite call keeps the quotient's bits, −0 included.

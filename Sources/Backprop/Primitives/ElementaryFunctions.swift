@@ -1017,8 +1017,11 @@ enum Hypotenuse: BinaryElementaryFunction {
     guard a.value.scalars.contains(where: \.isInfinite) else { return a / y }
     // ã/y with ã = 0 at the limits (0/∞ = 0 there, and the derivatives of it meet no ∞ · 0),
     // plus the limits.
+    // The masks have the broadcast shape, y's: a is broadcast to it first (a row against a
+    // column), so that the selection has one shape.
     let (av, bv) = (a.value, b.value)
-    return a.masked(by: .elementwise(av, bv, op: name, AwayFromLimit.self)) / y
+    let wide = a.shape == y.shape ? a : a.broadcasted(to: y.shape)
+    return wide.masked(by: .elementwise(av, bv, op: name, AwayFromLimit.self)) / y
       + T.constant(.elementwise(av, bv, op: name, Limit.self))
   }
 
