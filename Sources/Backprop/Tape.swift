@@ -25,8 +25,8 @@ enum Op: UInt8, Sendable {
       .sigmoid, .maximum, .select, .elementary, .binaryElementary:
       true
     case .variable, .constant, .sum, .max, .prod, .matmul, .reshape, .transpose, .broadcast,
-      .softmax,
-      .logSoftmax, .logSumExp, .crossEntropy, .slice, .pad, .gather, .scatterAdd, .custom:
+      .softmax, .logSoftmax, .logSumExp, .crossEntropy, .slice, .pad, .gather, .scatterAdd,
+      .custom:
       false
     }
   }

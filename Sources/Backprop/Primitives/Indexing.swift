@@ -108,11 +108,11 @@ struct Box {
   /// each scalar once. Takes the cotangent; nil, leaving it, for any other shape.
   static func fusedPullback(_ cotangent: inout Tensor?, box: Tensor) -> Tensor? {
     guard let given = cotangent else { return nil }
+    let box = Box(box)
     if case .scalar(let c) = given.storage {
       cotangent = nil
-      return Box(box).pad(repeating: c)
+      return box.pad(repeating: c)
     }
-    let box = Box(box)
     guard given.shape == box.extent else { return nil }
     cotangent = nil
     return box.pad(given)
