@@ -53,6 +53,10 @@ protocol TensorAlgebra {
   func gathered(_ picks: Tensor) -> Self
   func scatteredAdding(_ picks: Tensor) -> Self
   func matrixProduct(_ rhs: Self) -> Self
+  /// op(self) op(rhs), each op a transpose where asked: the matmul VJP's Ȳ Bᵀ and Aᵀ Ȳ. On
+  /// tensors the kernel reads a transposed operand through its strides and makes no transpose;
+  /// on variables it is the recorded transpose and product, whose derivatives follow.
+  func matrixProduct(_ rhs: Self, transposing: (left: Bool, right: Bool)) -> Self
   /// ȳ Πⱼ≠ᵢ xⱼ along `axis`, the VJP of a product along it (see ``Product``), given the
   /// cotangent of the products: on tensors two passes, on variables a recorded composition.
   func exclusiveProducts(alongAxis axis: Int, scaledBy cotangent: Self) -> Self
@@ -70,6 +74,11 @@ extension TensorAlgebra {
     if shape == target { return self }
     let axes = Shape.reducedAxes(from: shape, to: target)
     return sum(alongAxes: axes).reshaped(to: target)
+  }
+
+  func matrixProduct(_ rhs: Self, transposing: (left: Bool, right: Bool)) -> Self {
+    (transposing.left ? transposed() : self).matrixProduct(
+      transposing.right ? rhs.transposed() : rhs)
   }
 }
 
@@ -112,6 +121,10 @@ extension Tensor: TensorAlgebra {
   func softmaxAlongLastAxis() -> Tensor { Backprop.softmax(self) }
 
   func matrixProduct(_ rhs: Tensor) -> Tensor { Backprop.matmul(self, rhs) }
+
+  func matrixProduct(_ rhs: Tensor, transposing: (left: Bool, right: Bool)) -> Tensor {
+    .matmulKernel(self, rhs, transposing: transposing)
+  }
 
   func sliced(_ box: Tensor) -> Tensor { Box(box).slice(self) }
 

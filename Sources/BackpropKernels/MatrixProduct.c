@@ -1,7 +1,9 @@
-// The matrix product C = A B for row-major A [m, k], B [k, n], C [m, n], in the structure of
+// The matrix product C = A B for A [m, k], B [k, n] and row-major C [m, n], in the structure of
 // GotoBLAS and BLIS: B is packed a block of KC rows at a time into panels of NR columns, A a
 // block of MC rows at a time into panels of MR rows, and a micro-kernel keeps an MR × NR tile of
 // C in registers while it runs along KC, so each loaded number feeds many multiply-adds.
+// A and B are read through strides, so the matmul VJP's Ȳ Bᵀ and Aᵀ Ȳ make no transposes: the
+// packing, which every product does, reads a transposed operand in its own layout.
 //
 // The body is written once, for a tile of MR rows by NR columns held as vectors of W lanes, and
 // compiled three times: 8 × 16 in AVX-512 registers (sixteen accumulators of eight lanes out of
@@ -24,29 +26,47 @@ static inline __attribute__((always_inline)) ptrdiff_t smaller(ptrdiff_t a, ptrd
   return a < b ? a : b;
 }
 
-/// Rows p0..p0+kc of B, columns 0..nc, as panels of `nr` columns, each kc × nr, zero-padded.
+/// Rows 0..kc of B, columns 0..nc, as panels of `nr` columns, each kc × nr, zero-padded; B's
+/// entry (p, j) is b[p * rs + j * cs]. Row-major B is read along its rows; B given transposed
+/// (cs ≠ 1, rs = 1, the matmul VJP's A Bᵀ) along its columns, which are then contiguous, so a
+/// transpose costs the product nothing more than this packing, which it does anyway.
 static inline __attribute__((always_inline)) void pack_b(
-    const double *b, ptrdiff_t n, ptrdiff_t kc, ptrdiff_t nc, ptrdiff_t nr, double *packed) {
+    const double *b, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t kc, ptrdiff_t nc, ptrdiff_t nr,
+    double *packed) {
   for (ptrdiff_t j0 = 0; j0 < nc; j0 += nr) {
     ptrdiff_t width = smaller(nr, nc - j0);
-    for (ptrdiff_t p = 0; p < kc; p++) {
-      const double *row = b + p * n + j0;
-      ptrdiff_t j = 0;
-      for (; j < width; j++) packed[j] = row[j];
-      for (; j < nr; j++) packed[j] = 0;
-      packed += nr;
+    if (cs == 1) {
+      for (ptrdiff_t p = 0; p < kc; p++) {
+        const double *row = b + p * rs + j0;
+        ptrdiff_t j = 0;
+        for (; j < width; j++) packed[p * nr + j] = row[j];
+        for (; j < nr; j++) packed[p * nr + j] = 0;
+      }
+    } else {
+      for (ptrdiff_t j = 0; j < nr; j++) {
+        if (j < width) {
+          const double *column = b + (j0 + j) * cs;
+          for (ptrdiff_t p = 0; p < kc; p++) packed[p * nr + j] = column[p * rs];
+        } else {
+          for (ptrdiff_t p = 0; p < kc; p++) packed[p * nr + j] = 0;
+        }
+      }
     }
+    packed += kc * nr;
   }
 }
 
-/// Rows i0..i0+mc of A, columns p0..p0+kc, as panels of `mr` rows, each kc × mr, zero-padded.
+/// Rows 0..mc of A, columns 0..kc, as panels of `mr` rows, each kc × mr, zero-padded; A's
+/// entry (i, p) is a[i * rs + p * cs]. Either way round, the reads of one p are at most `mr`
+/// places, which stay in cache for the next p.
 static inline __attribute__((always_inline)) void pack_a(
-    const double *a, ptrdiff_t k, ptrdiff_t mc, ptrdiff_t kc, ptrdiff_t mr, double *packed) {
+    const double *a, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t mc, ptrdiff_t kc, ptrdiff_t mr,
+    double *packed) {
   for (ptrdiff_t i0 = 0; i0 < mc; i0 += mr) {
     ptrdiff_t height = smaller(mr, mc - i0);
     for (ptrdiff_t p = 0; p < kc; p++) {
       ptrdiff_t i = 0;
-      for (; i < height; i++) packed[i] = a[(i0 + i) * k + p];
+      for (; i < height; i++) packed[i] = a[(i0 + i) * rs + p * cs];
       for (; i < mr; i++) packed[i] = 0;
       packed += mr;
     }
@@ -58,6 +78,16 @@ static size_t packed_doubles(ptrdiff_t n) {
   return (size_t)(KC * ((n + 15) / 16 * 16) + MC * KC);
 }
 
+/// The operands: A's entry (i, p) at a[i * a_rows + p * a_columns], B's (p, j) at
+/// b[p * b_rows + j * b_columns]. Row-major is (k, 1) and (n, 1); a transposed operand swaps
+/// its two strides.
+typedef struct {
+  const double *a;
+  ptrdiff_t a_rows, a_columns;
+  const double *b;
+  ptrdiff_t b_rows, b_columns;
+} Operands;
+
 typedef double Lanes4 __attribute__((ext_vector_type(4)));
 typedef double Lanes8 __attribute__((ext_vector_type(8)));
 
@@ -67,7 +97,7 @@ typedef double Lanes8 __attribute__((ext_vector_type(8)));
 #define DEFINE_PRODUCT(NAME, MR, NR, VEC, W)                                                     \
   static inline __attribute__((always_inline)) void NAME##_micro_kernel(                         \
       ptrdiff_t kc, const double *a, const double *b, double *c, ptrdiff_t n, ptrdiff_t height,  \
-      ptrdiff_t width) {                                                                         \
+      ptrdiff_t width, int accumulate) {                                                         \
     VEC acc[MR][NR / W];                                                                         \
     for (int i = 0; i < MR; i++)                                                                 \
       for (int v = 0; v < NR / W; v++) acc[i][v] = 0;                                            \
@@ -84,9 +114,11 @@ typedef double Lanes8 __attribute__((ext_vector_type(8)));
     if (height == MR && width == NR) {                                                           \
       for (int i = 0; i < MR; i++)                                                               \
         for (int v = 0; v < NR / W; v++) {                                                       \
-          VEC row;                                                                               \
-          memcpy(&row, c + i * n + v * W, sizeof(VEC));                                          \
-          row += acc[i][v];                                                                      \
+          VEC row = acc[i][v];                                                                   \
+          if (accumulate) {                                                                      \
+            memcpy(&row, c + i * n + v * W, sizeof(VEC));                                        \
+            row += acc[i][v];                                                                    \
+          }                                                                                      \
           memcpy(c + i * n + v * W, &row, sizeof(VEC));                                          \
         }                                                                                        \
       return;                                                                                    \
@@ -95,27 +127,31 @@ typedef double Lanes8 __attribute__((ext_vector_type(8)));
     for (int i = 0; i < MR; i++)                                                                 \
       for (int v = 0; v < NR / W; v++) memcpy(tile[i] + v * W, &acc[i][v], sizeof(VEC));        \
     for (ptrdiff_t i = 0; i < height; i++)                                                       \
-      for (ptrdiff_t j = 0; j < width; j++) c[i * n + j] += tile[i][j];                          \
+      for (ptrdiff_t j = 0; j < width; j++)                                                      \
+        c[i * n + j] = accumulate ? c[i * n + j] + tile[i][j] : tile[i][j];                      \
   }                                                                                              \
                                                                                                  \
+  /* The first block of k stores its sums and the others add theirs, so C is written with no \
+     pass to zero it first (accumulators start at +0, so the bits are those of 0 + Σ). */     \
   static inline __attribute__((always_inline)) void NAME##_body(                                 \
-      const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n,        \
-      double *packed) {                                                                          \
-    memset(c, 0, (size_t)(m * n) * sizeof(double));                                             \
+      const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n, double *packed) {     \
+    if (k == 0) memset(c, 0, (size_t)(m * n) * sizeof(double));                                  \
     double *packed_b = packed;                                                                   \
     double *packed_a = packed + KC * ((n + 15) / 16 * 16);                                       \
     for (ptrdiff_t p0 = 0; p0 < k; p0 += KC) {                                                   \
       ptrdiff_t kc = smaller(KC, k - p0);                                                        \
-      pack_b(b + p0 * n, n, kc, n, NR, packed_b);                                                \
+      pack_b(o->b + p0 * o->b_rows, o->b_rows, o->b_columns, kc, n, NR, packed_b);               \
       for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {                                                 \
         ptrdiff_t mc = smaller(MC, m - i0);                                                      \
-        pack_a(a + i0 * k + p0, k, mc, kc, MR, packed_a);                                        \
+        pack_a(                                                                                  \
+            o->a + i0 * o->a_rows + p0 * o->a_columns, o->a_rows, o->a_columns, mc, kc, MR,      \
+            packed_a);                                                                           \
         for (ptrdiff_t j0 = 0; j0 < n; j0 += NR) {                                               \
           const double *panel_b = packed_b + j0 * kc;                                            \
           for (ptrdiff_t ii = 0; ii < mc; ii += MR) {                                            \
             NAME##_micro_kernel(                                                                 \
                 kc, packed_a + ii * kc, panel_b, c + (i0 + ii) * n + j0, n,                      \
-                smaller(MR, mc - ii), smaller(NR, n - j0));                                      \
+                smaller(MR, mc - ii), smaller(NR, n - j0), p0 > 0);                              \
           }                                                                                      \
         }                                                                                        \
       }                                                                                          \
@@ -127,31 +163,28 @@ DEFINE_PRODUCT(narrow, 4, 8, Lanes4, 4)
 DEFINE_PRODUCT(wide, 8, 16, Lanes8, 8)
 
 __attribute__((target("avx2,fma"))) static void product_avx2(
-    const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n,
-    double *packed) {
-  narrow_body(a, b, c, m, k, n, packed);
+    const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n, double *packed) {
+  narrow_body(o, c, m, k, n, packed);
 }
 
 __attribute__((target("avx512f,fma"))) static void product_avx512(
-    const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n,
-    double *packed) {
-  wide_body(a, b, c, m, k, n, packed);
+    const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n, double *packed) {
+  wide_body(o, c, m, k, n, packed);
 }
 
 int bp_matrix_product_width(void) { return bp_kernel_width(); }
 
 /// Rows of C on this thread: the product of A's rows with B, with a packing buffer of its own.
 static int product_rows(
-    int width, const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k,
-    ptrdiff_t n) {
+    int width, const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n) {
   double *packed = malloc(packed_doubles(n) * sizeof(double));
   if (!packed) return 0;
   if (width == 512) {
-    product_avx512(a, b, c, m, k, n, packed);
+    product_avx512(o, c, m, k, n, packed);
   } else if (width == 256) {
-    product_avx2(a, b, c, m, k, n, packed);
+    product_avx2(o, c, m, k, n, packed);
   } else {
-    narrow_body(a, b, c, m, k, n, packed);
+    narrow_body(o, c, m, k, n, packed);
   }
   free(packed);
   return 1;
@@ -160,7 +193,7 @@ static int product_rows(
 /// One thread's share: a run of rows, and whether it succeeded.
 typedef struct {
   int width;
-  const double *a, *b;
+  Operands operands;
   double *c;
   ptrdiff_t m, k, n;
   int succeeded;
@@ -169,23 +202,25 @@ typedef struct {
 static void *run_share(void *argument) {
   Share *share = argument;
   share->succeeded =
-      product_rows(share->width, share->a, share->b, share->c, share->m, share->k, share->n);
+      product_rows(share->width, &share->operands, share->c, share->m, share->k, share->n);
   return NULL;
 }
 
 enum { MAXIMUM_THREADS = 64 };
 
-int bp_matrix_product_threaded(
-    int width, int threads, const double *a, const double *b, double *c, ptrdiff_t m,
-    ptrdiff_t k, ptrdiff_t n) {
+int bp_matrix_product_strided(
+    int width, int threads, const double *a, ptrdiff_t a_rows, ptrdiff_t a_columns,
+    const double *b, ptrdiff_t b_rows, ptrdiff_t b_columns, double *c, ptrdiff_t m, ptrdiff_t k,
+    ptrdiff_t n) {
   if (width > bp_matrix_product_width() || (width != 0 && width != 256 && width != 512)) return 0;
+  const Operands operands = {a, a_rows, a_columns, b, b_rows, b_columns};
   // Threads take whole blocks of MC rows; below about 2²² multiply-adds, starting a thread
   // costs more than its share saves.
   ptrdiff_t blocks = (m + MC - 1) / MC;
   if (threads > MAXIMUM_THREADS) threads = MAXIMUM_THREADS;
   if (threads > blocks) threads = (int)blocks;
   if (threads <= 1 || (double)m * (double)k * (double)n < 4194304.0) {
-    return product_rows(width, a, b, c, m, k, n);
+    return product_rows(width, &operands, c, m, k, n);
   }
   ptrdiff_t rows = (blocks + threads - 1) / threads * MC;
   Share shares[MAXIMUM_THREADS];
@@ -193,7 +228,9 @@ int bp_matrix_product_threaded(
   int started[MAXIMUM_THREADS];
   for (int t = 0; t < threads; t++) {
     ptrdiff_t first = smaller(t * rows, m), last = smaller((t + 1) * rows, m);
-    shares[t] = (Share){width, a + first * k, b, c + first * n, last - first, k, n, 1};
+    Operands share = operands;
+    share.a += first * a_rows;
+    shares[t] = (Share){width, share, c + first * n, last - first, k, n, 1};
     started[t] = 0;
   }
   for (int t = 1; t < threads; t++) {
@@ -211,6 +248,12 @@ int bp_matrix_product_threaded(
   int succeeded = 1;
   for (int t = 0; t < threads; t++) succeeded &= shares[t].succeeded;
   return succeeded;
+}
+
+int bp_matrix_product_threaded(
+    int width, int threads, const double *a, const double *b, double *c, ptrdiff_t m,
+    ptrdiff_t k, ptrdiff_t n) {
+  return bp_matrix_product_strided(width, threads, a, k, 1, b, n, 1, c, m, k, n);
 }
 
 int bp_matrix_product_using(

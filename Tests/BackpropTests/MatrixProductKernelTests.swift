@@ -110,4 +110,89 @@ struct MatrixProductKernelTests {
       (matmul(x, Variable(b)) * matmul(x, Variable(b))).mean()
     }
   }
+
+  /// Operands read through swapped strides give the bits of the same product with the
+  /// transposes made first, in each of the four layouts, at every width and on 1 and 3
+  /// threads: packing moves numbers and changes no sum.
+  @Test(arguments: shapes.indices)
+  func stridedOperandsGiveTheTransposedProductsBits(index: Int) {
+    let (m, k, n) = Self.shapes[index]
+    var generator = SeededGenerator(seed: UInt64(m * 7 + k * 5 + n))
+    let a = Tensor.random([m, k], in: -1...1, using: &generator)
+    let b = Tensor.random([k, n], in: -1...1, using: &generator)
+    // Each operand stored as given or transposed; the strides read it back as A or B.
+    let (aT, bT) = (a.transposed().scalars, b.transposed().scalars)
+    for width in [0, 256, 512].filter({ $0 <= Int(bp_matrix_product_width()) }) {
+      for threads in [1, 3] {
+        func product(_ x: [Double], _ xStrides: (Int, Int), _ y: [Double], _ yStrides: (Int, Int))
+          -> [UInt64]
+        {
+          var c = [Double](repeating: .nan, count: m * n)
+          let ok = x.withUnsafeBufferPointer { x in
+            y.withUnsafeBufferPointer { y in
+              c.withUnsafeMutableBufferPointer { c in
+                bp_matrix_product_strided(
+                  Int32(width), Int32(threads), x.baseAddress!, xStrides.0, xStrides.1,
+                  y.baseAddress!, yStrides.0, yStrides.1, c.baseAddress!, m, k, n)
+              }
+            }
+          }
+          #expect(ok == 1)
+          return c.map(\.bitPattern)
+        }
+        let plain = product(a.scalars, (k, 1), b.scalars, (n, 1))
+        #expect(!plain.contains(Double.nan.bitPattern))
+        let context = "\(m)×\(k)×\(n), width \(width), \(threads) threads"
+        // Counts of differing entries, so that a failure prints three numbers, not matrices.
+        func differences(_ other: [UInt64]) -> Int { zip(other, plain).filter { $0 != $1 }.count }
+        #expect(differences(product(aT, (1, m), b.scalars, (n, 1))) == 0, "Aᵀ, \(context)")
+        #expect(differences(product(a.scalars, (k, 1), bT, (1, k))) == 0, "Bᵀ, \(context)")
+        #expect(differences(product(aT, (1, m), bT, (1, k))) == 0, "both, \(context)")
+      }
+    }
+  }
+
+  /// The matmul VJP's products on tensors, op(A) op(B) with no transpose made, against the
+  /// transposes made first, on shapes that take each path (dot products for a narrow result,
+  /// the blocked kernel, the small loop) and each of the four layouts: the same bits, and
+  /// the same as the recorded gradient.
+  @Test(arguments: [
+    (3, 4, 5), (40, 50, 60), (64, 100, 10), (20, 9, 31), (100, 17, 33), (1, 64, 64),
+  ])
+  func transposingProductsMatchTransposingFirst(m: Int, k: Int, n: Int) {
+    var generator = SeededGenerator(seed: UInt64(m * k + n))
+    let a = Tensor.random([m, k], in: -1...1, using: &generator)
+    let b = Tensor.random([k, n], in: -1...1, using: &generator)
+    for left in [false, true] {
+      for right in [false, true] {
+        let x = left ? a.transposed() : a
+        let y = right ? b.transposed() : b
+        let direct = x.matrixProduct(y, transposing: (left, right))
+        #expect(direct.shape == [m, n])
+        let differing = zip(direct.scalars, matmul(a, b).scalars).filter {
+          $0.bitPattern != $1.bitPattern
+        }
+        #expect(differing.isEmpty, "\(m)×\(k)×\(n), transposing (\(left), \(right))")
+      }
+    }
+    let g = Tensor.random([m, n], in: -1...1, using: &generator)
+    let (aBar, bBar) = gradient(at: a, b) { a, b in (matmul(a, b) * Variable(g)).sum() }
+    #expect(zip(aBar.scalars, matmul(g, b.transposed()).scalars).allSatisfy { $0 == $1 })
+    #expect(zip(bBar.scalars, matmul(a.transposed(), g).scalars).allSatisfy { $0 == $1 })
+  }
+
+  /// The tiled transpose against the definition, on shapes with partial tiles, one row or
+  /// column, powers of two (whose rows share cache sets) and no scalars.
+  @Test(arguments: [(1, 1), (1, 9), (9, 1), (7, 9), (8, 8), (17, 33), (64, 512), (0, 5), (5, 0)])
+  func tiledTransposeMatchesTheDefinition(rows: Int, columns: Int) {
+    let m = Tensor(shape: [rows, columns], scalars: (0..<(rows * columns)).map(Double.init))
+    let t = m.transposed()
+    #expect(t.shape == [columns, rows])
+    let (ts, ms) = (t.scalars, m.scalars)
+    var mismatches = 0
+    for i in 0..<rows {
+      for j in 0..<columns where ts[j * rows + i] != ms[i * columns + j] { mismatches += 1 }
+    }
+    #expect(mismatches == 0, "\(rows)×\(columns)")
+  }
 }

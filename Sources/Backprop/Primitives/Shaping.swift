@@ -34,8 +34,8 @@ enum Matmul {
     _ cotangent: T, a: T, b: T, wrt: (Bool, Bool)
   ) -> (T?, T?) {
     (
-      wrt.0 ? cotangent.matrixProduct(b.transposed()) : nil,
-      wrt.1 ? a.transposed().matrixProduct(cotangent) : nil
+      wrt.0 ? cotangent.matrixProduct(b, transposing: (false, true)) : nil,
+      wrt.1 ? a.matrixProduct(cotangent, transposing: (true, false)) : nil
     )
   }
 }

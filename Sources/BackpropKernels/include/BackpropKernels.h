@@ -299,4 +299,14 @@ int bp_matrix_product_threaded(
     int width, int threads, const double *a, const double *b, double *c, ptrdiff_t m,
     ptrdiff_t k, ptrdiff_t n);
 
+/// `bp_matrix_product_threaded` for operands in any layout: A's entry (i, p) is
+/// a[i * a_rows + p * a_columns] and B's (p, j) is b[p * b_rows + j * b_columns], so Aᵀ or Bᵀ
+/// of a row-major matrix is its strides swapped, with no transpose made. Packing reads each
+/// layout along its contiguous axis, and the sums are the same, in the same order, as the
+/// row-major product of the same matrices: the same bits.
+int bp_matrix_product_strided(
+    int width, int threads, const double *a, ptrdiff_t a_rows, ptrdiff_t a_columns,
+    const double *b, ptrdiff_t b_rows, ptrdiff_t b_columns, double *c, ptrdiff_t m, ptrdiff_t k,
+    ptrdiff_t n);
+
 #endif
