@@ -570,10 +570,23 @@ extension Tape {
       default: break
       }
     }
-    // Both operands' results from one uniform cotangent: spread it first (rare: a sum of a
-    // product of two inputs).
-    if uniform && wrt.0 && wrt.1 && op != .select && op != .add { return nil }
+    // Both operands' results from one uniform cotangent (the sum of x · y, or of x · x · x):
+    // the second operand's goes to a new buffer, from a copy of the rank-0 cotangent, so that
+    // the first's may still take the output's buffer. Spreading the cotangent first made one
+    // 8 MB tensor more at n = 10⁶ and a pass to fill it. The registry's binary functions, each
+    // with a rule of its own, still have the cotangent spread for them.
+    if uniform && wrt.0 && wrt.1 && op == .binaryElementary { return nil }
     var dw: Tensor? = nil
+    /// The second operand's cotangent from a uniform one, by `body(g, a, b, y)`, into a buffer
+    /// of its own, leaving the output's for the first operand's.
+    @inline(__always)
+    func second(
+      _ a: Tensor, _ b: Tensor, _ body: (Double, Double, Double, Double) -> Double
+    ) -> Tensor {
+      // Copies share the buffers, which are then not unique: pulling makes a new one.
+      var (shared, kept) = (cotangent, y)
+      return .pulling(&shared, a, b, output: &kept, body)
+    }
     switch op {
     case .add where uniform:
       // Both operands receive ȳ itself, and a rank-0 one stays so.
@@ -586,9 +599,10 @@ extension Tape {
       // ā = ȳ ⊙ b, b̄ = ȳ ⊙ a.
       if wrt.1 {
         dw =
-          wrt.0
-          ? .zipping(cotangent!, x, x) { g, a, _ in g * a }
-          : .pulling(&cotangent, x, x, output: &y) { g, a, _, _ in g * a }
+          !wrt.0
+          ? .pulling(&cotangent, x, x, output: &y) { g, a, _, _ in g * a }
+          : uniform
+            ? second(x, x) { g, a, _, _ in g * a } : .zipping(cotangent!, x, x) { g, a, _ in g * a }
       }
       return (
         wrt.0 ? .pulling(&cotangent, w, w, output: &y) { g, b, _, _ in g * b } : nil, dw
@@ -597,9 +611,11 @@ extension Tape {
       // ā = ȳ ⊘ b, b̄ = −((ȳ ⊙ y) ⊘ b), in Divide's order.
       if wrt.1 {
         dw =
-          wrt.0
-          ? .zipping(cotangent!, y, w) { g, y, b in -((g * y) / b) }
-          : .pulling(&cotangent, w, w, output: &y) { g, b, _, y in -((g * y) / b) }
+          !wrt.0
+          ? .pulling(&cotangent, w, w, output: &y) { g, b, _, y in -((g * y) / b) }
+          : uniform
+            ? second(w, w) { g, b, _, y in -((g * y) / b) }
+            : .zipping(cotangent!, y, w) { g, y, b in -((g * y) / b) }
       }
       return (
         wrt.0 ? .pulling(&cotangent, w, w, output: &y) { g, b, _, _ in g / b } : nil, dw
@@ -607,10 +623,14 @@ extension Tape {
     case .subtract:
       // ā = ȳ itself (a rank-0 one stays so), b̄ = −ȳ.
       if wrt.1 {
-        dw =
-          wrt.0
-          ? .zipping(cotangent!, x, x) { g, _, _ in -g }
-          : .pulling(&cotangent, x, x, output: &y) { g, _, _, _ in -g }
+        if uniform, let g = cotangent?.scalar {
+          dw = Tensor(-g)  // −ȳ at every position, rank 0 as ȳ is
+        } else {
+          dw =
+            wrt.0
+            ? .zipping(cotangent!, x, x) { g, _, _ in -g }
+            : .pulling(&cotangent, x, x, output: &y) { g, _, _, _ in -g }
+        }
       }
       return (wrt.0 ? cotangent.take() : nil, dw)
     case .maximum:

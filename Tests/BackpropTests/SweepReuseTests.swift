@@ -278,6 +278,9 @@ struct SweepReuseTests {
     ("sum(a) only", { a, _ in a.sum() }),
     ("sum(relu(a − b))", { a, b in relu(a - b).sum() }),
     ("logSumExp(a + b)", { a, b in logSumExp(a + b) }),
+    ("sum(a − b)", { a, b in (a - b).sum() }),
+    ("sum(a * b * a)", { a, b in (a * b * a).sum() }),
+    ("sum(b / a) + sum(max(a, b))", { a, b in (b / a).sum() + max(a, b).sum() }),
   ]
 
   /// Two inputs and many: each gradient is the plain sweep's, bit for bit.
@@ -310,6 +313,35 @@ struct SweepReuseTests {
     let twice = gradient(at: a, a) { u, v in (exp(u) * v).sum() }
     let e = exp(a)
     #expect(Self.same(twice.0, e * a) && Self.same(twice.1, e))
+  }
+
+  /// A full sum of a product, a quotient, a difference or a maximum of two inputs gives both
+  /// its operands' gradients from one uniform cotangent: the definitions, to the bit, where the
+  /// two might share a buffer by mistake (the second's is computed first, the first's may
+  /// take the output's buffer).
+  @Test func bothOperandsOfAUniformCotangentHaveTheirDefinitions() {
+    var generator = SeededGenerator(seed: 93)
+    let a = Tensor.random([Self.count], in: 0.5...2, using: &generator)
+    var other = Tensor.random([Self.count], in: 0.5...2, using: &generator).scalars
+    for index in stride(from: 0, to: 700, by: 7) { other[index] = a.scalars[index] }
+    let b = Tensor(other)
+    let product = gradient(at: a, b) { u, v in (u * v).sum() }
+    #expect(Self.same(product.0, b) && Self.same(product.1, a))
+    let difference = gradient(at: a, b) { u, v in (u - v).sum() }
+    #expect(Self.same(difference.0, Tensor(repeating: 1, shape: a.shape)))
+    #expect(Self.same(difference.1, Tensor(repeating: -1, shape: a.shape)))
+    let quotient = gradient(at: a, b) { u, v in (u / v).sum() }
+    #expect(Self.same(quotient.0, 1 / b))
+    #expect(Self.same(quotient.1, -((a / b) / b)))
+    let maximum = gradient(at: a, b) { u, v in max(u, v).sum() }
+    let (left, right) = (a.scalars, b.scalars)
+    let share = zip(left, right).map { $0 > $1 ? 1.0 : $0 == $1 ? 0.5 : 0 }
+    #expect(Self.same(maximum.0, Tensor(share)))
+    #expect(Self.same(maximum.1, Tensor(share.map { 1 - $0 })))
+    // x · x · x: 3x² to within two roundings of each of its three terms.
+    let cube = gradient(at: a) { ($0 * $0 * $0).sum() }
+    let worst = zip(cube.scalars, left).map { abs($0 - 3 * $1 * $1) / (3 * $1 * $1) }.max()!
+    #expect(worst <= 4 * Double.ulpOfOne)
   }
 
   /// With two inputs, too, a value the caller kept is not written over.
