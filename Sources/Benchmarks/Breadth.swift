@@ -68,6 +68,13 @@ func breadthFormulas(_ settings: Settings) -> [Row] {
     ("sum(prod(M, axis 1))", { matrix($0).prod(alongAxes: 1).sum() }),
     // Added in the seventh session: the product down the columns, whose runs are not contiguous.
     ("sum(prod(M, axis 0))", { matrix($0).prod(alongAxes: 0).sum() }),
+    // Added in the eighth session, from a scan of formulas outside this list: a product whose
+    // operands both want gradients, a join, a matrix-vector product, atan, an entropy.
+    ("sum(x * x * x)", { ($0 * $0 * $0).sum() }),
+    ("sum(concatenate(x, x))", { concatenate([$0, $0]).sum() }),
+    ("sum(M column)", { matmul(matrix($0), Variable(column)).sum() }),
+    ("sum(atan(x))", { atan($0).sum() }),
+    ("entropy(softmax(x))", { 0 - (softmax($0) * logSoftmax($0)).sum() }),
   ]
   var rows: [Row] = []
   for (name, formula) in formulas where settings.formula.map({ name.contains($0) }) ?? true {

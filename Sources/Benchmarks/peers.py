@@ -204,6 +204,11 @@ if torch is not None:
         "sum(layerNorm(M) * T)": lambda x: layer_norm_rows(m(x)),
         "sum(prod(M, axis 1))": lambda x: m(x).prod(1).sum(),
         "sum(prod(M, axis 0))": lambda x: m(x).prod(0).sum(),
+        "sum(x * x * x)": lambda x: (x * x * x).sum(),
+        "sum(concatenate(x, x))": lambda x: torch.cat([x, x]).sum(),
+        "sum(M column)": lambda x: (m(x) @ column11).sum(),
+        "sum(atan(x))": lambda x: x.atan().sum(),
+        "entropy(softmax(x))": lambda x: -(torch.softmax(x, 0) * torch.log_softmax(x, 0)).sum(),
     }
     for name, formula in breadth.items():
 

@@ -195,6 +195,40 @@ struct FunctionLibraryTests {
     #expect(joined.value == m)
     #expect(concatenate([m, m], alongAxis: 1).shape == [3, 8])
     #expect(stack([Tensor([1, 2]), Tensor([3, 4])], alongAxis: 1) == Tensor([[1, 3], [2, 4]]))
+    // Tensors are joined by copying runs: the definition along each axis of a rank-3 shape,
+    // with an empty piece, −0 kept (the recorded pads and sum give +0), and the recorded
+    // composition's values otherwise.
+    let cube = Tensor(shape: [2, 3, 4], scalars: (0..<24).map { $0 == 5 ? -0.0 : Double($0) })
+    for axis in 0..<3 {
+      var pieceShape = cube.shape
+      pieceShape[axis] = 2
+      let piece = Tensor(
+        shape: pieceShape, scalars: (0..<(pieceShape.reduce(1, *))).map { -Double($0) })
+      var emptyShape = cube.shape
+      emptyShape[axis] = 0
+      let empty = Tensor(shape: emptyShape, scalars: [])
+      let joined = concatenate([cube, empty, piece], alongAxis: axis)
+      var shape = cube.shape
+      shape[axis] += 2
+      #expect(joined.shape == shape)
+      var mismatches = 0
+      for i in 0..<shape[0] {
+        for j in 0..<shape[1] {
+          for k in 0..<shape[2] {
+            let index = [i, j, k]
+            let inCube = index[axis] < cube.shape[axis]
+            var local = index
+            if !inCube { local[axis] -= cube.shape[axis] }
+            let expected =
+              inCube ? cube[local[0], local[1], local[2]] : piece[local[0], local[1], local[2]]
+            if joined[i, j, k].bitPattern != expected.bitPattern { mismatches += 1 }
+          }
+        }
+      }
+      #expect(mismatches == 0, "axis \(axis)")
+      #expect(joined == concatenate([Variable(cube), Variable(piece)], alongAxis: axis).value)
+    }
+    #expect(concatenate([Tensor([-0.0])]).scalars[0].sign == .minus)
     expectGradientMatchesFiniteDifferences(at: [1, 2, 3]) { x in
       (concatenate([x, x * x], alongAxis: 0) * Tensor([1, 2, 3, 4, 5, 6])).sum()
     }

@@ -189,7 +189,28 @@ public func concatenate(_ variables: [Variable], alongAxis axis: Int = 0) -> Var
 ///
 /// - Precondition: at least one tensor; the shapes agree except along `axis`.
 public func concatenate(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
-  concatenate(tensors.map { Variable($0) }, alongAxis: axis).value
+  // Copied run by run: with no tape there is nothing to differentiate, and the recorded
+  // composition's pads and sum cost three tensors of the result's size (10 ms for two pieces
+  // of 10⁶, against 1 ms for this). It also keeps −0, which adding a pad's +0 turns into +0.
+  let (shape, _, axis) = Shape.concatenation(tensors.map(\.shape), alongAxis: axis)
+  let outer = shape[..<axis].reduce(1, *)
+  let inner = shape[(axis + 1)...].reduce(1, *)
+  let stride = shape[axis] * inner  // scalars of the result per step of the outer axes
+  return Tensor(shape: shape, count: outer * stride) { out in
+    var start = 0
+    for tensor in tensors {
+      let run = tensor.shape[axis] * inner
+      if run > 0 {
+        tensor.withUnsafeScalars { source in
+          for step in 0..<outer {
+            (out.baseAddress! + step * stride + start).update(
+              from: source.baseAddress! + step * run, count: run)
+          }
+        }
+      }
+      start += run
+    }
+  }
 }
 
 /// The variables stacked along a new axis at `axis`, recorded: each gains an axis of size 1,
