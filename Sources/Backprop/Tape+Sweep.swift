@@ -387,7 +387,8 @@ extension Tape {
     case .reshape: return (Reshape.pullback(cotangent, x: x()), nil)
     case .transpose: return (Transpose.pullback(cotangent), nil)
     case .broadcast: return (Broadcast.pullback(cotangent, x: x()), nil)
-    case .slice, .pad, .gather, .scatterAdd, .prod, .elementary, .binaryElementary:
+    case .slice, .pad, .gather, .scatterAdd, .prod, .concatenate, .elementary,
+      .binaryElementary:
       return libraryVJP(op, cotangent, x: x, w: w, y: y, wrt: wrt, function: function)
     case .softmax: return (Softmax.pullback(cotangent, y: y()), nil)
     case .logSoftmax: return (LogSoftmax.pullback(cotangent, y: y()), nil)
@@ -514,6 +515,12 @@ extension Tape {
       return Max.fusedPullback(&cotangent, x: x, y: y).map { ($0, nil) }
     }
     if op == .slice, let w { return Box.fusedPullback(&cotangent, box: w).map { ($0, nil) } }
+    if op == .concatenate {
+      // Each part of a uniform cotangent is the same value at every position: rank 0 still.
+      guard cotangent?.shape.isEmpty == true, !y.shape.isEmpty else { return nil }
+      let g = cotangent.take()
+      return (wrt.0 ? g : nil, wrt.1 ? g : nil)
+    }
     if let w, x.shape != w.shape {
       return broadcastOperandPullback(
         op, &cotangent, x: x, w: w, y: &y, wrt: wrt, function: function)
@@ -670,6 +677,8 @@ extension Tape {
     case .gather: return (cotangent.scatteredAdding(w().value), nil)
     case .scatterAdd: return (cotangent.gathered(w().value), nil)
     case .prod: return (Product.pullback(cotangent, x: x(), y: y()), nil)
+    case .concatenate:
+      return Concatenation.pullback(cotangent, a: x(), b: w(), axis: Int(function), wrt: wrt)
     case .elementary:
       return (Elementary.unary[Int(function)].pullback(cotangent, x: x(), y: y()), nil)
     case .binaryElementary:

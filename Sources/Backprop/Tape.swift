@@ -10,6 +10,8 @@ enum Op: UInt8, Sendable {
   case sum, max, prod
   case matmul, reshape, transpose, broadcast
   case slice, pad, gather, scatterAdd
+  /// Two operands joined along the axis held in the entry's `function`.
+  case concatenate
   case softmax, logSoftmax, logSumExp, crossEntropy
   /// An ``ElementaryFunction`` of one operand, or a ``BinaryElementaryFunction`` of two: which
   /// one is the entry's `function`.
@@ -26,16 +28,17 @@ enum Op: UInt8, Sendable {
       true
     case .variable, .constant, .sum, .max, .prod, .matmul, .reshape, .transpose, .broadcast,
       .softmax, .logSoftmax, .logSumExp, .crossEntropy, .slice, .pad, .gather, .scatterAdd,
-      .custom:
+      .concatenate, .custom:
       false
     }
   }
 
   /// Whether `Tape.fusedPullback` may have a one-pass rule for the op: the elementwise ops;
   /// log-softmax, whose VJP reads only its cotangent and output, of one shape; max along
-  /// trailing axes; a slice, padded from a uniform cotangent with no tensor to hold it.
+  /// trailing axes; a slice, padded from a uniform cotangent with no tensor to hold it; a
+  /// concatenation, whose parts of a uniform cotangent are uniform.
   var mayFusePullback: Bool {
-    isElementwise || self == .logSoftmax || self == .max || self == .slice
+    isElementwise || self == .logSoftmax || self == .max || self == .slice || self == .concatenate
   }
 
   /// The name printed in a tape listing.
@@ -67,6 +70,7 @@ enum Op: UInt8, Sendable {
     case .pad: "pad"
     case .gather: "gather"
     case .scatterAdd: "scatterAdd"
+    case .concatenate: "concatenate"
     case .softmax: "softmax"
     case .logSoftmax: "logSoftmax"
     case .logSumExp: "logSumExp"
