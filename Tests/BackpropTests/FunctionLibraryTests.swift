@@ -196,8 +196,8 @@ struct FunctionLibraryTests {
     #expect(concatenate([m, m], alongAxis: 1).shape == [3, 8])
     #expect(stack([Tensor([1, 2]), Tensor([3, 4])], alongAxis: 1) == Tensor([[1, 3], [2, 4]]))
     // Tensors are joined by copying runs: the definition along each axis of a rank-3 shape,
-    // with an empty piece, −0 kept (the recorded pads and sum give +0), and the recorded
-    // composition's values otherwise.
+    // with an empty piece and −0 kept (pads and a sum, the composition this replaced, gave
+    // +0), and the recorded primitive's values.
     let cube = Tensor(shape: [2, 3, 4], scalars: (0..<24).map { $0 == 5 ? -0.0 : Double($0) })
     for axis in 0..<3 {
       var pieceShape = cube.shape
