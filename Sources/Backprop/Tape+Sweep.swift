@@ -516,8 +516,9 @@ extension Tape {
     }
     if op == .slice, let w { return Box.fusedPullback(&cotangent, box: w).map { ($0, nil) } }
     if op == .concatenate {
-      // Each part of a uniform cotangent is the same value at every position: rank 0 still.
-      guard cotangent?.shape.isEmpty == true, !y.shape.isEmpty else { return nil }
+      // Each part of a uniform cotangent (rank 0, where the joined y never is) is the same
+      // value at every position: rank 0 still.
+      guard cotangent?.shape.isEmpty == true else { return nil }
       let g = cotangent.take()
       return (wrt.0 ? g : nil, wrt.1 ? g : nil)
     }

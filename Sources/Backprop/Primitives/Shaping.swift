@@ -172,7 +172,7 @@ extension Shape {
 ///
 /// - Precondition: at least one variable; the shapes agree except along `axis`.
 public func concatenate(_ variables: [Variable], alongAxis axis: Int = 0) -> Variable {
-  let (_, _, axis) = Shape.concatenation(variables.map(\.shape), alongAxis: axis)
+  let (_, axis) = Shape.concatenation(variables.map(\.shape), alongAxis: axis)
   require(axis <= Int(UInt8.max), "concatenate: axis \(axis) is past the 255 a tape entry holds")
   var level = variables
   while level.count > 1 {
@@ -200,7 +200,7 @@ enum Concatenation {
   /// extent × inner scalars. The composition it replaced (a pad per piece, and their sum) made
   /// three result-sized tensors for two pieces, and turned −0 into +0 by adding a pad's zeros.
   static func forward(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
-    let (shape, _, axis) = Shape.concatenation(tensors.map(\.shape), alongAxis: axis)
+    let (shape, axis) = Shape.concatenation(tensors.map(\.shape), alongAxis: axis)
     let outer = shape[..<axis].reduce(1, *)
     let inner = shape[(axis + 1)...].reduce(1, *)
     let stride = shape[axis] * inner  // scalars of the result per step of the outer axes
@@ -254,25 +254,22 @@ public func stack(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
 }
 
 extension Shape {
-  /// The shape of the concatenation of `shapes` along `axis`, where each starts, and the axis
-  /// normalized.
-  static func concatenation(_ shapes: [[Int]], alongAxis axis: Int) -> ([Int], [Int], Int) {
+  /// The shape of the concatenation of `shapes` along `axis`, and the axis normalized.
+  static func concatenation(_ shapes: [[Int]], alongAxis axis: Int) -> ([Int], Int) {
     require(!shapes.isEmpty, "concatenate: no tensors to join")
     let first = shapes[0]
     let axis = Shape.normalize(axes: [axis], rank: first.count, op: "concatenate")[0]
-    var offsets: [Int] = []
     var length = 0
     for shape in shapes {
       require(
         shape.count == first.count
           && shape.indices.allSatisfy { $0 == axis || shape[$0] == first[$0] },
         "concatenate: shapes \(shapes) differ other than along axis \(axis)")
-      offsets.append(length)
       length += shape[axis]
     }
     var shape = first
     shape[axis] = length
-    return (shape, offsets, axis)
+    return (shape, axis)
   }
 }
 
