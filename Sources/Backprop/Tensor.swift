@@ -1,3 +1,4 @@
+internal import BackpropKernels
 import Foundation
 
 /// A multidimensional array of `Double`s stored in row-major order.
@@ -292,7 +293,10 @@ extension Tensor {
 /// instead of 2,048, while a block glibc does reuse stays as cheap as before: measured on this
 /// project's machine by Sources/Benchmarks/allocation.c, allocating, filling and freeing 8 MB
 /// costs 0.2 ms when glibc reuses it and 0.5–0.7 ms when it does not, where an array cost
-/// 0.2 ms and 2.2–3.7 ms (docs/performance.md). Where huge pages are off, or not Linux, only the alignment changes.
+/// 0.2 ms and 2.2–3.7 ms (docs/performance.md). Where huge pages are off, or not Linux, only
+/// the alignment changes. Fresh buffers are also made rare: glibc's thresholds are raised before
+/// the first one (`heapPrepared`), so that it keeps freed blocks for the next call rather than
+/// handing them back.
 ///
 /// Immutable once initialized, except through a tensor that holds the only reference
 /// (``Tensor/withUnsafeMutableScalars(_:)`` copies otherwise): that makes sharing it across
@@ -307,8 +311,15 @@ final class LargeBuffer: @unchecked Sendable {
   let base: UnsafeMutablePointer<Double>
   let count: Int
 
+  /// glibc's thresholds raised once, before the first buffer: a gradient at n = 10⁶ that frees
+  /// two or three of these at once otherwise handed the heap back at every call and faulted it
+  /// in again, 10 huge pages a call (BackpropKernels' Heap.c). A `static let`, so it runs once
+  /// per process, on whichever thread first gets here, and is immutable after.
+  private static let heapPrepared: Void = bp_raise_heap_thresholds()
+
   /// Memory for `count` scalars, not yet initialized; `op` names the caller in the failure.
   init(uninitializedCount count: Int, op: String) {
+    Self.heapPrepared
     // The marked range is rounded up to whole huge pages: 10⁶ scalars are 8,000,000 bytes, and
     // marking only those left the last 1.6 MB of each buffer to 391 faults of 4 KiB, which were
     // 320,000 of the 323,000 faults of a W7 run (perf record -e page-faults).

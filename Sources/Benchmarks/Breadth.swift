@@ -83,10 +83,12 @@ func breadthFormulas(_ settings: Settings) -> [Row] {
     let times = medians(
       settings,
       [{ consume(gradient(at: x, of: formula)) }, { consume(formula(Variable(x)).value) }])
+    let faults = pageFaults { consume(gradient(at: x, of: formula)) }
     rows.append(
       Row(
         workload: "W11 ∇ \(name)", variant: "gradient", seconds: times[0],
-        baseline: "its forward pass, no tape", baselineSeconds: times[1], target: "", met: nil))
+        baseline: "its forward pass, no tape", baselineSeconds: times[1], target: "", met: nil,
+        note: String(format: "%.1f page faults a call", faults)))
   }
   return rows
 }

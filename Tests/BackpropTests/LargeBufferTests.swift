@@ -1,3 +1,4 @@
+import BackpropKernels
 import Foundation
 import Testing
 
@@ -101,5 +102,41 @@ struct LargeBufferTests {
     answers.append(small.holdsUniqueLargeBuffer())
     #expect(answers == [true, false, true, false, true, false])
     #expect(fresh.scalars == expected && fresh.shape == [LargeBuffer.threshold + 3])
+  }
+
+  /// A gradient at n = 10⁶ allocates two 10 MiB blocks and frees them; glibc used to hand the
+  /// heap back at every call and the next call faulted it in again, 10 huge pages (or 5,000 small
+  /// ones) a call (BackpropKernels' Heap.c). With the thresholds raised before the first large
+  /// buffer, calls after the first reuse the same memory. Faults are counted for this thread
+  /// alone (RUSAGE_THREAD), so that tests running beside it do not count; the bound allows one
+  /// call's worth, should another thread shrink the heap once meanwhile. Only where malloc is
+  /// glibc's: a sanitizer's allocator, or one preloaded, has thresholds of its own.
+  @Test("After the first gradient at 10⁶, the next ones take no page faults")
+  func freedBuffersStayMapped() {
+    #if os(Linux)
+      let libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD)
+      defer { if let libc { dlclose(libc) } }
+      let glibcMalloc = libc.flatMap { dlsym($0, "malloc") }
+      guard let glibcMalloc, dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc") == glibcMalloc
+      else { return }
+      func faults() -> Int {
+        var usage = rusage()
+        getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD, which Glibc does not export
+        return usage.ru_minflt
+      }
+      let x = Tensor(rangeFrom: 0, to: 1, stride: 1e-6)
+      #expect(x.scalarCount == 1_000_000)
+      func call() -> Double {
+        gradient(at: x, of: { sigmoid($0).sum() }).withUnsafeScalars { $0[999_999] }
+      }
+      for _ in 0..<2 { _ = call() }
+      let before = faults()
+      var slopes: [Double] = []
+      for _ in 0..<8 { slopes.append(call()) }
+      let taken = faults() - before
+      #expect(taken <= 10, "\(taken) page faults in 8 gradients")
+      let last = x.scalars[999_999]
+      #expect(slopes.allSatisfy { $0 == bp_sigmoid(last) * bp_sigmoid(-last) })
+    #endif
   }
 }

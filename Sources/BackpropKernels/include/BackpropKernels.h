@@ -309,4 +309,12 @@ int bp_matrix_product_strided(
     const double *b, ptrdiff_t b_rows, ptrdiff_t b_columns, double *c, ptrdiff_t m, ptrdiff_t k,
     ptrdiff_t n);
 
+/// Frees one 30 MiB block, once per process before the first large tensor, so that glibc's
+/// dynamic thresholds take the value they would take after any block that size is freed: blocks
+/// up to 30 MiB come from the heap, and up to 60 MiB of free heap stays mapped between gradient
+/// calls rather than being handed back and faulted in again at every call (Heap.c says why and
+/// what it measured). Changes nothing where the thresholds were set by the program, or outside
+/// glibc.
+void bp_raise_heap_thresholds(void);
+
 #endif
