@@ -55,12 +55,12 @@ static const double inverse_factorials[9] = {
 
 #define DEFINE_ERROR_FUNCTION(W)                                                                  \
   /* Whether any lane of a mask is set: a branch for a whole vector, never a lane's result. */    \
-  static inline __attribute__((always_inline)) int any_lane##W(Mask##W mask) {                    \
+  static inline __attribute__((always_inline)) LANE_TARGET##W int any_lane##W(Mask##W mask) {                    \
     return __builtin_reduce_or(mask) != 0;                                                        \
   }                                                                                               \
                                                                                                   \
   /* p(x²) for the small inputs: erf(x) = x + x p(x²). */                                        \
-  static inline __attribute__((always_inline)) Lanes##W erf_small_polynomial##W(Lanes##W x) {     \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W erf_small_polynomial##W(Lanes##W x) {     \
     Lanes##W z = x * x;                                                                           \
     Lanes##W p = (Lanes##W)erf_small[7];                                                          \
     for (int n = 6; n >= 0; n--) p = p * z + erf_small[n];                                        \
@@ -69,13 +69,13 @@ static const double inverse_factorials[9] = {
                                                                                                   \
   /* x + x p(x²) with one rounding: x p is subnormal where x is near the smallest normal, and */  \
   /* rounding it apart would cost half an ulp of the result. */                                   \
-  static inline __attribute__((always_inline)) Lanes##W erf_small##W(Lanes##W x) {                \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W erf_small##W(Lanes##W x) {                \
     return __builtin_elementwise_fma(x, erf_small_polynomial##W(x), x);                           \
   }                                                                                               \
                                                                                                   \
   /* erfc(a) = high + *low for 0 ≤ a ≤ 6, an unevaluated pair: the table's high part, and its */ \
   /* low part less the series' correction. */                                                     \
-  static inline __attribute__((always_inline)) Lanes##W erfc_near##W(Lanes##W a, Lanes##W *low) { \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W erfc_near##W(Lanes##W a, Lanes##W *low) { \
     /* a · 128 is exact; adding the shifter rounds it to the nearest integer i, in the low bits. */ \
     Lanes##W scaled = a * ERROR_FUNCTION_STEPS + shifter;                                         \
     Lanes##W r = (scaled - shifter) * (1.0 / ERROR_FUNCTION_STEPS);                               \
@@ -103,7 +103,7 @@ static const double inverse_factorials[9] = {
                                                                                                   \
   /* erfc(a) for 6 ≤ a ≤ 27.25: e^(−a²) (1 + f(1/a²)) / (a √π), its relative corrections */    \
   /* gathered before one rounding. */                                                             \
-  static inline __attribute__((always_inline)) Lanes##W erfc_tail##W(Lanes##W a) {                \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W erfc_tail##W(Lanes##W a) {                \
     Lanes##W h = a * a;                                                                           \
     Lanes##W l = __builtin_elementwise_fma(a, a, -h);                                             \
     /* e^(−h) = 2^k (1 + m + m_low): the exponential's reduction (Lanes.h), with e^r − 1 = */     \
@@ -135,11 +135,10 @@ static const double inverse_factorials[9] = {
     Lanes##W sum = q + p;                                                                         \
     Lanes##W sum_low = (q - sum) + p;                                                             \
     Lanes##W y = sum + (sum_low + __builtin_elementwise_fma(q, w, p_low));                        \
-    Lanes##W k1 = (k * 0.5 + shifter) - shifter;                                                  \
-    return y * power_of_two##W(k1) * power_of_two##W(k - k1);                                     \
+    return scaled##W(y, k);                                                                       \
   }                                                                                               \
                                                                                                   \
-  static inline __attribute__((always_inline)) Lanes##W error_function##W(Lanes##W x) {           \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W error_function##W(Lanes##W x) {           \
     Lanes##W a = (Lanes##W)((Bits##W)x & 0x7fffffffffffffff);                                     \
     Mask##W small = a < 0.25;                                                                      \
     Lanes##W result = x;                                                                          \
@@ -155,7 +154,7 @@ static const double inverse_factorials[9] = {
     return select_lanes##W(x != x, x, result);                                                    \
   }                                                                                               \
                                                                                                   \
-  static inline __attribute__((always_inline)) Lanes##W complementary_error_function##W(          \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W complementary_error_function##W(          \
       Lanes##W x) {                                                                               \
     Lanes##W a = (Lanes##W)((Bits##W)x & 0x7fffffffffffffff);                                     \
     Mask##W small = a < 0.25, tail = x > 6.0;                                                      \
@@ -179,13 +178,13 @@ static const double inverse_factorials[9] = {
     return select_lanes##W(x != x, x, result);                                                    \
   }                                                                                               \
                                                                                                   \
-  static inline __attribute__((always_inline)) Lanes##W error_function_slope##W(Lanes##W x) {     \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W error_function_slope##W(Lanes##W x) {     \
     return two_over_root_pi * exponential##W(-(x * x));                                           \
   }                                                                                               \
                                                                                                   \
   /* gelu's parts: erfc(u) and e^(−u·u) for u = (−√½) x, rounded as gelu's definition rounds */  \
   /* it; the caller forms (x/2) erfc(u) and erfc(u)/2 + x e^(−u²)/√(2π). */                       \
-  static inline __attribute__((always_inline)) Lanes##W gelu_part##W(                             \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W gelu_part##W(                             \
       Lanes##W x, Lanes##W *gaussian) {                                                           \
     Lanes##W u = minus_root_half * x;                                                             \
     *gaussian = exponential##W(-(u * u));                                                         \

@@ -45,9 +45,12 @@ static inline __attribute__((always_inline)) double exponentials_body(
 }
 
 // Eight lanes at a time, with the same sum as four: each half of eight is added to the four
-// running lanes in turn, as the four-lane loop adds two steps. Every result, the sum included,
-// is the same bits as the AVX2 build of exponentials_body, so AVX-512 changes no answer.
-static inline __attribute__((always_inline)) double exponentials_body8(
+// running lanes in turn, as the four-lane loop adds two steps. The last one to seven scalars run
+// in eight lanes padded with -inf, whose halves add what the four-lane loop's last step and its
+// tail add (a padded lane adds 0 to a running lane that is never -0). Every result, the sum
+// included, is the same bits as the AVX2 build of exponentials_body, so AVX-512 changes no
+// answer.
+static inline __attribute__((always_inline)) LANE_TARGET8 double exponentials_body8(
     const double *source, double shift, double *destination, ptrdiff_t count) {
   Lanes4 total = 0;
   ptrdiff_t index = 0;
@@ -59,15 +62,15 @@ static inline __attribute__((always_inline)) double exponentials_body8(
     total += e.lo;
     total += e.hi;
   }
-  for (; index + 4 <= count; index += 4) {
-    Lanes4 x;
-    memcpy(&x, source + index, sizeof x);
-    Lanes4 e = exponential4(x - shift);
-    if (destination) memcpy(destination + index, &e, sizeof e);
-    total += e;
+  if (index < count) {
+    Lanes8 x = (Lanes8)(-INFINITY);
+    for (ptrdiff_t lane = 0; lane < count - index; lane++) x[lane] = source[index + lane] - shift;
+    Lanes8 e = exponential8(x);
+    if (destination)
+      for (ptrdiff_t lane = 0; lane < count - index; lane++) destination[index + lane] = e[lane];
+    total += e.lo;
+    total += e.hi;
   }
-  exponentials_tail(
-      source + index, shift, destination ? destination + index : 0, count - index, &total);
   return (total[0] + total[1]) + (total[2] + total[3]);
 }
 
@@ -75,13 +78,13 @@ static inline __attribute__((always_inline)) double exponentials_body8(
 // The product and the difference are separate statements, so that neither is contracted into a
 // fused multiply-add: the results are the bits of the three tensor operations it replaces.
 #define DEFINE_LOG_SOFTMAX_PULLBACK(W)                                                          \
-  static inline __attribute__((always_inline)) Lanes##W log_softmax_pullback##W(                \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W log_softmax_pullback##W(                \
       Lanes##W g, Lanes##W y, double total) {                                                  \
     Lanes##W product = exponential##W(y) * total;                                              \
     return g - product;                                                                        \
   }                                                                                             \
                                                                                                 \
-  static inline __attribute__((always_inline)) void log_softmax_pullbacks##W(                   \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void log_softmax_pullbacks##W(                   \
       const double *cotangent, const double *output, double total, double *destination,        \
       ptrdiff_t count) {                                                                        \
     ptrdiff_t index = 0;                                                                       \
@@ -110,7 +113,7 @@ DEFINE_LOG_SOFTMAX_PULLBACK(8)
 // exponential that exponentials_body computes and `scale`, rounded once: log-sum-exp's pullback,
 // (ȳ / Σ) · e^(x − m), in one pass, with the bits of the exp entry and the multiply it replaces.
 #define DEFINE_SCALED_EXPONENTIALS(W)                                                           \
-  static inline __attribute__((always_inline)) void scaled_exponentials##W(                     \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void scaled_exponentials##W(                     \
       const double *source, double shift, double scale, double *destination, ptrdiff_t count) { \
     ptrdiff_t index = 0;                                                                       \
     for (; index + W <= count; index += W) {                                                   \

@@ -18,7 +18,7 @@
 #include "Lanes.h"
 
 #define DEFINE_EXPONENTIAL_MINUS_ONE(W)                                                           \
-  static inline __attribute__((always_inline)) Lanes##W exponential_minus_one##W(Lanes##W x) {    \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W exponential_minus_one##W(Lanes##W x) {    \
     Lanes##W clamped = select_lanes##W(x < -40.0, (Lanes##W)-40.0, x);                            \
     clamped = select_lanes##W(clamped > highest, (Lanes##W)highest, clamped);                     \
     Lanes##W k = (clamped * log2e + shifter) - shifter;                                           \
@@ -45,8 +45,7 @@
                     ((0.5 * square_error + r_error * (r + half)) +                                \
                      square * r * exponential_cubic##W(r));                                       \
     Lanes##W y = total + rest;                                                                    \
-    Lanes##W k1 = (k * 0.5 + shifter) - shifter;                                                  \
-    Lanes##W result = y * power_of_two##W(k1) * power_of_two##W(k - k1);                          \
+    Lanes##W result = scaled##W(y, k);                                                            \
     /* ±0 gives itself (the sums above make −0 +0); a NaN input compares false above and went     \
        through as a number: give it back. */                                                      \
     return select_lanes##W(x == 0.0 || x != x, x, result);                                        \

@@ -18,7 +18,7 @@
 #include "Lanes.h"
 
 #define DEFINE_TANH(W)                                                                          \
-  static inline __attribute__((always_inline)) Lanes##W hyperbolic_tangent##W(Lanes##W x) {    \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W hyperbolic_tangent##W(Lanes##W x) {    \
     Bits##W sign = (Bits##W)x & 0x8000000000000000;                                            \
     Lanes##W a = (Lanes##W)((Bits##W)x & 0x7fffffffffffffff);                                  \
     /* Near 0: a + a³ P(a²). */                                                                \

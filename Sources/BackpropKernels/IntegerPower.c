@@ -24,7 +24,7 @@
 
 #define DEFINE_INTEGER_POWER(W)                                                                  \
   /* (a_h + a_l)(b_h + b_l) as a pair, dropping a_l b_l (below 2⁻¹⁰⁴ of the product). */       \
-  static inline __attribute__((always_inline)) void pair_product##W(                             \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void pair_product##W(                             \
       Lanes##W *h, Lanes##W *l, Lanes##W b_h, Lanes##W b_l) {                                    \
     Lanes##W p = *h * b_h;                                                                       \
     Lanes##W e = __builtin_elementwise_fma(*h, b_h, -p) + (*h * b_l + *l * b_h);                 \
@@ -37,7 +37,7 @@
   }                                                                                              \
                                                                                                  \
   /* xⁿ as a pair *h + *l, for n ≥ 1. */                                                        \
-  static inline __attribute__((always_inline)) void integer_power_pair##W(                       \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void integer_power_pair##W(                       \
       Lanes##W x, int n, Lanes##W *h, Lanes##W *l) {                                             \
     Lanes##W base_h = x, base_l = 0.0, result_h = x, result_l = 0.0;                             \
     int started = 0;                                                                             \
@@ -59,13 +59,13 @@
   }                                                                                              \
                                                                                                  \
   /* h + l rounded once, or h itself where it is 0, infinite or NaN. */                          \
-  static inline __attribute__((always_inline)) Lanes##W pair_rounded##W(Lanes##W h, Lanes##W l) { \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W pair_rounded##W(Lanes##W h, Lanes##W l) { \
     Mask##W plain =                                                                              \
         (h == 0.0) | !((Lanes##W)((Bits##W)h & 0x7fffffffffffffff) <= 0x1.fffffffffffffp1023);  \
     return select_lanes##W(plain, h, h + l);                                                     \
   }                                                                                              \
                                                                                                  \
-  static inline __attribute__((always_inline)) Lanes##W integer_power##W(Lanes##W x, int n) {   \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W integer_power##W(Lanes##W x, int n) {   \
     Lanes##W h, l;                                                                               \
     integer_power_pair##W(x, n, &h, &l);                                                         \
     return pair_rounded##W(h, l);                                                                \
@@ -74,7 +74,7 @@
   /* x^(n + ½) = xⁿ √x for n ≥ 0: √x as a pair from its exact residual x − s², (s + s_l), */     \
   /* times xⁿ's pair, rounded once. IEEE's pow for a positive exponent that is not an odd */     \
   /* integer: +0 at ±0 (√−0 is −0), +∞ at −∞ (√−∞ is NaN), NaN below 0. */                        \
-  static inline __attribute__((always_inline)) Lanes##W half_integer_power##W(                   \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W half_integer_power##W(                   \
       Lanes##W x, int n) {                                                                       \
     Lanes##W s = __builtin_elementwise_sqrt(x);                                                  \
     Lanes##W h = s, l = __builtin_elementwise_fma(-s, s, x) / (2.0 * s);                         \
@@ -99,7 +99,7 @@ DEFINE_INTEGER_POWER(8)
 // bp_##MAP##_using(width, source, n, destination, count), bp_##MAP and bp_##FUNCTION(x, n), as
 // DEFINE_KERNEL_ENTRIES in Lanes.h gives one-input kernels.
 #define DEFINE_POWER_LOOP(MAP, FUNCTION, W)                                                      \
-  static inline __attribute__((always_inline)) void MAP##W(                                      \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void MAP##W(                                      \
       const double *source, int n, double *destination, ptrdiff_t count) {                       \
     ptrdiff_t index = 0;                                                                         \
     for (; index + W <= count; index += W) {                                                     \

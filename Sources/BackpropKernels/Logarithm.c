@@ -23,7 +23,7 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
 
 #define DEFINE_LOGARITHM(W)                                                                     \
   /* k ln 2 + ln(1 + f) + c, for |f| <= √2 - 1 and c a correction below an ulp of the sum. */  \
-  static inline __attribute__((always_inline)) Lanes##W logarithm_reduced##W(                  \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_reduced##W(                  \
       Lanes##W k, Lanes##W f, Lanes##W c) {                                                    \
     Lanes##W s = f / (2.0 + f);                                                                \
     Lanes##W z = s * s;                                                                        \
@@ -44,7 +44,7 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
   }                                                                                            \
                                                                                                \
   /* y = 2^k m with √2/2 <= m < √2, for y positive and normal: sets k and returns m - 1. */   \
-  static inline __attribute__((always_inline)) Lanes##W logarithm_split##W(                    \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_split##W(                    \
       Lanes##W y, Lanes##W *k_out) {                                                           \
     Bits##W bits = (Bits##W)y;                                                                 \
     /* The biased exponent as a double: its bits under 2^52's, less 2^52. */                  \
@@ -55,7 +55,7 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
     return select_lanes##W(high, m * 0.5, m) - 1.0;                                            \
   }                                                                                            \
                                                                                                \
-  static inline __attribute__((always_inline)) Lanes##W logarithm##W(Lanes##W x) {              \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm##W(Lanes##W x) {              \
     /* A subnormal is scaled into the normal range, and its exponent corrected below. */      \
     Mask##W subnormal = x < 0x1p-1022;                                                         \
     Lanes##W k;                                                                                \
@@ -68,7 +68,7 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
     return select_lanes##W(x == INFINITY || x != x, x, result);                                \
   }                                                                                            \
                                                                                                \
-  static inline __attribute__((always_inline)) Lanes##W logarithm_one_plus##W(Lanes##W x) {     \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_one_plus##W(Lanes##W x) {     \
     Lanes##W u = 1.0 + x;                                                                      \
     Lanes##W k;                                                                                \
     Lanes##W f = logarithm_split##W(u, &k);                                                    \

@@ -8,7 +8,7 @@
 #include "Lanes.h"
 
 #define DEFINE_MAXIMUM(W)                                                                       \
-  static inline __attribute__((always_inline)) double maximum##W(                              \
+  static inline __attribute__((always_inline)) LANE_TARGET##W double maximum##W(                              \
       const double *source, ptrdiff_t count) {                                                  \
     Lanes##W largest = (Lanes##W)(-INFINITY);                                                  \
     Mask##W nan = (Mask##W)0;                                                                  \
@@ -35,7 +35,7 @@
 /* The share of max(a, b)'s cotangent that goes to a: 1 where a > b, ½ at a tie, NaN where */ \
 /* either is NaN, 0 elsewhere; times the cotangent, as Maximum.Share.scalar in Swift. */      \
 #define DEFINE_MAXIMUM_PULLBACK(W)                                                              \
-  static inline __attribute__((always_inline)) Lanes##W maximum_share##W(                      \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W maximum_share##W(                      \
       Lanes##W g, Lanes##W a, Lanes##W b) {                                                     \
     Lanes##W share = select_lanes##W((a != a) | (b != b), (Lanes##W)NAN, (Lanes##W)0.0);       \
     share = select_lanes##W(a == b, (Lanes##W)0.5, share);                                     \
@@ -43,7 +43,7 @@
     return g * share;                                                                          \
   }                                                                                             \
                                                                                                 \
-  static inline __attribute__((always_inline)) void maximum_pullbacks##W(                       \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void maximum_pullbacks##W(                       \
       const double *cotangent, double uniform, const double *a, const double *b,               \
       double *destination, ptrdiff_t count) {                                                   \
     ptrdiff_t index = 0;                                                                       \

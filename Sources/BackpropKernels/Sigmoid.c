@@ -19,7 +19,7 @@
 #include "Lanes.h"
 
 #define DEFINE_SIGMOID(W)                                                                       \
-  static inline __attribute__((always_inline)) Lanes##W sigmoid##W(Lanes##W x) {               \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W sigmoid##W(Lanes##W x) {               \
     Lanes##W t = exponential##W((Lanes##W)((Bits##W)x | 0x8000000000000000));                  \
     /* 1 + t as an exact pair (t ≤ 1), and the quotient corrected by its exact residual. */    \
     Lanes##W d = 1.0 + t;                                                                      \
@@ -38,7 +38,7 @@
      other numerator (1 where x ≤ 0, t where x > 0 or is NaN), which are the operations       \
      sigmoid##W(−x) does, so both results have the bits of σ(x) and σ(x) · σ(−x) computed    \
      apart. */                                                                                 \
-  static inline __attribute__((always_inline)) Lanes##W sigmoid_and_derivative##W(             \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W sigmoid_and_derivative##W(             \
       Lanes##W x, Lanes##W *derivative) {                                                       \
     Lanes##W t = exponential##W((Lanes##W)((Bits##W)x | 0x8000000000000000));                  \
     Lanes##W d = 1.0 + t;                                                                      \
@@ -55,7 +55,7 @@
     return q;                                                                                  \
   }                                                                                             \
                                                                                                 \
-  static inline __attribute__((always_inline)) void sigmoid_pullbacks##W(                       \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void sigmoid_pullbacks##W(                       \
       const double *cotangent, double uniform, const double *source, const double *output,     \
       double *destination, ptrdiff_t count) {                                                   \
     ptrdiff_t index = 0;                                                                       \

@@ -28,7 +28,7 @@ static const double reduction_limit = 0x1p19;
   /* sin r and cos r for the reduced argument of x, each as a high part and a small low part     \
      (sine = sine_high + sine_low to the kernel's accuracy, |sine_low| < |sine_high| / 10, and   \
      likewise the cosine), and the quadrant k mod 4. */                                          \
-  static inline __attribute__((always_inline)) void sine_cosine_parts##W(                        \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void sine_cosine_parts##W(                        \
       Lanes##W x, Bits##W *quadrant_out, Lanes##W *sine_high, Lanes##W *sine_low,                \
       Lanes##W *cosine_high, Lanes##W *cosine_low) {                                             \
     Lanes##W k = (x * two_over_pi + shifter) - shifter;                                          \
@@ -77,7 +77,7 @@ static const double reduction_limit = 0x1p19;
   }                                                                                              \
                                                                                                  \
   /* The lanes whose |x| is above the reduction's range, or not finite, by the C library. */     \
-  static inline __attribute__((always_inline)) Lanes##W outside_reduction##W(                    \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W outside_reduction##W(                    \
       Lanes##W x, Lanes##W result, double (*function)(double)) {                                 \
     Mask##W outside = !((Lanes##W)((Bits##W)x & 0x7fffffffffffffff) <= reduction_limit);         \
     if (__builtin_reduce_or(outside)) {                                                          \
@@ -90,7 +90,7 @@ static const double reduction_limit = 0x1p19;
                                                                                                  \
   /* sin x (cosine = 0) or cos x (cosine = 1), one lane at a time by the C library where the     \
      lane is out of the reduction's range. */                                                    \
-  static inline __attribute__((always_inline)) Lanes##W sine_cosine##W(Lanes##W x, int cosine) { \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W sine_cosine##W(Lanes##W x, int cosine) { \
     Bits##W quadrant;                                                                            \
     Lanes##W sine_high, sine_low, cosine_high, cosine_low;                                       \
     sine_cosine_parts##W(x, &quadrant, &sine_high, &sine_low, &cosine_high, &cosine_low);        \
@@ -108,7 +108,7 @@ static const double reduction_limit = 0x1p19;
   /* tan x = sin r / cos r in quadrants 0 and 2, −cos r / sin r in 1 and 3: each operand summed  \
      from its parts with the rounding error kept (a fast two-sum), and the quotient corrected by \
      its exact residual (a fused multiply-add), so that the last rounding is what remains. */    \
-  static inline __attribute__((always_inline)) Lanes##W tangent##W(Lanes##W x) {                 \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W tangent##W(Lanes##W x) {                 \
     Bits##W quadrant;                                                                            \
     Lanes##W sine_high, sine_low, cosine_high, cosine_low;                                       \
     sine_cosine_parts##W(x, &quadrant, &sine_high, &sine_low, &cosine_high, &cosine_low);        \
@@ -129,7 +129,7 @@ static const double reduction_limit = 0x1p19;
     result = select_lanes##W(x == 0.0, x, result);                                               \
     return outside_reduction##W(x, result, tan);                                                 \
   }                                                                                              \
-  static inline __attribute__((always_inline)) void sines_cosines##W(                            \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void sines_cosines##W(                            \
       const double *source, double *destination, ptrdiff_t count, int cosine) {                 \
     ptrdiff_t index = 0;                                                                         \
     for (; index + W <= count; index += W) {                                                     \
