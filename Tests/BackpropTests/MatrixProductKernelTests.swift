@@ -186,6 +186,42 @@ struct MatrixProductKernelTests {
     #expect(zip(bBar.scalars, matmul(a.transposed(), g).scalars).allSatisfy { $0 == $1 })
   }
 
+  /// matmul on the shapes that reach the blocked kernel with a short k or a narrow result (the
+  /// two-layer step's [1024, 10] × [10, 256] and [256, 1024] × [1024, 10], scaled down), and
+  /// on the small loop, in each of the four layouts the VJP asks for: the definition, within
+  /// the classical bound for k terms, and exactly 0 for k = 0.
+  @Test(arguments: [
+    (64, 10, 40), (40, 1, 50), (100, 3, 8), (33, 256, 10), (16, 2, 9), (17, 0, 12), (5, 3, 64),
+  ])
+  func shortAndNarrowProductsAgreeWithTheDefinition(m: Int, k: Int, n: Int) {
+    var generator = SeededGenerator(seed: UInt64(m * 31 + k * 7 + n))
+    let a = Tensor.random([m, k], in: -1...1, using: &generator)
+    let b = Tensor.random([k, n], in: -1...1, using: &generator)
+    let (x, y) = (a.scalars, b.scalars)
+    for left in [false, true] {
+      for right in [false, true] {
+        let c = (left ? a.transposed() : a).matrixProduct(
+          right ? b.transposed() : b, transposing: (left, right)
+        ).scalars
+        var failures = 0
+        for i in 0..<m {
+          for j in 0..<n {
+            var (exact, magnitude) = (0.0, 0.0)
+            for p in 0..<k {
+              exact += x[i * k + p] * y[p * n + j]
+              magnitude += abs(x[i * k + p] * y[p * n + j])
+            }
+            let bound = 2 * Double(k) * Double.ulpOfOne * magnitude
+            if !(abs(c[i * n + j] - exact) <= bound) || (k == 0 && c[i * n + j] != 0) {
+              failures += 1
+            }
+          }
+        }
+        #expect(failures == 0, "\(m)×\(k)×\(n), transposing (\(left), \(right))")
+      }
+    }
+  }
+
   /// The tiled transpose against the definition, on shapes with partial tiles, one row or
   /// column, powers of two (whose rows share cache sets) and no scalars.
   @Test(arguments: [(1, 1), (1, 9), (9, 1), (7, 9), (8, 8), (17, 33), (64, 512), (0, 5), (5, 0)])
