@@ -510,13 +510,16 @@ public func crossEntropy(logits: Variable, labels: [Int]) -> Variable {
 /// the twin that ``crossEntropy(logits:labels:)`` is tested and benchmarked against.
 public func composedCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
   checkLabels(labels, shape: logits.shape, op: "composedCrossEntropy")
-  let labelValues = Tensor(labels.map(Double.init))
-  // Select the labels' entries rather than multiply by the one-hot matrix: a masked logit
-  // gives a log-probability of −∞, and −∞ · 0 is NaN.
-  let picked = composedLogSoftmax(logits).masked(
-    by: CrossEntropy.oneHot(labelValues, shape: logits.shape))
+  let (rows, classes) = (logits.shape[0], logits.shape[1])
+  // Pick the labels' entries of the flattened log-probabilities, a gather of N scalars whose VJP
+  // adds each one's cotangent back at its place, rather than multiply by the one-hot matrix: a
+  // masked logit gives a log-probability of −∞, and −∞ · 0 is NaN. (Selecting them with a
+  // one-hot mask, as this did before, kept two more tensors the size of the logits: at 10⁶
+  // classes the gradient's buffers then outgrew what glibc keeps mapped between calls.)
+  let picked = composedLogSoftmax(logits).reshaped(to: [rows * classes]).gathering(
+    atIndices: labels.enumerated().map { $0.offset * classes + $0.element })
   // 0 − Σ rather than −Σ: an empty batch then gives +0, as the fused form does, not −0.
-  return (0 - picked.sum()) / Double(Swift.max(logits.shape[0], 1))
+  return (0 - picked.sum()) / Double(Swift.max(rows, 1))
 }
 
 /// Checks that `labels` has one class index per row of logits of `shape` [N, C].
