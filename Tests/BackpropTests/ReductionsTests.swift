@@ -95,4 +95,35 @@ struct ReductionsTests {
     #expect(g.scalars == expected, "\(g.scalars)")
     #expect(gradient(at: [1, 5, 5, -2]) { $0.max() } == [0, 0.5, 0.5, 0])
   }
+
+  /// The sum's sixteen partial sums and their tail, at every length through three blocks: exact
+  /// where every partial sum is exact (small integers; ±1e300 pairs that cancel within a
+  /// lane; subnormals, whose sums are exact), NaN wherever a NaN or both infinities are,
+  /// ±∞ where one infinity is, +0 for −0s, as the previous four-way sum gave, and a matrix's
+  /// sums along its rows each its row's sum to the bit.
+  @Test func sumsAtEveryLengthAndEdge() {
+    for count in 0...50 {
+      let integers = (0..<count).map { Double($0 % 7) - 3 }
+      let exact = integers.reduce(0, +)
+      #expect(Tensor(integers).sum().scalar == exact, "integers, count \(count)")
+      #expect(Tensor(Array(repeating: -0.0, count: count)).sum().scalar!.sign == .plus)
+      #expect(Tensor((0..<count).map { _ in 0x1p-1074 }).sum().scalar == Double(count) * 0x1p-1074)
+      guard count >= 2 else { continue }
+      // ±1e300 sixteen places apart share a partial sum and cancel exactly; the ones remain.
+      var big = Array(repeating: 1.0, count: count)
+      if count > 16 { (big[0], big[16]) = (1e300, -1e300) }
+      #expect(Tensor(big).sum().scalar == (count > 16 ? Double(count - 2) : Double(count)))
+      for (position, edge) in [(0, Double.nan), (count - 1, .nan), (count / 2, .infinity)] {
+        var values = integers
+        values[position] = edge
+        let total = Tensor(values).sum().scalar!
+        #expect(edge.isNaN ? total.isNaN : total == .infinity, "count \(count) at \(position)")
+      }
+      var opposite = integers
+      (opposite[0], opposite[count - 1]) = (.infinity, -.infinity)
+      #expect(Tensor(opposite).sum().scalar!.isNaN)
+      let rows = Tensor(shape: [2, count], scalars: integers + integers.reversed())
+      #expect(rows.sum(alongAxes: 1).scalars == [Tensor(integers).sum().scalar!, exact])
+    }
+  }
 }

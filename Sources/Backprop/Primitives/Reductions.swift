@@ -139,23 +139,22 @@ enum Max {
             let (row, weights, maximum) = (from + o * rows.run, to + o * rows.run, maxima[o])
             // The scale goes into the weights' own pass: ȳ · (attains / k), the general rule's
             // product, where a third pass over the row multiplied them afterwards.
+            let scale: Double? = g.isEmpty ? nil : g.count == 1 ? g[0] : g[o]
             if maximum != maximum {
-              let scale = g.isEmpty ? 1 : g.count == 1 ? g[0] : g[o]
-              weights.update(repeating: g.isEmpty ? .nan : scale * .nan, count: rows.run)
+              weights.update(repeating: scale.map { $0 * .nan } ?? .nan, count: rows.run)
             } else {
               var ties = 0
               for i in 0..<rows.run { ties &+= row[i] == maximum ? 1 : 0 }
               let k = Double(ties)
-              if g.isEmpty {
-                for i in 0..<rows.run {
-                  let attains: Double = row[i] == maximum ? 1 : 0
-                  weights[i] = ties == 1 ? attains : attains / k
-                }
-              } else {
-                let scale = g.count == 1 ? g[0] : g[o]
+              if let scale {
                 for i in 0..<rows.run {
                   let attains: Double = row[i] == maximum ? 1 : 0
                   weights[i] = scale * (ties == 1 ? attains : attains / k)
+                }
+              } else {
+                for i in 0..<rows.run {
+                  let attains: Double = row[i] == maximum ? 1 : 0
+                  weights[i] = ties == 1 ? attains : attains / k
                 }
               }
             }
