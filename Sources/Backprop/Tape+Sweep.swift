@@ -1,3 +1,5 @@
+internal import BackpropKernels
+
 extension Tape {
   /// The reverse sweep: walks the list from `output` down to entry 0 and returns the adjoint of
   /// every entry, ∂⟨seed, output⟩/∂entry, or `nil` where the output does not depend on it.
@@ -542,8 +544,10 @@ extension Tape {
     case .log:
       return (.pulling(&cotangent, x, x, output: &y) { g, x, _, _ in Log.pullback(g, x: x) }, nil)
     case .sqrt:
+      // ȳ ⊘ (2y), Sqrt.pullback's rule, by the vectorized kernel.
       return (
-        .pulling(&cotangent, x, x, output: &y) { g, _, _, y in Sqrt.pullback(g, y: y) }, nil
+        .pulling(&cotangent, x, output: &y, rule: bp_rule_square_root_pullback, readsOutput: true),
+        nil
       )
     case .negate:
       return (.pulling(&cotangent, x, x, output: &y) { g, _, _, _ in Negate.pullback(g) }, nil)
@@ -616,17 +620,20 @@ extension Tape {
         wrt.0 ? .pulling(&cotangent, w, w, output: &y) { g, b, _, _ in g * b } : nil, dw
       )
     case .divide:
-      // ā = ȳ ⊘ b, b̄ = −((ȳ ⊙ y) ⊘ b), in Divide's order.
+      // ā = ȳ ⊘ b, b̄ = −((ȳ ⊙ y) ⊘ b), in Divide's order, by the vectorized kernels.
       if wrt.1 {
-        dw =
-          !wrt.0
-          ? .pulling(&cotangent, w, w, output: &y) { g, b, _, y in -((g * y) / b) }
-          : uniform
-            ? second(w, w) { g, b, _, y in -((g * y) / b) }
-            : .zipping(cotangent!, y, w) { g, y, b in -((g * y) / b) }
+        if wrt.0 {
+          // The cotangent and the output stay for ā: b̄ gets a buffer of its own.
+          var (shared, kept) = (cotangent, y)
+          dw = .pulling(
+            &shared, w, output: &kept, rule: bp_rule_divisor_pullback, readsOutput: true)
+        } else {
+          dw = .pulling(
+            &cotangent, w, output: &y, rule: bp_rule_divisor_pullback, readsOutput: true)
+        }
       }
       return (
-        wrt.0 ? .pulling(&cotangent, w, w, output: &y) { g, b, _, _ in g / b } : nil, dw
+        wrt.0 ? .pulling(&cotangent, w, output: &y, rule: bp_rule_dividend_pullback) : nil, dw
       )
     case .subtract:
       // ā = ȳ itself (a rank-0 one stays so), b̄ = −ȳ.

@@ -23,6 +23,13 @@ extension UnaryScalarFunction {
 /// A two-operand elementwise primitive's scalar function (see ``UnaryScalarFunction``).
 protocol BinaryScalarFunction {
   static func scalar(_ a: Double, _ b: Double) -> Double
+  /// The C kernel rule (`bp_rule`) that computes ``scalar(_:_:)`` with the same bits, p the
+  /// first operand and q the second, or nil for a loop over ``scalar(_:_:)``.
+  static var rule: bp_rule_kind? { get }
+}
+
+extension BinaryScalarFunction {
+  static var rule: bp_rule_kind? { nil }
 }
 
 /// The loops every primitive's forward pass is made of. They are internal: the public surface is
@@ -110,6 +117,45 @@ extension Tensor {
           }
           return Tensor(shape: shape, count: count) { out in
             kernel(g.baseAddress, 0, a.baseAddress, b.baseAddress, out.baseAddress, count)
+          }
+        }
+      }
+    }
+  }
+
+  /// ``pulling(_:_:_:output:_:)`` for a rule of the C kernels: `rule(ȳ, a, y)` at every
+  /// position (see `bp_rule`), with ȳ the cotangent's scalars, or its one value when it is rank
+  /// 0 and `a` is not, and y the entry's output where `readsOutput`, into the cheapest place: the
+  /// cotangent's buffer, else the output's, else a new one.
+  static func pulling(
+    _ cotangent: inout Tensor?, _ a: Tensor, output: inout Tensor, rule: bp_rule_kind,
+    readsOutput: Bool = false
+  ) -> Tensor {
+    var g = cotangent.take()!
+    let shape = a.shape
+    let uniform: Double? = if case .scalar(let c) = g.storage, !shape.isEmpty { c } else { nil }
+    return a.withUnsafeScalars { a in
+      func run(
+        _ g: UnsafePointer<Double>?, _ y: UnsafePointer<Double>?,
+        _ out: UnsafeMutablePointer<Double>?
+      ) {
+        bp_rule(rule, g, uniform ?? 0, a.baseAddress, 0, readsOutput ? y : nil, out, a.count)
+      }
+      if uniform == nil, g.holdsUniqueLargeBuffer() {
+        output.withUnsafeScalars { y in
+          g.withUnsafeMutableScalars { g in run(g.baseAddress, y.baseAddress, g.baseAddress) }
+        }
+        return g
+      }
+      return g.withUnsafeScalars { g in
+        let cotangent = uniform == nil ? g.baseAddress : nil
+        if output.holdsUniqueLargeBuffer() {
+          output.withUnsafeMutableScalars { y in run(cotangent, y.baseAddress, y.baseAddress) }
+          return output.takenOut()
+        }
+        return output.withUnsafeScalars { y in
+          Tensor(shape: shape, count: a.count) { out in
+            run(cotangent, y.baseAddress, out.baseAddress)
           }
         }
       }
@@ -316,7 +362,13 @@ extension Tensor {
     return lhs.withUnsafeScalars { a in
       rhs.withUnsafeScalars { b in
         Tensor(shape: shape, count: count) { out in
-          if lhsShape == rhsShape {
+          if let rule = Function.rule, lhsShape == shape || rhsShape == shape,
+            lhsShape == rhsShape || a.count == 1 || b.count == 1
+          {
+            // One operand of the result's shape, the other of it or a single value.
+            let (p, q) = (a.count == 1 ? nil : a.baseAddress, b.count == 1 ? nil : b.baseAddress)
+            bp_rule(rule, p, a.first ?? 0, q, b.first ?? 0, nil, out.baseAddress, count)
+          } else if lhsShape == rhsShape {
             for index in 0..<count { out[index] = Function.scalar(a[index], b[index]) }
           } else if b.count == 1 && lhsShape == shape {
             let b0 = b[0]

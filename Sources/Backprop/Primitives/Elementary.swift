@@ -46,6 +46,14 @@ enum Log: UnaryScalarFunction {
 enum Sqrt: UnaryScalarFunction {
   static func scalar(_ x: Double) -> Double { x.squareRoot() }
 
+  /// The vectorized kernel: the square root is correctly rounded, so the same bits as
+  /// ``scalar(_:)``, where a loop over it was 2.2 ms at 10⁶ (one root at a time).
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    bp_rule(bp_rule_square_root, source.baseAddress, 0, nil, 0, nil, out.baseAddress, source.count)
+  }
+
   static func forward(_ x: Tensor) -> Tensor { x.map(Self.self) }
 
   static func pullback<T: TensorAlgebra>(_ cotangent: T, y: T) -> T { cotangent / (2 * y) }

@@ -295,10 +295,18 @@ enum RectifiedLinearUnit: ElementaryFunction {
     cotangent.masked(by: x.value.map(ReluMask.self))
   }
 
-  /// The same selection scalar by scalar, spelled on Double: the generic rule on a Double
-  /// builds a rank-0 mask tensor per scalar, 0.43 ms of W7's relu at 10⁶.
+  /// The same selection scalar by scalar, by the vectorized kernel: the generic rule on a
+  /// Double builds a rank-0 mask tensor per scalar, 0.43 ms of W7's relu at 10⁶.
   static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
-    .pulling(&cotangent, x, x, output: &y) { g, x, _, _ in Select.scalar(g, ReluMask.scalar(x)) }
+    .pulling(&cotangent, x, output: &y, rule: bp_rule_rectified_pullback)
+  }
+
+  /// The vectorized kernel, the same selection: a Swift loop over ``value(_:)`` runs two lanes
+  /// and a dozen operations a pair, which made relu's pass a tenth slower than a subtraction's.
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    bp_rule(bp_rule_rectified, nil, 0, source.baseAddress, 0, nil, out.baseAddress, source.count)
   }
 }
 

@@ -52,6 +52,37 @@ void bp_maximum_pullbacks_using(
     int width, const double *cotangent, double uniform, const double *a, const double *b,
     double *destination, ptrdiff_t count);
 
+/// The elementwise rules of `bp_rule`: each lane computes rule(p, q, r).
+typedef enum {
+  /// p / q: the quotient.
+  bp_rule_quotient,
+  /// √p: the square root.
+  bp_rule_square_root,
+  /// relu(q): q where q > 0 or q is NaN, else +0.
+  bp_rule_rectified,
+  /// p / q: the quotient's pullback to its dividend, p the cotangent and q the divisor.
+  bp_rule_dividend_pullback,
+  /// −((p · r) / q): the quotient's pullback to its divisor q, with r the quotient.
+  bp_rule_divisor_pullback,
+  /// p / (2r): the square root's pullback, r the root.
+  bp_rule_square_root_pullback,
+  /// relu's pullback: p where q > 0, q where q is NaN, else +0; q is relu's input.
+  bp_rule_rectified_pullback,
+} bp_rule_kind;
+
+/// destination[i] = rule(p[i], q[i], r[i]) for 0 <= i < count, each correctly rounded or a
+/// selection, so the same bits in every width as the scalar rule. A null p or q stands for
+/// `p_uniform` or `q_uniform` at every position; a null r is not read (the rules that read r
+/// need it). The destination may be any input's buffer.
+void bp_rule(
+    bp_rule_kind rule, const double *p, double p_uniform, const double *q, double q_uniform,
+    const double *r, double *destination, ptrdiff_t count);
+
+/// `bp_rule` with registers of `width` bits (512, 256 or 0).
+void bp_rule_using(
+    int width, bp_rule_kind rule, const double *p, double p_uniform, const double *q,
+    double q_uniform, const double *r, double *destination, ptrdiff_t count);
+
 /// Log-softmax's pullback along one row: destination[i] = cotangent[i] − e^(output[i]) · total,
 /// where output is the row's log-softmax and total the sum of its cotangent; the product and the
 /// difference each rounded, as the tensor operations would. The destination may be the

@@ -1,0 +1,125 @@
+import BackpropKernels
+import Testing
+
+@testable import Backprop
+
+/// The vectorized quotient, square-root and relu kernels (`bp_rule`) against the Swift scalar
+/// rules they restate: division and the square root are correctly rounded and relu selects, so
+/// every width must give the same bits, NaN for NaN.
+@Suite("Quotient, square-root and relu kernels")
+struct ArithmeticKernelTests {
+  static let edges: [Double] = [
+    0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, -1, 1, 3,
+    1e300, -1e300, 1e-300, .greatestFiniteMagnitude, .infinity, -.infinity, .nan, 0.5, 2.5e-310,
+  ]
+
+  /// Each rule and the scalar rule it restates.
+  static var rules: [(String, bp_rule_kind, (Double, Double, Double) -> Double)] {
+    [
+      ("quotient", bp_rule_quotient, { p, q, _ in p / q }),
+      ("square root", bp_rule_square_root, { p, _, _ in Sqrt.scalar(p) }),
+      ("relu", bp_rule_rectified, { _, q, _ in RectifiedLinearUnit.value(q) }),
+      ("dividend pullback", bp_rule_dividend_pullback, { p, q, _ in p / q }),
+      ("divisor pullback", bp_rule_divisor_pullback, { p, q, r in -((p * r) / q) }),
+      ("square root pullback", bp_rule_square_root_pullback, { p, _, r in Sqrt.pullback(p, y: r) }),
+      (
+        "relu pullback", bp_rule_rectified_pullback,
+        { p, q, _ in Select.scalar(p, ReluMask.scalar(q)) }
+      ),
+    ]
+  }
+
+  static func same(_ x: Double, _ y: Double) -> Bool {
+    x.bitPattern == y.bitPattern || x.isNaN && y.isNaN
+  }
+
+  /// Every triple of edge values (p, q, r), in every width, with p or q uniform or read per
+  /// position, written into a new buffer and over each input in turn, at lengths that leave
+  /// every tail of four and eight lanes.
+  @Test(arguments: 0..<7)
+  func ruleIsItsScalarRuleInEveryWidthAndPlace(rule index: Int) {
+    let (name, rule, scalar) = Self.rules[index]
+    let edges = Self.edges
+    let triples = edges.flatMap { p in
+      edges.flatMap { q in [edges[0], q, p, 1.5].map { (p, q, $0) } }
+    }
+    for count in [triples.count, 0, 1, 5, 7, 9, 15] {
+      let (p, q, r) = (
+        triples.prefix(count).map(\.0), triples.prefix(count).map(\.1),
+        triples.prefix(count).map(\.2)
+      )
+      for width in kernelWidths {
+        for (pu, qu) in [
+          (nil, nil), (-0.0, nil), (2.5, nil), (nil, .nan), (nil, 4), (.infinity, 0),
+        ]
+          as [(Double?, Double?)]
+        {
+          let expected = (0..<count).map { scalar(pu ?? p[$0], qu ?? q[$0], r[$0]) }
+          for place in 0..<4 {
+            var (ps, qs, rs) = (p, q, r)
+            var out = [Double](repeating: 42, count: count)
+            ps.withUnsafeMutableBufferPointer { pp in
+              qs.withUnsafeMutableBufferPointer { qp in
+                rs.withUnsafeMutableBufferPointer { rp in
+                  out.withUnsafeMutableBufferPointer { op in
+                    let destination = [op, pp, qp, rp][place].baseAddress
+                    bp_rule_using(
+                      Int32(width), rule, pu == nil ? pp.baseAddress : nil, pu ?? 0,
+                      qu == nil ? qp.baseAddress : nil, qu ?? 0, rp.baseAddress, destination, count)
+                  }
+                }
+              }
+            }
+            let result = [out, ps, qs, rs][place]
+            for i in 0..<count where !Self.same(result[i], expected[i]) {
+              Issue.record(
+                "\(name), width \(width), place \(place), count \(count): (\(pu ?? p[i]), \(qu ?? q[i]), \(r[i])) gave \(result[i]), not \(expected[i])"
+              )
+              break
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Through the forward passes and the sweep, past the size whose VJPs write in place: x / t,
+  /// t / x, x / 3, 3 / x, √x and relu(x) with their gradients equal to the generic rules' on
+  /// tensors, bit for bit, with every edge value among the entries.
+  @Test func forwardAndGradientsMatchTheTensorRules() {
+    let n = LargeBuffer.threshold + 5
+    let edges = Self.edges
+    let x = Tensor((0..<n).map { edges[$0 % edges.count] })
+    let t = Tensor((0..<n).map { edges[($0 / edges.count) % edges.count] })
+    let w = Tensor((0..<n).map { Double($0 % 7) - 3 })
+    func same(_ a: Tensor, _ b: Tensor) -> Bool {
+      a.shape == b.shape && zip(a.scalars, b.scalars).allSatisfy { Self.same($0, $1) }
+    }
+    // The forward passes against a loop over the scalar rule.
+    #expect(same(x / t, Tensor(zip(x.scalars, t.scalars).map { $0 / $1 })))
+    #expect(same(x / 3, x.map { $0 / 3 }))
+    #expect(same(3 / x, x.map { 3 / $0 }))
+    #expect(same(Tensor(-0.0) / Tensor(0), Tensor(-Double.nan)))
+    #expect(same(sqrt(x), x.map { $0.squareRoot() }))
+    #expect(same(relu(Variable(x)).value, x.map { RectifiedLinearUnit.value($0) }))
+    // The gradients against the rules scalar by scalar: ȳ ⊘ b, −((ȳ ⊙ y) ⊘ b), ȳ ⊘ (2y) and
+    // relu's selection.
+    func map(_ f: (Int) -> Double) -> Tensor { Tensor((0..<n).map(f)) }
+    let (xs, ts, ws) = (x.scalars, t.scalars, w.scalars)
+    let divisor = map { -((ws[$0] * (xs[$0] / ts[$0])) / ts[$0]) }
+    let (gx, gt) = gradient(at: x, t) { a, b in (a / b * w).sum() }
+    #expect(same(gx, map { ws[$0] / ts[$0] }))
+    #expect(same(gt, divisor))
+    #expect(same(gradient(at: t) { (Variable(x) / $0 * w).sum() }, divisor))
+    #expect(same(gradient(at: x) { ($0 / t).sum() }, map { 1 / ts[$0] }))
+    #expect(
+      same(gradient(at: x) { (sqrt($0) * w).sum() }, map { ws[$0] / (2 * xs[$0].squareRoot()) }))
+    #expect(same(gradient(at: x) { sqrt($0).sum() }, map { 1 / (2 * xs[$0].squareRoot()) }))
+    let relu = map { Select.scalar(ws[$0], ReluMask.scalar(xs[$0])) }
+    #expect(same(gradient(at: x) { (Backprop.relu($0) * w).sum() }, relu))
+    #expect(
+      same(
+        gradient(at: x) { Backprop.relu($0).sum() },
+        map { Select.scalar(1, ReluMask.scalar(xs[$0])) }))
+  }
+}
