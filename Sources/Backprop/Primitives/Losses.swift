@@ -4,16 +4,72 @@
 /// The mean squared error: mean((predicted − expected)²); ∂/∂predicted = 2 (p − e) / n.
 ///
 /// Two entries, ``squaredDifference(_:_:)-(Variable,Variable)`` and the mean, with the numbers
-/// of the difference squared by a product: one tensor and two passes fewer each way.
+/// of the difference squared by a product: one tensor and two passes fewer each way. Against
+/// constant targets of the same shape, one entry (see ``meanSquaredError(predicted:expected:)-(Variable,Tensor)``).
 ///
 /// - Precondition: the shapes broadcast.
 public func meanSquaredError(predicted: Variable, expected: Variable) -> Variable {
-  squaredDifference(predicted, expected).mean()
+  if expected.tape == nil { return meanSquaredError(predicted: predicted, expected: expected.value) }
+  return squaredDifference(predicted, expected).mean()
 }
 
-/// The mean squared error against constant targets.
+/// The mean squared error against constant targets: mean((predicted − expected)²);
+/// ∂/∂predicted = 2 (p − e) / n.
+///
+/// Of the same shape, one entry, `meanSquaredError`, whose forward pass reads both tensors once
+/// and writes nothing: the composition's value and gradient to the bit (it adds the same terms
+/// in the same order and applies the same rule), in one pass each way where the composition
+/// takes three and two (PyTorch's `mse_loss` is fused so too). Targets that broadcast take the
+/// composition.
+///
+/// - Precondition: the shapes broadcast.
 public func meanSquaredError(predicted: Variable, expected: Tensor) -> Variable {
-  meanSquaredError(predicted: predicted, expected: Variable(expected))
+  guard predicted.shape == expected.shape else {
+    return squaredDifference(predicted, Variable(expected)).mean()
+  }
+  return predicted.applying(MeanSquaredError(expected: expected))
+}
+
+/// The mean squared error against constant targets of the predictions' shape, one entry:
+/// y = Σᵢ (xᵢ − eᵢ)² / n, with Sum's order; x̄ = t + t with t = (ȳ / n) ⊙ (x − e), the rules of
+/// the mean and of ``SquaredDifference``, so that the composition's bits come out. Recordable,
+/// so that its second derivatives are exact.
+struct MeanSquaredError: RecordableCustomOperation {
+  let name = "meanSquaredError"
+  let expected: Tensor
+
+  func forward(_ x: Tensor) -> Tensor {
+    let n = Double(x.scalarCount)
+    return x.withUnsafeScalars { x in
+      expected.withUnsafeScalars { e in
+        guard let xs = x.baseAddress, let es = e.baseAddress else { return Tensor(0 / n) }
+        let (rx, re) = (UnsafeRawPointer(xs), UnsafeRawPointer(es))
+        let total = Sum.total(count: x.count) { index in
+          let d =
+            rx.loadUnaligned(fromByteOffset: index * 8, as: SIMD8<Double>.self)
+            - re.loadUnaligned(fromByteOffset: index * 8, as: SIMD8<Double>.self)
+          return d * d
+        } scalar: { index in
+          SquaredDifference.value(xs[index], es[index])
+        }
+        return Tensor(total / n)
+      }
+    }
+  }
+
+  /// One pass: the mean's cotangent ȳ / n, then ``SquaredDifference``'s rule.
+  func pullback(_ cotangent: Tensor, input x: Tensor, output y: Tensor) -> Tensor {
+    let c = cotangent.scalar! / Double(x.scalarCount)
+    return Tensor.zipping(x, expected, x) { a, b, _ in
+      let t = c * (a - b)
+      return t + t
+    }
+  }
+
+  func pullback(_ cotangent: Variable, input x: Variable, output y: Variable) -> Variable {
+    let t = (cotangent / Double(x.value.scalarCount)) * (x - Variable(expected))
+    return t + t
+  }
 }
 
 /// The binary cross-entropy of logits x against labels y in [0, 1], averaged over every entry:

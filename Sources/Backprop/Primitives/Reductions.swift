@@ -39,17 +39,30 @@ enum Sum {
   static func total(_ source: UnsafeBufferPointer<Double>) -> Double {
     guard let base = source.baseAddress else { return 0 }
     let raw = UnsafeRawPointer(base)
+    return total(count: source.count) {
+      raw.loadUnaligned(fromByteOffset: $0 * 8, as: SIMD8<Double>.self)
+    } scalar: {
+      base[$0]
+    }
+  }
+
+  /// ``total(_:)``'s sum, in its order, of terms given eight at a time (`eight(i)` is terms i
+  /// to i + 7) and one at a time (`scalar(i)`, for the last few): so that a fused reduction,
+  /// such as the mean squared error's, adds its terms as the sum of their tensor would.
+  @inline(__always)
+  static func total(
+    count: Int, eight: (Int) -> SIMD8<Double>, scalar: (Int) -> Double
+  ) -> Double {
     var low = SIMD8<Double>()
     var high = SIMD8<Double>()
-    let count = source.count
     var index = 0
     while index + 16 <= count {
-      low += raw.loadUnaligned(fromByteOffset: index * 8, as: SIMD8<Double>.self)
-      high += raw.loadUnaligned(fromByteOffset: index * 8 + 64, as: SIMD8<Double>.self)
+      low += eight(index)
+      high += eight(index + 8)
       index += 16
     }
     for j in 0..<(count - index) {
-      if j < 8 { low[j] += source[index + j] } else { high[j - 8] += source[index + j] }
+      if j < 8 { low[j] += scalar(index + j) } else { high[j - 8] += scalar(index + j) }
     }
     let eight = low + high
     let four = eight.lowHalf + eight.highHalf
