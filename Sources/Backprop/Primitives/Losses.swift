@@ -5,11 +5,14 @@
 ///
 /// Two entries, ``squaredDifference(_:_:)-(Variable,Variable)`` and the mean, with the numbers
 /// of the difference squared by a product: one tensor and two passes fewer each way. Against
-/// constant targets of the same shape, one entry (see ``meanSquaredError(predicted:expected:)-(Variable,Tensor)``).
+/// constant targets of the same shape, one entry (see
+/// ``meanSquaredError(predicted:expected:)-(Variable,Tensor)``).
 ///
 /// - Precondition: the shapes broadcast.
 public func meanSquaredError(predicted: Variable, expected: Variable) -> Variable {
-  if expected.tape == nil { return meanSquaredError(predicted: predicted, expected: expected.value) }
+  if expected.tape == nil {
+    return meanSquaredError(predicted: predicted, expected: expected.value)
+  }
   return squaredDifference(predicted, expected).mean()
 }
 
