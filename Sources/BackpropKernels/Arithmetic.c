@@ -93,6 +93,14 @@
     (void)r;                                                                                   \
     return __builtin_elementwise_sqrt(p);                                                      \
   }
+// 1 / √p, the root rounded and then its reciprocal, as the scalar rule does.
+#define DEFINE_RECIPROCAL_SQUARE_ROOT(W)                                                        \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W reciprocal_square_root##W( \
+      Lanes##W p, Lanes##W q, Lanes##W r) {                                                     \
+    (void)q;                                                                                   \
+    (void)r;                                                                                   \
+    return 1.0 / __builtin_elementwise_sqrt(p);                                                \
+  }
 // relu(q): q where q > 0 or q is NaN, else +0.
 #define DEFINE_RECTIFIED(W)                                                                     \
   static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W rectified##W(           \
@@ -131,6 +139,8 @@ DEFINE_QUOTIENT(4)
 DEFINE_QUOTIENT(8)
 DEFINE_SQUARE_ROOT(4)
 DEFINE_SQUARE_ROOT(8)
+DEFINE_RECIPROCAL_SQUARE_ROOT(4)
+DEFINE_RECIPROCAL_SQUARE_ROOT(8)
 DEFINE_RECTIFIED(4)
 DEFINE_RECTIFIED(8)
 DEFINE_PULLBACKS(4)
@@ -138,6 +148,7 @@ DEFINE_PULLBACKS(8)
 
 DEFINE_RULE(quotient)
 DEFINE_RULE(square_root)
+DEFINE_RULE(reciprocal_square_root)
 DEFINE_RULE(rectified)
 DEFINE_RULE(dividend_pullback)
 DEFINE_RULE(divisor_pullback)
@@ -153,6 +164,9 @@ void bp_rule_using(
     return;
   case bp_rule_square_root:
     square_root_using(width, p, p_uniform, q, q_uniform, r, destination, count);
+    return;
+  case bp_rule_reciprocal_square_root:
+    reciprocal_square_root_using(width, p, p_uniform, q, q_uniform, r, destination, count);
     return;
   case bp_rule_rectified:
     rectified_using(width, p, p_uniform, q, q_uniform, r, destination, count);

@@ -18,6 +18,10 @@ struct ArithmeticKernelTests {
     [
       ("quotient", bp_rule_quotient, { p, q, _ in p / q }),
       ("square root", bp_rule_square_root, { p, _, _ in Sqrt.scalar(p) }),
+      (
+        "1 / square root", bp_rule_reciprocal_square_root,
+        { p, _, _ in ReciprocalSquareRoot.value(p) }
+      ),
       ("relu", bp_rule_rectified, { _, q, _ in RectifiedLinearUnit.value(q) }),
       ("dividend pullback", bp_rule_dividend_pullback, { p, q, _ in p / q }),
       ("divisor pullback", bp_rule_divisor_pullback, { p, q, r in -((p * r) / q) }),
@@ -36,7 +40,7 @@ struct ArithmeticKernelTests {
   /// Every triple of edge values (p, q, r), in every width, with p or q uniform or read per
   /// position, written into a new buffer and over each input in turn, at lengths that leave
   /// every tail of four and eight lanes.
-  @Test(arguments: 0..<7)
+  @Test(arguments: 0..<8)
   func ruleIsItsScalarRuleInEveryWidthAndPlace(rule index: Int) {
     let (name, rule, scalar) = Self.rules[index]
     let edges = Self.edges
@@ -101,6 +105,8 @@ struct ArithmeticKernelTests {
     #expect(same(3 / x, x.map { 3 / $0 }))
     #expect(same(Tensor(-0.0) / Tensor(0), Tensor(-Double.nan)))
     #expect(same(sqrt(x), x.map { $0.squareRoot() }))
+    #expect(same(rsqrt(x), x.map { 1 / $0.squareRoot() }))
+    #expect(same(reciprocal(x), x.map { 1 / $0 }))
     #expect(same(relu(Variable(x)).value, x.map { RectifiedLinearUnit.value($0) }))
     // The gradients against the rules scalar by scalar: ȳ ⊘ b, −((ȳ ⊙ y) ⊘ b), ȳ ⊘ (2y) and
     // relu's selection.

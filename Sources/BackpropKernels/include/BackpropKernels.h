@@ -58,6 +58,8 @@ typedef enum {
   bp_rule_quotient,
   /// √p: the square root.
   bp_rule_square_root,
+  /// 1 / √p: the reciprocal of the rounded square root.
+  bp_rule_reciprocal_square_root,
   /// relu(q): q where q > 0 or q is NaN, else +0.
   bp_rule_rectified,
   /// p / q: the quotient's pullback to its dividend, p the cotangent and q the divisor.
