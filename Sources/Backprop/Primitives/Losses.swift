@@ -112,14 +112,70 @@ public func crossEntropy(logits: Variable, probabilities: Tensor) -> Variable {
 ///
 /// Three entries, the difference, the Huber function of it and δ, and the mean: one pass each
 /// way. The square is only taken where |d| ≤ δ, so an outlier's square never overflows.
+/// Against constant targets of the same shape, one entry (see
+/// ``huberLoss(predicted:expected:delta:)-(Variable,Tensor,_)``).
 ///
 /// - Precondition: δ > 0 and the shapes broadcast.
 public func huberLoss(predicted: Variable, expected: Variable, delta: Double = 1) -> Variable {
+  if expected.tape == nil {
+    return huberLoss(predicted: predicted, expected: expected.value, delta: delta)
+  }
   require(delta > 0, "huberLoss: delta \(delta) is not positive")
   return Variable.apply(Huber.self, predicted - expected, Variable(delta)).mean()
 }
 
-/// The Huber loss against constant targets.
+/// The Huber loss against constant targets: for d = predicted − expected, the mean of ½d²
+/// where |d| ≤ δ and δ(|d| − ½δ) elsewhere; ∂/∂predicted = d where |d| ≤ δ, δ sign(d)
+/// elsewhere.
+///
+/// Of the same shape, one entry, `huberLoss`, whose forward pass reads both tensors once and
+/// writes nothing, with the composition's value and gradient to the bit (the same terms in
+/// Sum's order, the same rules); targets that broadcast take the composition.
+///
+/// - Precondition: δ > 0 and the shapes broadcast.
 public func huberLoss(predicted: Variable, expected: Tensor, delta: Double = 1) -> Variable {
-  huberLoss(predicted: predicted, expected: Variable(expected), delta: delta)
+  require(delta > 0, "huberLoss: delta \(delta) is not positive")
+  guard predicted.shape == expected.shape else {
+    return Variable.apply(Huber.self, predicted - Variable(expected), Variable(delta)).mean()
+  }
+  return predicted.applying(HuberLoss(expected: expected, delta: delta))
+}
+
+/// The Huber loss against constant targets of the predictions' shape, one entry:
+/// y = Σᵢ huber(xᵢ − eᵢ, δ) / n in Sum's order; x̄ = (ȳ / n) ⊙ slope(x − e, δ), the rules of the
+/// mean, of ``Huber`` with a constant δ and of the difference, so that the composition's bits
+/// come out. Recordable, so that its second derivative (the inside mask) is exact.
+struct HuberLoss: RecordableCustomOperation {
+  let name = "huberLoss"
+  let expected: Tensor
+  let delta: Double
+
+  func forward(_ x: Tensor) -> Tensor {
+    let (n, delta) = (Double(x.scalarCount), delta)
+    return x.withUnsafeScalars { x in
+      expected.withUnsafeScalars { e in
+        guard let xs = x.baseAddress, let es = e.baseAddress else { return Tensor(0 / n) }
+        let total = Sum.total(count: x.count) { index in
+          var eight = SIMD8<Double>()
+          for k in 0..<8 { eight[k] = Huber.value(xs[index + k] - es[index + k], delta) }
+          return eight
+        } scalar: { index in
+          Huber.value(xs[index] - es[index], delta)
+        }
+        return Tensor(total / n)
+      }
+    }
+  }
+
+  /// One pass: the mean's cotangent ȳ / n times Huber's slope at the difference.
+  func pullback(_ cotangent: Tensor, input x: Tensor, output y: Tensor) -> Tensor {
+    let (c, delta) = (cotangent.scalar! / Double(x.scalarCount), delta)
+    return Tensor.zipping(x, expected, x) { a, b, _ in c * Huber.slope(a - b, delta) }
+  }
+
+  func pullback(_ cotangent: Variable, input x: Variable, output y: Variable) -> Variable {
+    let d = x - Variable(expected)
+    let c = cotangent / Double(x.value.scalarCount)
+    return c * Huber.partialA(a: d, b: Variable(delta), y: d)
+  }
 }

@@ -479,11 +479,12 @@ extension Variable {
   public func min(alongAxes axes: Int...) -> Variable { min(alongAxes: axes) }
 
   /// The population variance of every scalar, dividing by n (as JAX and Swift for
-  /// TensorFlow): mean((x − mean x)²), rank 0, composed in two passes.
-  public func variance() -> Variable {
-    let centered = self - mean()
-    return (centered * centered).mean()
-  }
+  /// TensorFlow): mean((x − mean x)²), rank 0, in two passes (the mean, then the squared
+  /// deviations about it); x̄ = (2ȳ/n)(x − mean x).
+  ///
+  /// One entry, `variance`, whose passes read x and write nothing, with the composition's
+  /// value and gradient to the bit (see ``Variance``).
+  public func variance() -> Variable { applying(Variance()) }
   /// The population variance along `axes` (kept with size 1): mean((x − mean x)²) over them.
   public func variance(alongAxes axes: [Int]) -> Variable {
     let centered = self - mean(alongAxes: axes)
@@ -622,5 +623,72 @@ extension Tensor {
         }
       }
     }
+  }
+}
+
+/// The population variance of every scalar as one entry: the composition
+/// `mean((x − mean x)²)`, with `centered = x − mean x` squared by a product, fused.
+///
+/// The forward pass reads x twice (Sum's order for the mean, then for the squared deviations)
+/// and writes nothing. The VJP is the composition's rules in two passes: t = (ȳ / n)(x − m)
+/// and x̄₁ = t + t (the product's, joined), m̄ = −Σ (t + t) in Sum's order (the difference's),
+/// then x̄ = x̄₁ + m̄ / n (the mean's, accumulated). So value and gradient are the
+/// composition's bits, where the composition made three tensors forward and four passes back.
+/// Recordable, so that its Hessian is exact.
+struct Variance: RecordableCustomOperation {
+  let name = "variance"
+
+  /// The mean and the deviation's sum of squares about it, each in Sum's order.
+  static func moments(_ x: UnsafeBufferPointer<Double>) -> (mean: Double, squares: Double) {
+    let n = Double(x.count)
+    guard let base = x.baseAddress else { return (0 / n, 0) }
+    let raw = UnsafeRawPointer(base)
+    let m = Sum.total(x) / n
+    let squares = Sum.total(count: x.count) { index in
+      let d = raw.loadUnaligned(fromByteOffset: index * 8, as: SIMD8<Double>.self) - m
+      return d * d
+    } scalar: { index in
+      let d = base[index] - m
+      return d * d
+    }
+    return (m, squares)
+  }
+
+  func forward(_ x: Tensor) -> Tensor {
+    x.withUnsafeScalars { x in Tensor(Self.moments(x).squares / Double(x.count)) }
+  }
+
+  func pullback(_ cotangent: Tensor, input x: Tensor, output y: Tensor) -> Tensor {
+    let n = Double(x.scalarCount)
+    let c = cotangent.scalar! / n
+    return x.withUnsafeScalars { xs in
+      let shape = x.shape
+      guard let base = xs.baseAddress else { return Tensor(shape: shape, count: 0) { _ in } }
+      let raw = UnsafeRawPointer(base)
+      let m = Sum.total(xs) / n
+      // m̄ = −Σ (t + t): summed, then negated, as the difference's VJP does (so that a sum
+      // of −0s, +0, gives −0).
+      let total = Sum.total(count: xs.count) { index in
+        let t = c * (raw.loadUnaligned(fromByteOffset: index * 8, as: SIMD8<Double>.self) - m)
+        return t + t
+      } scalar: { index in
+        let t = c * (base[index] - m)
+        return t + t
+      }
+      let shift = -total / n
+      return Tensor(shape: shape, count: xs.count) { out in
+        for index in 0..<xs.count {
+          let t = c * (base[index] - m)
+          out[index] = (t + t) + shift
+        }
+      }
+    }
+  }
+
+  func pullback(_ cotangent: Variable, input x: Variable, output y: Variable) -> Variable {
+    let n = Double(x.value.scalarCount)
+    let t = (cotangent / n) * (x - x.mean())
+    let twice = t + t
+    return twice + -twice.sum() / n
   }
 }
