@@ -158,18 +158,13 @@ enum Max {
             } else {
               var ties = 0
               for i in 0..<rows.run { ties &+= row[i] == maximum ? 1 : 0 }
-              let k = Double(ties)
-              if let scale {
-                for i in 0..<rows.run {
-                  let attains: Double = row[i] == maximum ? 1 : 0
-                  weights[i] = scale * (ties == 1 ? attains : attains / k)
-                }
-              } else {
-                for i in 0..<rows.run {
-                  let attains: Double = row[i] == maximum ? 1 : 0
-                  weights[i] = ties == 1 ? attains : attains / k
-                }
-              }
+              // attains / k is 1/k or 0 (attains is exactly 1 or 0), so each weight is one of
+              // two values fixed per row, ȳ · (1/k) or ȳ · 0 (NaN for an infinite ȳ, as the
+              // product gives): a compare and a blend per entry, where a division per entry
+              // held the loop at the divider's pace (0.7 ms of a 1000 × 1000 matrix's 1 ms).
+              let share = 1 / Double(ties)
+              let (on, off) = scale.map { ($0 * share, $0 * 0) } ?? (share, 0)
+              for i in 0..<rows.run { weights[i] = row[i] == maximum ? on : off }
             }
           }
         }
