@@ -405,7 +405,7 @@ extension Tape {
   /// Divide, scalar by scalar: ȳ, −ȳ, ȳ c, ȳ ⊘ c, −((ȳ ⊙ y) ⊘ b) for c ⊘ b). Returns nil,
   /// leaving the cotangent, when the broadcast operand needs a gradient (a reduction, which the
   /// general rule does), for a product or quotient with a broadcast operand of more than one
-  /// scalar, and for other ops.
+  /// scalar unless the cotangent is uniform, and for other ops.
   @inline(never)
   static func broadcastOperandPullback(
     _ op: Op, _ cotangent: inout Tensor?, x: Tensor, w: Tensor, y: inout Tensor,
@@ -423,8 +423,18 @@ extension Tape {
     case .subtract:
       result = .pulling(&cotangent, tensor, tensor, output: &y) { g, _, _, _ in -g }
     case .multiply, .divide:
-      guard case .scalar(let c) = other.storage else { return nil }
-      return scalarOperandPullback(op, &cotangent, tensor, c, broadcastFirst, y: &y)
+      if case .scalar(let c) = other.storage {
+        return scalarOperandPullback(op, &cotangent, tensor, c, broadcastFirst, y: &y)
+      }
+      // A uniform cotangent against a broadcast row or column: ȳ ⊙ b (or ȳ ⊘ b) at b's own
+      // size, then spread once, where the general rule spread ȳ and then multiplied by b
+      // spread, two full passes. The same products, scalar by scalar.
+      guard case .scalar(let c)? = cotangent?.storage, op == .multiply || !broadcastFirst
+      else { return nil }
+      cotangent = nil
+      let small =
+        op == .multiply ? Multiply.forward(Tensor(c), other) : Divide.forward(Tensor(c), other)
+      result = small.broadcasted(to: y.shape)
     case .maximum:
       // The tensor's share against the scalar, on either side: ȳ ⊙ share(x, c), ½ at a tie.
       // Share.scalar's values, with NaN tested by comparison and c's once, so that the loop

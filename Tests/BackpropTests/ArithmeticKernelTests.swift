@@ -128,4 +128,32 @@ struct ArithmeticKernelTests {
         gradient(at: x) { Backprop.relu($0).sum() },
         map { Select.scalar(1, ReluMask.scalar(xs[$0])) }))
   }
+
+  /// A product or quotient with a broadcast row or column, from a uniform cotangent: ȳ ⊙ b
+  /// (or ȳ ⊘ b) spread, the general rule's numbers scalar by scalar, with every edge value
+  /// in b and ȳ.
+  @Test(arguments: [1, -0.0, 3, .infinity, .nan])
+  func broadcastOperandFromAUniformCotangent(scale: Double) {
+    let edges = Self.edges
+    // Past the size at which a full sum passes its cotangent on as one value.
+    let columns = edges.count
+    let rows = LargeBuffer.threshold / columns + 1
+    let m = Tensor(shape: [rows, columns], scalars: (0..<(rows * columns)).map { Double($0) - 7 })
+    let row = Tensor(edges)
+    let column = Tensor(shape: [rows, 1], scalars: (0..<rows).map { [2, -0.0, .nan][$0 % 3] })
+    func same(_ a: Tensor, _ b: Tensor) -> Bool {
+      a.shape == b.shape && zip(a.scalars, b.scalars).allSatisfy { Self.same($0, $1) }
+    }
+    func spread(_ f: (Int, Int) -> Double) -> Tensor {
+      Tensor(
+        shape: [rows, columns],
+        scalars: (0..<(rows * columns)).map { f($0 / columns, $0 % columns) })
+    }
+    let (r, c) = (row.scalars, column.scalars)
+    #expect(same(gradient(at: m) { ($0 * row).sum() * scale }, spread { scale * r[$1] }))
+    #expect(same(gradient(at: m) { (Variable(row) * $0).sum() * scale }, spread { scale * r[$1] }))
+    #expect(same(gradient(at: m) { ($0 / row).sum() * scale }, spread { scale / r[$1] }))
+    #expect(same(gradient(at: m) { ($0 * column).sum() * scale }, spread { i, _ in scale * c[i] }))
+    #expect(same(gradient(at: m) { ($0 / column).sum() * scale }, spread { i, _ in scale / c[i] }))
+  }
 }
