@@ -16,6 +16,18 @@ struct KernelTests {
     expectClose(Softmax.kernel(g, y: y), Softmax.rule(g, y: y), tolerance: 4e-16)
   }
 
+  /// Where no entry dominates (every yᵢ ≤ ½), the kernel is the rule to the bit: it sums
+  /// ȳ ⊙ y in Sum's order, as the rule's sum along the rows does.
+  @Test(arguments: [[3, 100], [2, 37], [1, 1000], [5, 16], [4, 17]])
+  func softmaxPullbackIsTheRuleWithoutADominantEntry(shape: [Int]) {
+    var generator = SeededGenerator(seed: UInt64(shape.reduce(1, *)) + 1)
+    let y = softmax(Tensor.random(shape, scale: 0.5, using: &generator))
+    #expect(y.scalars.allSatisfy { $0 <= 0.5 })
+    let g = Tensor.random(shape, scale: 3, using: &generator)
+    let (kernel, rule) = (Softmax.kernel(g, y: y), Softmax.rule(g, y: y))
+    #expect(zip(kernel.scalars, rule.scalars).allSatisfy { $0.bitPattern == $1.bitPattern })
+  }
+
   @Test(arguments: [[1, 1], [1, 7], [4, 3], [3, 100]])
   func crossEntropyPullback(shape: [Int]) {
     var generator = SeededGenerator(seed: UInt64(shape.reduce(1, *)))

@@ -37,13 +37,27 @@ enum Softmax {
     return cotangent.withUnsafeScalars { g in
       y.withUnsafeScalars { y in
         Tensor(shape: cotangent.shape, count: count) { out in
+          guard let gs = g.baseAddress, let ys = y.baseAddress else { return }
           var start = 0
           while start < count {
-            var dot = 0.0
+            // ⟨ȳ, y⟩ in Sum's order, the rule's sum of ȳ ⊙ y to the bit, with sixteen
+            // independent chains where one chain of additions waited out each one's latency
+            // (1.1 of a 1000 × 1000 softmax's 4 ms); whether any yᵢ > ½ is noted on the way.
+            let (pg, py) = (UnsafeRawPointer(gs + start), UnsafeRawPointer(ys + start))
+            var over = SIMDMask<SIMD8<Int64>>()
+            var overInTail = false
+            let half = SIMD8<Double>(repeating: 0.5)
+            let dot = Sum.total(count: classes) { i in
+              let yi = py.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+              over .|= yi .> half
+              return pg.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self) * yi
+            } scalar: { i in
+              overInTail = overInTail || ys[start + i] > 0.5
+              return gs[start + i] * ys[start + i]
+            }
             var dominant = -1
-            for index in start..<(start + classes) {
-              dot += g[index] * y[index]
-              if y[index] > 0.5 { dominant = index }
+            if any(over) || overInTail {
+              for index in start..<(start + classes) where y[index] > 0.5 { dominant = index }
             }
             for index in start..<(start + classes) { out[index] = y[index] * (g[index] - dot) }
             if dominant >= 0 {
