@@ -552,7 +552,8 @@ extension Tape {
       if let y = Tensor.unitScaled(&cotangent, &y) { return (y, nil) }
       return (.pulling(&cotangent, x, x, output: &y) { g, _, _, y in Exp.pullback(g, y: y) }, nil)
     case .log:
-      return (.pulling(&cotangent, x, x, output: &y) { g, x, _, _ in Log.pullback(g, x: x) }, nil)
+      // ȳ ⊘ x, Log.pullback's rule, by the vectorized quotient kernel.
+      return (.pulling(&cotangent, x, output: &y, rule: bp_rule_dividend_pullback), nil)
     case .sqrt:
       // ȳ ⊘ (2y), Sqrt.pullback's rule, by the vectorized kernel.
       return (

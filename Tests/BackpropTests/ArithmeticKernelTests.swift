@@ -121,6 +121,8 @@ struct ArithmeticKernelTests {
     #expect(
       same(gradient(at: x) { (sqrt($0) * w).sum() }, map { ws[$0] / (2 * xs[$0].squareRoot()) }))
     #expect(same(gradient(at: x) { sqrt($0).sum() }, map { 1 / (2 * xs[$0].squareRoot()) }))
+    #expect(same(gradient(at: x) { (log($0) * w).sum() }, map { ws[$0] / xs[$0] }))
+    #expect(same(gradient(at: x) { log($0).sum() }, map { 1 / xs[$0] }))
     let relu = map { Select.scalar(ws[$0], ReluMask.scalar(xs[$0])) }
     #expect(same(gradient(at: x) { (Backprop.relu($0) * w).sum() }, relu))
     #expect(
