@@ -1,4 +1,5 @@
 import BackpropKernels
+import Foundation
 import Testing
 
 @testable import Backprop
@@ -157,5 +158,50 @@ struct ArithmeticKernelTests {
     #expect(same(gradient(at: m) { ($0 / row).sum() * scale }, spread { scale / r[$1] }))
     #expect(same(gradient(at: m) { ($0 * column).sum() * scale }, spread { i, _ in scale * c[i] }))
     #expect(same(gradient(at: m) { ($0 / column).sum() * scale }, spread { i, _ in scale / c[i] }))
+  }
+
+  /// The fused Huber loss's kernels in every width against Swift's Huber.value summed in Sum's
+  /// order and Huber.slope, bit for bit, over edge differences and thresholds, at lengths that
+  /// leave every tail.
+  @Test(arguments: [1, 0.5, 3e-310, 1e300, .infinity])
+  func huberKernelsAreTheSwiftRulesInEveryWidth(delta: Double) {
+    let edges = Self.edges
+    // Every pair of edge values, then ordinary values, whose sums show the order of addition
+    // (the edges' infinities and NaN hide it).
+    var generator = SeededGenerator(seed: 41)
+    let pairs =
+      edges.flatMap { a in edges.map { b in (a, b) } }
+      + (0..<100).map { _ in
+        // Magnitudes from 10⁻⁴ to 10⁴, so that sums in another order round otherwise.
+        let scale = Foundation.pow(10, Double.random(in: -4...4, using: &generator))
+        return (
+          scale * Double.random(in: -3...3, using: &generator),
+          Double.random(in: -3...3, using: &generator)
+        )
+      }
+    let lengths = [pairs.count] + Array(0...40)
+    for (count, offset) in lengths.map({ ($0, 0) }) + lengths.map({ ($0, pairs.count - $0) }) {
+      let chosen = pairs[offset..<(offset + count)]
+      let (x, e) = (chosen.map(\.0), chosen.map(\.1))
+      let expected = Sum.total(count: count) { i in
+        SIMD8((0..<8).map { Huber.value(x[i + $0] - e[i + $0], delta) })
+      } scalar: { i in
+        Huber.value(x[i] - e[i], delta)
+      }
+      let slopes = (0..<count).map { -2.5 * Huber.slope(x[$0] - e[$0], delta) }
+      for width in kernelWidths {
+        let total = bp_huber_total_using(Int32(width), x, e, delta, count)
+        #expect(Self.same(total, expected), "width \(width), count \(count)")
+        var out = [Double](repeating: 42, count: count)
+        out.withUnsafeMutableBufferPointer { out in
+          bp_huber_pullbacks_using(Int32(width), -2.5, x, e, delta, out.baseAddress, count)
+        }
+        for i in 0..<count where !Self.same(out[i], slopes[i]) {
+          Issue.record(
+            "width \(width): slope at \(x[i]) − \(e[i]) gave \(out[i]), not \(slopes[i])")
+          break
+        }
+      }
+    }
   }
 }

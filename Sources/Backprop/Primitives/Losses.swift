@@ -1,3 +1,5 @@
+internal import BackpropKernels
+
 // Losses, composed of recorded primitives (the fused cross-entropy with integer labels lives
 // with the softmax family). Each is a mean over the batch, as PyTorch's defaults are.
 
@@ -150,27 +152,25 @@ struct HuberLoss: RecordableCustomOperation {
   let expected: Tensor
   let delta: Double
 
+  /// By the kernel (Huber.c), Huber.value's operations in eight lanes.
   func forward(_ x: Tensor) -> Tensor {
-    let (n, delta) = (Double(x.scalarCount), delta)
-    return x.withUnsafeScalars { x in
+    x.withUnsafeScalars { x in
       expected.withUnsafeScalars { e in
-        guard let xs = x.baseAddress, let es = e.baseAddress else { return Tensor(0 / n) }
-        let total = Sum.total(count: x.count) { index in
-          var eight = SIMD8<Double>()
-          for k in 0..<8 { eight[k] = Huber.value(xs[index + k] - es[index + k], delta) }
-          return eight
-        } scalar: { index in
-          Huber.value(xs[index] - es[index], delta)
-        }
-        return Tensor(total / n)
+        Tensor(bp_huber_total(x.baseAddress, e.baseAddress, delta, x.count) / Double(x.count))
       }
     }
   }
 
-  /// One pass: the mean's cotangent ȳ / n times Huber's slope at the difference.
+  /// One pass: the mean's cotangent ȳ / n times Huber's slope at the difference, by the kernel.
   func pullback(_ cotangent: Tensor, input x: Tensor, output y: Tensor) -> Tensor {
-    let (c, delta) = (cotangent.scalar! / Double(x.scalarCount), delta)
-    return Tensor.zipping(x, expected, x) { a, b, _ in c * Huber.slope(a - b, delta) }
+    let c = cotangent.scalar! / Double(x.scalarCount)
+    return x.withUnsafeScalars { xs in
+      expected.withUnsafeScalars { e in
+        Tensor(shape: x.shape, count: xs.count) { out in
+          bp_huber_pullbacks(c, xs.baseAddress, e.baseAddress, delta, out.baseAddress, xs.count)
+        }
+      }
+    }
   }
 
   func pullback(_ cotangent: Variable, input x: Variable, output y: Variable) -> Variable {

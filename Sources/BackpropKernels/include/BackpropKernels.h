@@ -85,6 +85,26 @@ void bp_rule_using(
     int width, bp_rule_kind rule, const double *p, double p_uniform, const double *q,
     double q_uniform, const double *r, double *destination, ptrdiff_t count);
 
+/// Σᵢ huber(x[i] − e[i], δ) for 0 <= i < count, huber(d, δ) = ½d² where |d| ≤ δ and
+/// δ(|d| − ½δ) elsewhere, each term rounded as Swift's Huber.value rounds it and the terms
+/// added in Sum.total's order (sixteen partial sums): the same bits in every width.
+double bp_huber_total(const double *x, const double *e, double delta, ptrdiff_t count);
+
+/// `bp_huber_total` with registers of `width` bits (512, 256 or 0).
+double bp_huber_total_using(
+    int width, const double *x, const double *e, double delta, ptrdiff_t count);
+
+/// destination[i] = cotangent · slope(x[i] − e[i], δ), the slope d where |d| ≤ δ, ±δ by d's
+/// sign elsewhere, +0 for ±0 and NaN at NaN: Swift's Huber.slope, to the bit.
+void bp_huber_pullbacks(
+    double cotangent, const double *x, const double *e, double delta, double *destination,
+    ptrdiff_t count);
+
+/// `bp_huber_pullbacks` with registers of `width` bits (512, 256 or 0).
+void bp_huber_pullbacks_using(
+    int width, double cotangent, const double *x, const double *e, double delta,
+    double *destination, ptrdiff_t count);
+
 /// Log-softmax's pullback along one row: destination[i] = cotangent[i] − e^(output[i]) · total,
 /// where output is the row's log-softmax and total the sum of its cotangent; the product and the
 /// difference each rounded, as the tensor operations would. The destination may be the
