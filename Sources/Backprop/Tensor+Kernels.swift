@@ -474,7 +474,11 @@ extension Tensor {
     let lastKept = repeated.lastIndex(of: false) ?? -1
     return withUnsafeScalars { source in
       Tensor(shape: target, count: count) { out in
-        if lastKept < firstRepeated {
+        if source.count == 1 {
+          // One value everywhere (a uniform cotangent spread): the fill kernel, eight lanes
+          // a store, where the loop's two-lane stores bound ∇ sum(x) at 0.14 ms of 0.23.
+          bp_fill(source[0], out.baseAddress, count)
+        } else if lastKept < firstRepeated {
           let run = source.count == 0 ? 0 : count / source.count
           for i in 0..<source.count {
             for o in (i * run)..<((i + 1) * run) { out[o] = source[i] }

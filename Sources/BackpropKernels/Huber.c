@@ -8,21 +8,16 @@
 #include "BackpropKernels.h"
 
 #include <math.h>
-#include <stdint.h>
-#include <string.h>
+
+#include "Sixteen.h"
 
 #pragma STDC FP_CONTRACT OFF
-// The helpers take vectors of eight; each is inlined into a function of its own target, so no
-// vector crosses a call and the ABI warning does not apply.
-#pragma clang diagnostic ignored "-Wpsabi"
 
-typedef double Eight __attribute__((ext_vector_type(8)));
-typedef int64_t EightMask __attribute__((ext_vector_type(8)));
-typedef uint64_t EightBits __attribute__((ext_vector_type(8)));
 
 // The helpers and both kernels for one target: clang inlines an always-inline helper only into
 // a caller of its own target, and a vector of eight crosses no call, so each target gets its own.
 #define DEFINE_HUBER(SUFFIX, TARGET)                                                            \
+  DEFINE_SIXTEEN_FOLD(SUFFIX, TARGET)                                                           \
   /* a where the mask is set, b elsewhere, by bits (no branch; the same in every width). */    \
   TARGET static inline __attribute__((always_inline)) Eight select_##SUFFIX(                   \
       EightMask m, Eight a, Eight b) {                                                          \
@@ -50,8 +45,7 @@ typedef uint64_t EightBits __attribute__((ext_vector_type(8)));
     return cotangent * slope;                                                                  \
   }                                                                                             \
                                                                                                 \
-  /* The sum in Sum.total's order: sixteen partial sums, lanes 0–7 and 8–15 of each run of   \
-     sixteen, the last few added to lanes 0, 1, … in turn, then folded pairwise. */           \
+  /* The sum in Sum.total's order (Sixteen.h). */                                             \
   TARGET static double huber_total_##SUFFIX(                                                   \
       const double *x, const double *e, double delta, ptrdiff_t count) {                       \
     Eight low = (Eight)0.0, high = (Eight)0.0;                                                 \
@@ -69,11 +63,7 @@ typedef uint64_t EightBits __attribute__((ext_vector_type(8)));
       double term = huber_##SUFFIX((Eight)(x[index + j] - e[index + j]), delta)[0];            \
       if (j < 8) low[j] += term; else high[j - 8] += term;                                     \
     }                                                                                          \
-    Eight eight = low + high;                                                                  \
-    double four[4], two[2];                                                                    \
-    for (int lane = 0; lane < 4; lane++) four[lane] = eight[lane] + eight[lane + 4];           \
-    for (int lane = 0; lane < 2; lane++) two[lane] = four[lane] + four[lane + 2];              \
-    return two[0] + two[1];                                                                    \
+    return fold_##SUFFIX(low, high);                                                           \
   }                                                                                             \
                                                                                                 \
   TARGET static void huber_pullbacks_##SUFFIX(                                                 \

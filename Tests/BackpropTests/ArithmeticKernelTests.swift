@@ -204,4 +204,31 @@ struct ArithmeticKernelTests {
       }
     }
   }
+
+  /// The sum kernel in every width is Swift's sixteen-way order to the bit (which fused
+  /// reductions share), over values of every magnitude, at every length to 50 and a long one;
+  /// the fill kernel writes its value everywhere, −0 and NaN included.
+  @Test func totalIsSumsOrderInEveryWidthAndFillFills() {
+    var generator = SeededGenerator(seed: 43)
+    let values = (0..<1_003).map { _ in
+      Foundation.pow(10, Double.random(in: -8...8, using: &generator))
+        * Double.random(in: -1...1, using: &generator)
+    }
+    for count in Array(0...50) + [1_003] {
+      let x = Array(values.prefix(count))
+      let expected = Sum.total(count: count) { i in
+        SIMD8(x[i..<(i + 8)])
+      } scalar: {
+        x[$0]
+      }
+      for width in kernelWidths {
+        #expect(Self.same(bp_total_using(Int32(width), x, count), expected), "\(width), \(count)")
+      }
+      for value in [1.5, -0.0, .nan] {
+        var out = [Double](repeating: 42, count: count + 1)
+        out.withUnsafeMutableBufferPointer { bp_fill(value, $0.baseAddress, count) }
+        #expect(out.prefix(count).allSatisfy { Self.same($0, value) } && out[count] == 42)
+      }
+    }
+  }
 }

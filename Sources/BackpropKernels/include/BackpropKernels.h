@@ -85,6 +85,16 @@ void bp_rule_using(
     int width, bp_rule_kind rule, const double *p, double p_uniform, const double *q,
     double q_uniform, const double *r, double *destination, ptrdiff_t count);
 
+/// Σ x[i] for 0 <= i < count in Backprop's Sum.total order (sixteen partial sums, folded
+/// pairwise): the same bits in every width, and as the Swift loop.
+double bp_total(const double *x, ptrdiff_t count);
+
+/// `bp_total` with registers of `width` bits (512, 256 or 0).
+double bp_total_using(int width, const double *x, ptrdiff_t count);
+
+/// destination[i] = value for 0 <= i < count.
+void bp_fill(double value, double *destination, ptrdiff_t count);
+
 /// Σᵢ huber(x[i] − e[i], δ) for 0 <= i < count, huber(d, δ) = ½d² where |d| ≤ δ and
 /// δ(|d| − ½δ) elsewhere, each term rounded as Swift's Huber.value rounds it and the terms
 /// added in Sum.total's order (sixteen partial sums): the same bits in every width.

@@ -1,0 +1,66 @@
+// A tensor's sum and a tensor filled with one value, eight lanes at a time (see
+// BackpropKernels.h for why this is C). Swift's SIMD8 loops run at the baseline's two doubles
+// an instruction, and at 10⁶ scalars both were bound by instructions, not memory: the gradient
+// of sum(x) spent 0.085 ms summing and 0.14 ms spreading its cotangent.
+
+#include "BackpropKernels.h"
+
+#include "Sixteen.h"
+
+#define DEFINE_REDUCTIONS(SUFFIX, TARGET)                                                       \
+  DEFINE_SIXTEEN_FOLD(SUFFIX, TARGET)                                                           \
+                                                                                                \
+  TARGET static double total_##SUFFIX(const double *x, ptrdiff_t count) {                      \
+    Eight low = (Eight)0.0, high = (Eight)0.0;                                                 \
+    ptrdiff_t index = 0;                                                                       \
+    for (; index + 16 <= count; index += 16) {                                                 \
+      Eight x0, x1;                                                                            \
+      memcpy(&x0, x + index, sizeof x0);                                                       \
+      memcpy(&x1, x + index + 8, sizeof x1);                                                   \
+      low += x0;                                                                               \
+      high += x1;                                                                              \
+    }                                                                                          \
+    for (ptrdiff_t j = 0; j < count - index; j++) {                                            \
+      if (j < 8) low[j] += x[index + j]; else high[j - 8] += x[index + j];                     \
+    }                                                                                          \
+    return fold_##SUFFIX(low, high);                                                           \
+  }                                                                                             \
+                                                                                                \
+  TARGET static void fill_##SUFFIX(double value, double *destination, ptrdiff_t count) {       \
+    Eight lanes = (Eight)value;                                                                \
+    ptrdiff_t index = 0;                                                                       \
+    for (; index + 8 <= count; index += 8) memcpy(destination + index, &lanes, sizeof lanes);  \
+    for (; index < count; index++) destination[index] = value;                                 \
+  }
+
+DEFINE_REDUCTIONS(portable, )
+#if defined(__x86_64__)
+DEFINE_REDUCTIONS(avx2, __attribute__((target("avx2,fma"))))
+DEFINE_REDUCTIONS(avx512, __attribute__((target("avx512f,fma"))))
+#endif
+
+double bp_total_using(int width, const double *x, ptrdiff_t count) {
+#if defined(__x86_64__)
+  if (width == 512 && bp_kernel_width() >= 512) return total_avx512(x, count);
+  if (width == 256 && bp_kernel_width() >= 256) return total_avx2(x, count);
+#endif
+  return total_portable(x, count);
+}
+
+double bp_total(const double *x, ptrdiff_t count) {
+  return bp_total_using(bp_kernel_width(), x, count);
+}
+
+void bp_fill(double value, double *destination, ptrdiff_t count) {
+#if defined(__x86_64__)
+  if (bp_kernel_width() >= 512) {
+    fill_avx512(value, destination, count);
+    return;
+  }
+  if (bp_kernel_width() >= 256) {
+    fill_avx2(value, destination, count);
+    return;
+  }
+#endif
+  fill_portable(value, destination, count);
+}
