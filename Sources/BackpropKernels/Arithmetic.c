@@ -155,35 +155,22 @@ DEFINE_RULE(divisor_pullback)
 DEFINE_RULE(square_root_pullback)
 DEFINE_RULE(rectified_pullback)
 
+typedef void RuleEntry(
+    int width, const double *p, double p_uniform, const double *q, double q_uniform,
+    const double *r, double *destination, ptrdiff_t count);
+
+// Each rule's entry, in bp_rule_kind's order.
+static RuleEntry *const rule_entries[] = {
+    quotient_using,           square_root_using,       reciprocal_square_root_using,
+    rectified_using,          dividend_pullback_using, divisor_pullback_using,
+    square_root_pullback_using, rectified_pullback_using,
+};
+
 void bp_rule_using(
     int width, bp_rule_kind rule, const double *p, double p_uniform, const double *q,
     double q_uniform, const double *r, double *destination, ptrdiff_t count) {
-  switch (rule) {
-  case bp_rule_quotient:
-    quotient_using(width, p, p_uniform, q, q_uniform, r, destination, count);
-    return;
-  case bp_rule_square_root:
-    square_root_using(width, p, p_uniform, q, q_uniform, r, destination, count);
-    return;
-  case bp_rule_reciprocal_square_root:
-    reciprocal_square_root_using(width, p, p_uniform, q, q_uniform, r, destination, count);
-    return;
-  case bp_rule_rectified:
-    rectified_using(width, p, p_uniform, q, q_uniform, r, destination, count);
-    return;
-  case bp_rule_dividend_pullback:
-    dividend_pullback_using(width, p, p_uniform, q, q_uniform, r, destination, count);
-    return;
-  case bp_rule_divisor_pullback:
-    divisor_pullback_using(width, p, p_uniform, q, q_uniform, r, destination, count);
-    return;
-  case bp_rule_square_root_pullback:
-    square_root_pullback_using(width, p, p_uniform, q, q_uniform, r, destination, count);
-    return;
-  case bp_rule_rectified_pullback:
-    rectified_pullback_using(width, p, p_uniform, q, q_uniform, r, destination, count);
-    return;
-  }
+  if ((size_t)rule >= sizeof rule_entries / sizeof rule_entries[0]) return;
+  rule_entries[rule](width, p, p_uniform, q, q_uniform, r, destination, count);
 }
 
 void bp_rule(

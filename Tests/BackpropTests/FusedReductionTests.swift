@@ -26,30 +26,15 @@ struct MeanSquaredErrorTests {
       0, -0.0, 5e-324, -2.5e-310, 1e-160, 1e150, -1e150, 1e300, .infinity, -.infinity, .nan, 1e17,
       -745, 709.5,
     ]
-    for n in Array(0...40) + [1_000_003] {
-      let x = Tensor.random([n], in: -3...3, using: &generator)
-      let e = Tensor.random([n], in: -3...3, using: &generator)
-      // The ordinary case, then each edge value in x and in e at a few positions.
-      var cases = [(x, e)]
-      // Every edge at the short lengths; three at 10⁶ + 3, where a debug build is slow.
-      if n > 0 {
-        for edge in n > 40 ? Array(edges.prefix(3)) : edges {
-          var (xs, es) = (x.scalars, e.scalars)
-          xs[n / 2] = edge
-          es[n - 1] = edge
-          cases.append((Tensor(xs), Tensor(es)))
-        }
-      }
-      for (x, e) in cases {
-        let fused = valueWithGradient(at: x) { meanSquaredError(predicted: $0, expected: e) }
-        let composed = valueWithGradient(at: x) { Self.composed($0, e) }
-        #expect(Self.same(fused.value, composed.value), "value at n = \(n)")
-        #expect(Self.same(fused.gradient, composed.gradient), "gradient at n = \(n)")
-        // A cotangent other than 1, through the pullback.
-        let fusedPullback = pullback(at: x) { meanSquaredError(predicted: $0, expected: e) }
-        let composedPullback = pullback(at: x) { Self.composed($0, e) }
-        #expect(Self.same(fusedPullback(Tensor(-0.3)), composedPullback(Tensor(-0.3))), "n = \(n)")
-      }
+    for (n, x, e) in predictionCases(&generator, edges: edges, targetSign: 1) {
+      let fused = valueWithGradient(at: x) { meanSquaredError(predicted: $0, expected: e) }
+      let composed = valueWithGradient(at: x) { Self.composed($0, e) }
+      #expect(Self.same(fused.value, composed.value), "value at n = \(n)")
+      #expect(Self.same(fused.gradient, composed.gradient), "gradient at n = \(n)")
+      // A cotangent other than 1, through the pullback.
+      let fusedPullback = pullback(at: x) { meanSquaredError(predicted: $0, expected: e) }
+      let composedPullback = pullback(at: x) { Self.composed($0, e) }
+      #expect(Self.same(fusedPullback(Tensor(-0.3)), composedPullback(Tensor(-0.3))), "n = \(n)")
     }
   }
 
@@ -160,31 +145,17 @@ struct HuberLossTests {
     let edges: [Double] = [
       0, -0.0, 5e-324, 1e-160, 1e150, -1e150, 1e300, .infinity, -.infinity, .nan, 1, -1, 0.5,
     ]
-    for n in Array(0...40) + [1_000_003] {
-      let x = Tensor.random([n], in: -3...3, using: &generator)
-      let e = Tensor.random([n], in: -3...3, using: &generator)
-      var cases = [(x, e)]
-      // Every edge at the short lengths; three at 10⁶ + 3, where a debug build is slow.
-      if n > 0 {
-        for edge in n > 40 ? Array(edges.prefix(3)) : edges {
-          var (xs, es) = (x.scalars, e.scalars)
-          xs[n / 2] = edge
-          es[n - 1] = -edge
-          cases.append((Tensor(xs), Tensor(es)))
-        }
+    for (n, x, e) in predictionCases(&generator, edges: edges, targetSign: -1) {
+      let fused = valueWithGradient(at: x) {
+        huberLoss(predicted: $0, expected: e, delta: delta)
       }
-      for (x, e) in cases {
-        let fused = valueWithGradient(at: x) {
-          huberLoss(predicted: $0, expected: e, delta: delta)
-        }
-        let composed = valueWithGradient(at: x) { Self.composed($0, e, delta) }
-        #expect(MeanSquaredErrorTests.same(fused.value, composed.value), "value, n = \(n)")
-        #expect(MeanSquaredErrorTests.same(fused.gradient, composed.gradient), "n = \(n)")
-        let fusedPullback = pullback(at: x) { huberLoss(predicted: $0, expected: e, delta: delta) }
-        let composedPullback = pullback(at: x) { Self.composed($0, e, delta) }
-        #expect(
-          MeanSquaredErrorTests.same(fusedPullback(Tensor(-7)), composedPullback(Tensor(-7))))
-      }
+      let composed = valueWithGradient(at: x) { Self.composed($0, e, delta) }
+      #expect(MeanSquaredErrorTests.same(fused.value, composed.value), "value, n = \(n)")
+      #expect(MeanSquaredErrorTests.same(fused.gradient, composed.gradient), "n = \(n)")
+      let fusedPullback = pullback(at: x) { huberLoss(predicted: $0, expected: e, delta: delta) }
+      let composedPullback = pullback(at: x) { Self.composed($0, e, delta) }
+      #expect(
+        MeanSquaredErrorTests.same(fusedPullback(Tensor(-7)), composedPullback(Tensor(-7))))
     }
   }
 
@@ -205,4 +176,27 @@ struct HuberLossTests {
     let composed = hessian(at: point) { Self.composed(tanh($0) * 3, e, 1) }
     #expect(MeanSquaredErrorTests.same(fused, composed))
   }
+}
+
+/// Predictions and targets at lengths 0 to 40 (every tail of the sixteen-way sum) and 10⁶ + 3:
+/// random ones, then with each edge value in the middle of the predictions and, times
+/// `targetSign`, at the end of the targets. Every edge at the short lengths; three at the long
+/// one, where a debug build is slow.
+func predictionCases(
+  _ generator: inout SeededGenerator, edges: [Double], targetSign: Double
+) -> [(n: Int, x: Tensor, e: Tensor)] {
+  var cases: [(n: Int, x: Tensor, e: Tensor)] = []
+  for n in Array(0...40) + [1_000_003] {
+    let x = Tensor.random([n], in: -3...3, using: &generator)
+    let e = Tensor.random([n], in: -3...3, using: &generator)
+    cases.append((n, x, e))
+    guard n > 0 else { continue }
+    for edge in n > 40 ? Array(edges.prefix(3)) : edges {
+      var (xs, es) = (x.scalars, e.scalars)
+      xs[n / 2] = edge
+      es[n - 1] = targetSign * edge
+      cases.append((n, Tensor(xs), Tensor(es)))
+    }
+  }
+  return cases
 }
