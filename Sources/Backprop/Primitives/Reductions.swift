@@ -629,24 +629,26 @@ extension Tensor {
 struct Variance: RecordableCustomOperation {
   let name = "variance"
 
-  /// The mean and the deviation's sum of squares about it, each in Sum's order.
-  static func moments(_ x: UnsafeBufferPointer<Double>) -> (mean: Double, squares: Double) {
-    let n = Double(x.count)
-    guard let base = x.baseAddress else { return (0 / n, 0) }
-    let raw = UnsafeRawPointer(base)
-    let m = Sum.total(x) / n
-    let squares = Sum.total(count: x.count) { index in
-      let d = raw.loadUnaligned(fromByteOffset: index * 8, as: SIMD8<Double>.self) - m
-      return d * d
-    } scalar: { index in
-      let d = base[index] - m
-      return d * d
-    }
-    return (m, squares)
+  /// The mean, Σ xᵢ / n in Sum's order, as `mean()` computes it.
+  static func mean(_ x: UnsafeBufferPointer<Double>) -> Double {
+    Sum.total(x) / Double(x.count)
   }
 
   func forward(_ x: Tensor) -> Tensor {
-    x.withUnsafeScalars { x in Tensor(Self.moments(x).squares / Double(x.count)) }
+    x.withUnsafeScalars { x in
+      guard let base = x.baseAddress else { return Tensor(0 / Double(x.count)) }
+      let raw = UnsafeRawPointer(base)
+      let m = Self.mean(x)
+      // The squared deviations about the mean, summed in Sum's order.
+      let squares = Sum.total(count: x.count) { index in
+        let d = raw.loadUnaligned(fromByteOffset: index * 8, as: SIMD8<Double>.self) - m
+        return d * d
+      } scalar: { index in
+        let d = base[index] - m
+        return d * d
+      }
+      return Tensor(squares / Double(x.count))
+    }
   }
 
   func pullback(_ cotangent: Tensor, input x: Tensor, output y: Tensor) -> Tensor {
@@ -656,7 +658,7 @@ struct Variance: RecordableCustomOperation {
       let shape = x.shape
       guard let base = xs.baseAddress else { return Tensor(shape: shape, count: 0) { _ in } }
       let raw = UnsafeRawPointer(base)
-      let m = Sum.total(xs) / n
+      let m = Self.mean(xs)
       // m̄ = −Σ (t + t): summed, then negated, as the difference's VJP does (so that a sum
       // of −0s, +0, gives −0).
       let total = Sum.total(count: xs.count) { index in
