@@ -72,11 +72,11 @@ extension Variable {
       return Variable(operation.forward(value))
     case .recorded(let tape, let index, let generation):
       tape.requireCurrent(generation, op: operation.name)
-      let result = tape.record(.custom, operation.forward(tape.entries[Int(index)].value), index)
-      if case .recorded(_, let entry, _) = result.node {
-        tape.customOperations.append((entry, operation))
-      }
-      return result
+      let value = operation.forward(tape.entries[Int(index)].value)
+      // Registered before the entry is appended: appending may report an anomaly, whose
+      // description names the entry's op, which is looked up here.
+      tape.customOperations.append((Int32(truncatingIfNeeded: tape.entries.count), operation))
+      return tape.record(.custom, value, index)
     }
   }
 }

@@ -136,6 +136,23 @@ struct CommandWarningTests {
     #expect(result.errors.contains("and the constant inf"), "\(result.errors)")
   }
 
+  /// The fused losses and the variance are custom entries on the tape; a fuzzed
+  /// `variance(x)` at ±1e300 once trapped while naming one.
+  @Test func fusedEntriesAreNamedByTheirOps() {
+    let cases = [
+      ("variance(x)", "variance"), ("std(x)", "variance"),
+      ("meanSquaredError(x, [0, 0])", "meanSquaredError"),
+      ("huberLoss(x, [0, 0], 1e300)", "huberLoss"),
+    ]
+    for (expression, op) in cases {
+      let result = runCommand(["grad", expression, "--at", "x=1e300,-1e300"])
+      #expect(result.status == 0, "\(expression): \(result.errors)")
+      #expect(
+        result.errors.hasPrefix("warning: the result is not finite; entry #1 (\(op)) produced"),
+        "\(expression): \(result.errors)")
+    }
+  }
+
   @Test func softmaxRefusesTraceLikeDot() {
     #expect(
       runCommand(["softmax", "1", "2", "--trace"]).errors.hasPrefix(

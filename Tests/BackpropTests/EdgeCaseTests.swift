@@ -177,6 +177,35 @@ struct AnomalyTests {
     #expect(!y.value.isFinite && tape.anomaly?.entry == 1)
   }
 
+  /// A custom entry's name is looked up among the tape's custom operations, so the operation
+  /// must be known to the tape before its entry can be reported (a fuzzed `variance` of
+  /// ±1e300 once trapped here).
+  @Test("A custom operation's non-finite value is named by the operation")
+  func customOperations() throws {
+    let edges: Tensor = [1e300, -1e300]
+    let cases: [(name: String, function: (Variable) -> Variable)] = [
+      ("variance", { $0.variance() }),
+      ("meanSquaredError", { meanSquaredError(predicted: $0, expected: [1, 2]) }),
+      ("huberLoss", { huberLoss(predicted: $0, expected: [1, 2], delta: 1e300) }),
+      ("cube", { $0.applying(Cube()) }),
+    ]
+    for (name, function) in cases {
+      let tape = Tape(detectsAnomalies: true)
+      let y = function(tape.variable(edges))
+      let anomaly = try #require(tape.anomaly, "\(name)")
+      #expect(anomaly.phase == .forward && anomaly.op == name, "\(name)")
+      #expect(anomaly.entry == 1 && anomaly.value == y.value && !y.value.isFinite, "\(name)")
+    }
+    // The backward phase names it too: the cube's VJP, 1e308 · 3x², overflows where 1e308 · x³
+    // did not.
+    let tape = Tape(detectsAnomalies: true)
+    let x = tape.variable([1])
+    (x.applying(Cube()) * 1e308).sum().backward()
+    #expect(tape.anomaly?.phase == .backward)
+    let anomaly = try #require(tape.anomaly)
+    #expect(anomaly.phase == .backward && anomaly.op == "cube" && anomaly.value == [.infinity])
+  }
+
   @Test("A VJP that first goes non-finite in the backward sweep is named")
   func backward() throws {
     let tape = Tape(detectsAnomalies: true)
