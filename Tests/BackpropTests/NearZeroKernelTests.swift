@@ -17,7 +17,14 @@ struct NearZeroKernel: Sendable, CustomStringConvertible {
   static let exponentialMinusOne = NearZeroKernel(
     description: "expm1", kernel: bp_exponentials_minus_one_using,
     scalar: bp_exponential_minus_one, exact: { Foundation.expm1($0) })
-  static let all = [logarithmOnePlus, exponentialMinusOne]
+  /// sinh and cosh, built on expm1's parts.
+  static let hyperbolicSine = NearZeroKernel(
+    description: "sinh", kernel: bp_hyperbolic_sines_using, scalar: bp_hyperbolic_sine,
+    exact: { Foundation.sinh($0) })
+  static let hyperbolicCosine = NearZeroKernel(
+    description: "cosh", kernel: bp_hyperbolic_cosines_using, scalar: bp_hyperbolic_cosine,
+    exact: { Foundation.cosh($0) })
+  static let all = [logarithmOnePlus, exponentialMinusOne, hyperbolicSine, hyperbolicCosine]
 
   /// The worst error over `inputs` in each width, checked against 1 ulp.
   @discardableResult
@@ -29,10 +36,10 @@ struct NearZeroKernel: Sendable, CustomStringConvertible {
   }
 }
 
-/// The vectorized ln(1 + x) and eˣ − 1 against the exact values (80-bit `log1pl` and `expm1l`
+/// The vectorized ln(1 + x), eˣ − 1, sinh and cosh against the exact values (80-bit `log1pl` and `expm1l`
 /// where the platform has them): within 1 ulp over the whole range of Double, at every switch
 /// between their branches, with the IEEE special cases, in every build the machine runs.
-@Suite("Vectorized log1p and expm1: within 1 ulp over the whole range")
+@Suite("Vectorized log1p, expm1, sinh and cosh: within 1 ulp over the whole range")
 struct NearZeroKernelTests {
   @Test func log1pOverEveryBinadeAndNearMinusOne() {
     var generator = SeededGenerator(seed: 61)
@@ -103,6 +110,28 @@ struct NearZeroKernelTests {
     print("expm1 kernel: worst \(worst) ulp over [−45, 710] and where k changes")
   }
 
+  @Test(arguments: [NearZeroKernel.hyperbolicSine, .hyperbolicCosine])
+  func hyperbolicOverEveryBinadeAndNearOverflow(_ function: NearZeroKernel) {
+    var generator = SeededGenerator(seed: 66)
+    let binades = everyBinade(20, using: &generator)
+    let uniform = (0..<200_000).map { _ in Double.random(in: -712...712, using: &generator) }
+    let small = (0..<100_000).map { _ in Double.random(in: -3...3, using: &generator) }
+    // Where x itself (or 1) takes over, where k changes (odd multiples of ln 2 / 2), and where
+    // e^x overflows but sinh and cosh do not, up to their own overflow at 710.4758600739439.
+    var edges: [Double] = []
+    for center in [0x1p-26, 709.782712893384, 710.4758600739439]
+      + stride(from: -61, through: 61, by: 2).map({ Double($0) * M_LN2 / 2 })
+    {
+      var (below, above) = (center, center)
+      for _ in 0..<16 {
+        edges += [below, above, -below, -above]
+        (below, above) = (below.nextDown, above.nextUp)
+      }
+    }
+    let worst = function.expectWithinOneUlp(binades + uniform + small + edges)
+    print("\(function) kernel: worst \(worst) ulp over every binade and near overflow")
+  }
+
   @Test func specialValues() {
     for width in kernelWidths {
       let log1p = runKernel(
@@ -121,6 +150,20 @@ struct NearZeroKernelTests {
       #expect(expm1[2] == -1 && expm1[3] == .infinity && expm1[4].isNaN, "width \(width)")
       #expect(expm1[5] == .infinity && expm1[6] == .infinity && expm1[7] == -1, "width \(width)")
       #expect(expm1[8] == -.leastNonzeroMagnitude, "width \(width)")
+      let edges: [Double] = [
+        0, -0.0, .infinity, -.infinity, .nan, -.leastNonzeroMagnitude, 710.4758600739439,
+        710.475860073944, -1e300,
+      ]
+      let sinh = runKernel(bp_hyperbolic_sines_using, width: width, on: edges)
+      #expect(sinh[0].bitPattern == (0.0).bitPattern, "width \(width)")
+      #expect(sinh[1].bitPattern == (-0.0).bitPattern, "width \(width)")
+      #expect(sinh[2] == .infinity && sinh[3] == -.infinity && sinh[4].isNaN, "width \(width)")
+      #expect(sinh[5] == -.leastNonzeroMagnitude, "width \(width)")
+      #expect(sinh[6].isFinite && sinh[7] == .infinity && sinh[8] == -.infinity, "\(width)")
+      let cosh = runKernel(bp_hyperbolic_cosines_using, width: width, on: edges)
+      #expect(cosh[0] == 1 && cosh[1] == 1 && cosh[5] == 1, "width \(width)")
+      #expect(cosh[2] == .infinity && cosh[3] == .infinity && cosh[4].isNaN, "width \(width)")
+      #expect(cosh[6].isFinite && cosh[7] == .infinity && cosh[8] == .infinity, "\(width)")
     }
   }
 

@@ -56,7 +56,15 @@ func expectGradientMatchesFiniteDifferences(
 
 /// |ours − exact| in units in the last place of the exact value, the ulp of 0 and of subnormals
 /// being 2⁻¹⁰⁷⁴; infinite when the exact value is 0 and ours is not.
+///
+/// An exact value past Double's range counts as the infinity it rounds to, and equal values
+/// (infinities, or NaN for NaN) are 0 ulps apart; any other NaN, on either side, is infinitely
+/// far, so that a NaN can never hide among the errors (a NaN error once let every error before
+/// it pass: `!(error <= worst)` replaced the worst with each later one).
 func ulpError(_ ours: Double, exact: Extended) -> Double {
+  let exact = Double(exact).isInfinite ? Extended(Double(exact)) : exact
+  if Extended(ours) == exact || (ours.isNaN && exact.isNaN) { return 0 }
+  if ours.isNaN || exact.isNaN || exact.isInfinite { return .infinity }
   if exact == 0 { return ours == 0 ? 0 : .infinity }
   let exponent = Swift.max(Int(exact.exponent), -1022)
   let ulp = Extended(sign: .plus, exponent: exponent - 52, significand: 1)

@@ -190,6 +190,29 @@ double bp_exponential_minus_one(double x);
 void bp_exponentials_minus_one_using(
     int width, const double *source, double *destination, ptrdiff_t count);
 
+/// Writes sinh(source[i]) to destination[i] for 0 <= i < count: within 1 ulp, finite up to
+/// |x| = 710.4758 (past e^x's overflow); ±0 and tiny x give x, ±inf gives ±inf, NaN gives NaN. The widest vectors the machine has; the two buffers may be the
+/// same, but must not otherwise overlap.
+void bp_hyperbolic_sines(const double *source, double *destination, ptrdiff_t count);
+
+/// sinh x for one scalar, with the bits `bp_hyperbolic_sines` gives for it here.
+double bp_hyperbolic_sine(double x);
+
+/// `bp_hyperbolic_sines` with registers of `width` bits (512, 256 or 0).
+void bp_hyperbolic_sines_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
+/// Writes cosh(source[i]) to destination[i] for 0 <= i < count, as `bp_hyperbolic_sines`: tiny x
+/// gives 1, ±inf gives +inf, NaN gives NaN.
+void bp_hyperbolic_cosines(const double *source, double *destination, ptrdiff_t count);
+
+/// cosh x for one scalar, with the bits `bp_hyperbolic_cosines` gives for it here.
+double bp_hyperbolic_cosine(double x);
+
+/// `bp_hyperbolic_cosines` with registers of `width` bits (512, 256 or 0).
+void bp_hyperbolic_cosines_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
 /// Writes source[i]ⁿ to destination[i] for 0 <= i < count, for an integer n from 1 to 64:
 /// exponentiation by squaring in double-double arithmetic, so within 0.5 ulp and a hair, with
 /// pow's signs, zeros, infinities and NaN. The widest vectors the machine has; the buffers may
