@@ -31,6 +31,7 @@ struct ArithmeticKernelTests {
         "relu pullback", bp_rule_rectified_pullback,
         { p, q, _ in Select.scalar(p, ReluMask.scalar(q)) }
       ),
+      ("hypot", bp_rule_hypotenuse, { p, q, _ in Hypotenuse.value(p, q) }),
     ]
   }
 
@@ -41,7 +42,7 @@ struct ArithmeticKernelTests {
   /// Every triple of edge values (p, q, r), in every width, with p or q uniform or read per
   /// position, written into a new buffer and over each input in turn, at lengths that leave
   /// every tail of four and eight lanes.
-  @Test(arguments: 0..<8)
+  @Test(arguments: 0..<9)
   func ruleIsItsScalarRuleInEveryWidthAndPlace(rule index: Int) {
     let (name, rule, scalar) = Self.rules[index]
     let edges = Self.edges
@@ -228,6 +229,103 @@ struct ArithmeticKernelTests {
         var out = [Double](repeating: 42, count: count + 1)
         out.withUnsafeMutableBufferPointer { bp_fill(value, $0.baseAddress, count) }
         #expect(out.prefix(count).allSatisfy { Self.same($0, value) } && out[count] == 42)
+      }
+    }
+  }
+}
+
+/// The vectorized hypot against √(a² + b²) in 80-bit arithmetic (64-bit squares and sum, whose
+/// roundings are 2¹¹ times below a Double's ulp): within 1 ulp in every width, over pairs of
+/// every pair of binades, pairs of nearly equal size, and the scaling's thresholds; C's special
+/// cases; and the scalar, a tensor and a broadcast operand giving the same bits.
+@Suite("The hypot kernel: within 1 ulp over the whole range")
+struct HypotenuseKernelTests {
+  static func exact(_ a: Double, _ b: Double) -> Extended {
+    let (x, y) = (Extended(a), Extended(b))
+    return (x * x + y * y).squareRoot()
+  }
+
+  static func run(width: Int, _ a: [Double], _ b: [Double]) -> [Double] {
+    var out = [Double](repeating: 42, count: a.count)
+    bp_rule_using(Int32(width), bp_rule_hypotenuse, a, 0, b, 0, nil, &out, a.count)
+    return out
+  }
+
+  @Test func withinOneUlpOverEveryPairOfBinades() {
+    var generator = SeededGenerator(seed: 71)
+    var (a, b): ([Double], [Double]) = ([], [])
+    func random(_ exponent: Int) -> Double {
+      Double(
+        sign: Bool.random(using: &generator) ? .plus : .minus, exponent: exponent,
+        significand: Double.random(in: 1..<2, using: &generator))
+    }
+    for ea in stride(from: -1074, through: 1023, by: 7) {
+      for eb in stride(from: ea - 60, through: ea + 60, by: 3) where (-1074...1023).contains(eb) {
+        a.append(random(ea))
+        b.append(random(eb))
+      }
+    }
+    // Nearly equal, where the two squares are alike, and around the scaling's thresholds.
+    for _ in 0..<20_000 {
+      let x = Double.random(in: 0.5...2, using: &generator)
+      a.append(x)
+      b.append(x * Double.random(in: 0.999...1.001, using: &generator))
+    }
+    for threshold in [0x1p500, 0x1p-500] {
+      var (below, above) = (threshold, threshold)
+      for _ in 0..<32 {
+        a += [below, above, below, above]
+        b += [below / 3, above * 0.7, 1, 1e-300]
+        (below, above) = (below.nextDown, above.nextUp)
+      }
+    }
+    for width in kernelWidths {
+      let results = Self.run(width: width, a, b)
+      var worst = (error: 0.0, a: 0.0, b: 0.0)
+      for index in a.indices {
+        let error = ulpError(results[index], exact: Self.exact(a[index], b[index]))
+        if !(error <= worst.error) { worst = (error, a[index], b[index]) }
+      }
+      #expect(worst.error <= 1, "width \(width): \(worst.error) ulp at (\(worst.a), \(worst.b))")
+      print("hypot kernel, width \(width): worst \(worst.error) ulp over \(a.count) pairs")
+    }
+  }
+
+  @Test func specialValuesAsC() {
+    let cases: [(Double, Double, Double)] = [
+      (3, 4, 5), (-3, 4, 5), (0, 0, 0), (-0.0, -0.0, 0), (0, -7, 7),
+      (1e308, 1e308, 1e308 * 2.0.squareRoot()),
+      (.infinity, .nan, .infinity), (.nan, -.infinity, .infinity), (.nan, 1, .nan), (2, .nan, .nan),
+      (.greatestFiniteMagnitude, .greatestFiniteMagnitude, .infinity),
+      (.leastNonzeroMagnitude, .leastNonzeroMagnitude, .leastNonzeroMagnitude),
+      (3 * .leastNonzeroMagnitude, 4 * .leastNonzeroMagnitude, 5 * .leastNonzeroMagnitude),
+      (1e-320, 0, 1e-320), (0x1p-1022, 0x1p-1022, 0x1p-1022 * 2.0.squareRoot()),
+    ]
+    let (a, b) = (cases.map(\.0), cases.map(\.1))
+    for width in kernelWidths {
+      for (index, y) in Self.run(width: width, a, b).enumerated() {
+        let expected = cases[index].2
+        #expect(
+          y == expected || (y.isNaN && expected.isNaN),
+          "width \(width): hypot(\(a[index]), \(b[index])) = \(y), not \(expected)")
+        #expect(y.sign == .plus || y.isNaN, "width \(width): hypot is never negative")
+      }
+    }
+  }
+
+  @Test func aScalarATensorAndABroadcastAgree() {
+    var generator = SeededGenerator(seed: 72)
+    let a = Tensor.random([3, 5], in: -4...4, using: &generator)
+    let row = Tensor.random([5], in: -1e200...1e200, using: &generator)
+    let (same, broadcast) = (hypot(a, a * 0.75), hypot(a, row))
+    for i in 0..<3 {
+      for j in 0..<5 {
+        let x = a.scalars[i * 5 + j]
+        #expect(
+          same.scalars[i * 5 + j].bitPattern
+            == hypot(Tensor(x), Tensor(x * 0.75)).scalar!.bitPattern)
+        #expect(
+          broadcast.scalars[i * 5 + j].bitPattern == Hypotenuse.value(x, row.scalars[j]).bitPattern)
       }
     }
   }

@@ -168,6 +168,9 @@ protocol BinaryElementaryFunction: SendableMetatype {
   /// with a default, so that the registry's existential and `Variable.apply` reach the
   /// function's own.
   static func forward(_ a: Tensor, _ b: Tensor) -> Tensor
+  /// The C kernel rule (`bp_rule`) that computes ``value(_:_:)`` with the same bits, used by
+  /// the default ``forward(_:_:)`` where the operands' shapes allow; nil (the default) if none.
+  static var rule: bp_rule_kind? { get }
 }
 
 extension BinaryElementaryFunction {
@@ -178,6 +181,8 @@ extension BinaryElementaryFunction {
   static func pullback(_ cotangent: inout Tensor?, a: Tensor, constant b: Double, y: inout Tensor)
     -> Tensor?
   { nil }
+
+  static var rule: bp_rule_kind? { nil }
 
   /// ā = ȳ ⊙ ∂f/∂a and b̄ = ȳ ⊙ ∂f/∂b, each summed back to its operand's shape.
   static func pullback<T: TensorAlgebra>(
@@ -222,6 +227,7 @@ extension BinaryElementaryFunction {
 /// A binary elementary function as the scalar function the broadcasting kernel takes.
 enum Scalar<F: BinaryElementaryFunction>: BinaryScalarFunction {
   static func scalar(_ a: Double, _ b: Double) -> Double { F.value(a, b) }
+  static var rule: bp_rule_kind? { F.rule }
 }
 
 /// The registry: an entry of the tape names its function by its place here.
@@ -441,6 +447,12 @@ enum InverseHyperbolicSine: ElementaryFunction {
   static func value(_ x: Double) -> Double { Foundation.asinh(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T {
     1 / x.applying(Hypotenuse.self, T.constant(Tensor(1)))
+  }
+
+  /// The rule on tensors: hypot's kernel and the quotient's, a pass each, where the default's
+  /// one pass paid a call of hypot's kernel per scalar.
+  static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
+    pullback(cotangent.take()!, x: x, y: y)
   }
 }
 
@@ -1050,13 +1062,26 @@ enum ArcTangent2: BinaryElementaryFunction {
     let r = a.applying(Hypotenuse.self, b)
     return -(a / r / r)
   }
+
+  /// The rule on tensors, a vectorized pass per operation (hypot's kernel, the quotients'), where
+  /// the default's one pass paid a call of hypot's kernel per scalar.
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?) {
+    pullback(cotangent.take()!, a: a, b: b, y: y, wrt: wrt)
+  }
 }
 
 /// y = √(a² + b²) without overflow; ∂y/∂a = a/y, ∂y/∂b = b/y (NaN at (0, 0), as 0/0). Where
 /// a = ±∞ and b is finite, ∂y/∂a is its limit ±1 (∞/∞ is NaN) and ∂y/∂b is b/∞ = 0.
+///
+/// The vectorized kernel (`bp_rule_hypotenuse` in Sources/BackpropKernels/Arithmetic.c),
+/// within 1 ulp, where the C library's scalar function took 12 ns a pair; a scalar goes
+/// through the same kernel, so that it agrees with a tensor to the bit.
 enum Hypotenuse: BinaryElementaryFunction {
   static let name = "hypot"
-  static func value(_ a: Double, _ b: Double) -> Double { Foundation.hypot(a, b) }
+  static func value(_ a: Double, _ b: Double) -> Double { bp_hypotenuse(a, b) }
+  static var rule: bp_rule_kind? { bp_rule_hypotenuse }
   static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T { ratio(a, b, y) }
   static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T { ratio(b, a, y) }
 

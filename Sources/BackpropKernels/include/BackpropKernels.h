@@ -70,10 +70,14 @@ typedef enum {
   bp_rule_square_root_pullback,
   /// relu's pullback: p where q > 0, q where q is NaN, else +0; q is relu's input.
   bp_rule_rectified_pullback,
+  /// hypot(p, q) = √(p² + q²) without overflow, within 1 ulp; +inf where either is ±inf, NaN
+  /// included, else NaN where either is NaN. Not one rounding, but the same bits in every width.
+  bp_rule_hypotenuse,
 } bp_rule_kind;
 
 /// destination[i] = rule(p[i], q[i], r[i]) for 0 <= i < count, each correctly rounded or a
-/// selection, so the same bits in every width as the scalar rule. A null p or q stands for
+/// selection (or, for hypot, fused multiply-adds), so the same bits in every width as the scalar
+/// rule. A null p or q stands for
 /// `p_uniform` or `q_uniform` at every position; a null r is not read (the rules that read r
 /// need it). The destination may be any input's buffer.
 void bp_rule(
@@ -84,6 +88,9 @@ void bp_rule(
 void bp_rule_using(
     int width, bp_rule_kind rule, const double *p, double p_uniform, const double *q,
     double q_uniform, const double *r, double *destination, ptrdiff_t count);
+
+/// hypot(a, b) for one pair, with the bits `bp_rule(bp_rule_hypotenuse, …)` gives for it.
+double bp_hypotenuse(double a, double b);
 
 /// Σ x[i] for 0 <= i < count in Backprop's Sum.total order (sixteen partial sums, folded
 /// pairwise): the same bits in every width, and as the Swift loop.
