@@ -14,6 +14,8 @@
 
 #include "Lanes.h"
 
+#include "ArcTangent.h"
+
 // No contraction into fused multiply-adds: the baseline build has none, so a contracted
 // expression would give other bits in the AVX2 and AVX-512 builds. The fused multiply-adds
 // below are written out, and give the same bits everywhere.
@@ -175,10 +177,21 @@
                            (Lanes##W)__builtin_inf(), result);                                 \
   }
 
+// atan2(p, q), the angle of the point (q, p), p first as in C: ArcTangent.h's lanes.
+#define DEFINE_ARC_TANGENT2_RULE(W)                                                             \
+  DEFINE_ARC_TANGENT_PARTS(W)                                                                   \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W arc_tangent2_rule##W(   \
+      Lanes##W p, Lanes##W q, Lanes##W r) {                                                     \
+    (void)r;                                                                                   \
+    return arc_tangent2##W(p, q);                                                              \
+  }
+
 DEFINE_QUOTIENT(4)
 DEFINE_QUOTIENT(8)
 DEFINE_HYPOTENUSE(4)
 DEFINE_HYPOTENUSE(8)
+DEFINE_ARC_TANGENT2_RULE(4)
+DEFINE_ARC_TANGENT2_RULE(8)
 DEFINE_SQUARE_ROOT(4)
 DEFINE_SQUARE_ROOT(8)
 DEFINE_RECIPROCAL_SQUARE_ROOT(4)
@@ -197,6 +210,7 @@ DEFINE_RULE(divisor_pullback)
 DEFINE_RULE(square_root_pullback)
 DEFINE_RULE(rectified_pullback)
 DEFINE_RULE(hypotenuse)
+DEFINE_RULE(arc_tangent2_rule)
 
 typedef void RuleEntry(
     int width, const double *p, double p_uniform, const double *q, double q_uniform,
@@ -207,6 +221,7 @@ static RuleEntry *const rule_entries[] = {
     quotient_using,           square_root_using,       reciprocal_square_root_using,
     rectified_using,          dividend_pullback_using, divisor_pullback_using,
     square_root_pullback_using, rectified_pullback_using, hypotenuse_using,
+    arc_tangent2_rule_using,
 };
 
 void bp_rule_using(
@@ -237,4 +252,18 @@ double bp_hypotenuse(double a, double b) {
   if (bp_kernel_width() >= 256) return hypotenuse_fma(a, b);
 #endif
   return hypotenuse2((Lanes2){a, 1.0}, (Lanes2){b, 1.0}, (Lanes2){0.0, 0.0})[0];
+}
+
+DEFINE_ARC_TANGENT2_RULE(2)
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static double arc_tangent2_fma(double y, double x) {
+  return arc_tangent2_rule2((Lanes2){y, 1.0}, (Lanes2){x, 1.0}, (Lanes2){0.0, 0.0})[0];
+}
+#endif
+
+double bp_arc_tangent2(double y, double x) {
+#if defined(__x86_64__)
+  if (bp_kernel_width() >= 256) return arc_tangent2_fma(y, x);
+#endif
+  return arc_tangent2_rule2((Lanes2){y, 1.0}, (Lanes2){x, 1.0}, (Lanes2){0.0, 0.0})[0];
 }

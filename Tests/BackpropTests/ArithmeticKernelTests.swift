@@ -32,6 +32,7 @@ struct ArithmeticKernelTests {
         { p, q, _ in Select.scalar(p, ReluMask.scalar(q)) }
       ),
       ("hypot", bp_rule_hypotenuse, { p, q, _ in Hypotenuse.value(p, q) }),
+      ("atan2", bp_rule_arc_tangent2, { p, q, _ in bp_arc_tangent2(p, q) }),
     ]
   }
 
@@ -42,7 +43,7 @@ struct ArithmeticKernelTests {
   /// Every triple of edge values (p, q, r), in every width, with p or q uniform or read per
   /// position, written into a new buffer and over each input in turn, at lengths that leave
   /// every tail of four and eight lanes.
-  @Test(arguments: 0..<9)
+  @Test(arguments: 0..<10)
   func ruleIsItsScalarRuleInEveryWidthAndPlace(rule index: Int) {
     let (name, rule, scalar) = Self.rules[index]
     let edges = Self.edges

@@ -9,8 +9,8 @@ import Foundation
 //
 // Which are primitives, and why: a function is a primitive here when composing it from others would
 // lose accuracy or speed: sin, cos, tan, their inverses, the hyperbolic functions, exp2, expm1,
-// log2, log10, log1p, erf and erfc are each one function within about an ulp (sin, cos, tan, sinh,
-// cosh, expm1, log1p, erf and erfc vectorized kernels, the rest the C library's), where a composition rounds
+// log2, log10, log1p, erf and erfc are each one function within about an ulp (sin, cos, tan, atan,
+// sinh, cosh, expm1, log1p, erf and erfc vectorized kernels, the rest the C library's), where a composition rounds
 // several times and can cancel; softplus and logSigmoid evaluate e^(−|x|) only, so no tail
 // overflows or cancels; abs, sign, square, reciprocal and rsqrt are one operation; relu is one
 // select with its own mask, a primitive so that its forward and backward passes are one pass each
@@ -390,10 +390,19 @@ enum ArcCosine: ElementaryFunction {
 }
 
 /// y = atan x; y′ = 1/(1 + x²).
+///
+/// The vectorized kernel (Sources/BackpropKernels/ArcTangent.h), within 1 ulp; a scalar goes
+/// through the same kernel, so that it agrees with a tensor to the bit.
 enum ArcTangent: ElementaryFunction {
   static let name = "atan"
-  static func value(_ x: Double) -> Double { Foundation.atan(x) }
+  static func value(_ x: Double) -> Double { bp_arc_tangent(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { 1 / (1 + x * x) }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    if let x = source.baseAddress, let y = out.baseAddress { bp_arc_tangents(x, y, source.count) }
+  }
 }
 
 // MARK: - Hyperbolic
@@ -1051,9 +1060,13 @@ enum Power: BinaryElementaryFunction {
 
 /// y = atan2(a, b), the angle of the point (b, a), a first as in C; ∂y/∂a = b/r², ∂y/∂b = −a/r²,
 /// with r = hypot(a, b) divided twice so that r² cannot overflow. At (0, 0) both are NaN.
+///
+/// The vectorized rule (`bp_rule_arc_tangent2`, Sources/BackpropKernels/ArcTangent.h), within
+/// 1 ulp; a scalar goes through the same lanes, so that it agrees with a tensor to the bit.
 enum ArcTangent2: BinaryElementaryFunction {
   static let name = "atan2"
-  static func value(_ a: Double, _ b: Double) -> Double { Foundation.atan2(a, b) }
+  static func value(_ a: Double, _ b: Double) -> Double { bp_arc_tangent2(a, b) }
+  static var rule: bp_rule_kind? { bp_rule_arc_tangent2 }
   static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
     let r = a.applying(Hypotenuse.self, b)
     return b / r / r

@@ -73,6 +73,8 @@ typedef enum {
   /// hypot(p, q) = √(p² + q²) without overflow, within 1 ulp; +inf where either is ±inf, NaN
   /// included, else NaN where either is NaN. Not one rounding, but the same bits in every width.
   bp_rule_hypotenuse,
+  /// atan2(p, q), the angle of the point (q, p), within 1 ulp, with C's special cases.
+  bp_rule_arc_tangent2,
 } bp_rule_kind;
 
 /// destination[i] = rule(p[i], q[i], r[i]) for 0 <= i < count, each correctly rounded or a
@@ -91,6 +93,20 @@ void bp_rule_using(
 
 /// hypot(a, b) for one pair, with the bits `bp_rule(bp_rule_hypotenuse, …)` gives for it.
 double bp_hypotenuse(double a, double b);
+
+/// atan2(y, x) for one pair, with the bits `bp_rule(bp_rule_arc_tangent2, …)` gives for it.
+double bp_arc_tangent2(double y, double x);
+
+/// Writes atan(source[i]) to destination[i] for 0 <= i < count: within 1 ulp; ±0 gives ±0,
+/// ±inf gives ±π/2, NaN gives NaN. The widest vectors the machine has; the two buffers may be
+/// the same, but must not otherwise overlap.
+void bp_arc_tangents(const double *source, double *destination, ptrdiff_t count);
+
+/// atan x for one scalar, with the bits `bp_arc_tangents` gives for it here.
+double bp_arc_tangent(double x);
+
+/// `bp_arc_tangents` with registers of `width` bits (512, 256 or 0).
+void bp_arc_tangents_using(int width, const double *source, double *destination, ptrdiff_t count);
 
 /// Σ x[i] for 0 <= i < count in Backprop's Sum.total order (sixteen partial sums, folded
 /// pairwise): the same bits in every width, and as the Swift loop.

@@ -1,0 +1,124 @@
+import BackpropKernels
+import Foundation
+import Testing
+
+@testable import Backprop
+
+/// The vectorized atan and atan2 (Sources/BackpropKernels/ArcTangent.h) against 80-bit `atanl`
+/// and `atan2l`: within 1 ulp in every width over the whole range, at the reduction's interval
+/// edges and in every quadrant; C's special cases; a scalar, a tensor and a broadcast operand
+/// giving the same bits.
+@Suite("Vectorized atan and atan2: within 1 ulp over the whole range")
+struct ArcTangentTests {
+  static func atan2Kernel(width: Int, _ y: [Double], _ x: [Double]) -> [Double] {
+    var out = [Double](repeating: 42, count: y.count)
+    bp_rule_using(Int32(width), bp_rule_arc_tangent2, y, 0, x, 0, nil, &out, y.count)
+    return out
+  }
+
+  @Test func atanOverEveryBinadeAndItsIntervals() {
+    var generator = SeededGenerator(seed: 81)
+    let binades = everyBinade(20, using: &generator)
+    let uniform = (0..<200_000).map { _ in Double.random(in: -4...4, using: &generator) }
+    var edges: [Double] = []
+    for edge in [7.0 / 16, 11.0 / 16, 19.0 / 16, 39.0 / 16, 0x1p-27, 0x1p66] {
+      var (below, above) = (edge, edge)
+      for _ in 0..<32 {
+        edges += [below, above, -below, -above]
+        (below, above) = (below.nextDown, above.nextUp)
+      }
+    }
+    let worst = expectKernelWithinOneUlp(
+      "atan", bp_arc_tangents_using, exact: { Foundation.atan($0) },
+      on: binades + uniform + edges + [.leastNonzeroMagnitude, .greatestFiniteMagnitude])
+    print("atan kernel: worst \(worst) ulp over every binade and the reduction's edges")
+  }
+
+  @Test func atan2InEveryQuadrantAndOverEveryPairOfBinades() {
+    var generator = SeededGenerator(seed: 82)
+    var (y, x): ([Double], [Double]) = ([], [])
+    func random(_ exponent: Int) -> Double {
+      Double(
+        sign: Bool.random(using: &generator) ? .plus : .minus, exponent: exponent,
+        significand: Double.random(in: 1..<2, using: &generator))
+    }
+    for ey in stride(from: -1074, through: 1023, by: 9) {
+      for ex in stride(from: ey - 70, through: ey + 70, by: 5) where (-1074...1023).contains(ex) {
+        y.append(random(ey))
+        x.append(random(ex))
+      }
+    }
+    // Points on the unit circle at every angle, and near the diagonals and the axes, where
+    // the quotient crosses 1 and where the angle is near 0, ±π/2 or ±π.
+    for _ in 0..<100_000 {
+      let angle = Double.random(in: -Double.pi...Double.pi, using: &generator)
+      let radius = Double.random(in: 0.1...10, using: &generator)
+      y.append(radius * Foundation.sin(angle))
+      x.append(radius * Foundation.cos(angle))
+    }
+    for _ in 0..<20_000 {
+      let a = Double.random(in: 0.5...2, using: &generator)
+      let b = a * Double.random(in: 0.999...1.001, using: &generator)
+      let tiny = a * Double.random(in: 1e-20...1e-8, using: &generator)
+      for (s, t) in [(1.0, 1.0), (-1.0, 1.0), (1.0, -1.0), (-1.0, -1.0)] {
+        y += [s * a, s * tiny, s * a]
+        x += [t * b, t * a, t * tiny]
+      }
+    }
+    for width in kernelWidths {
+      let results = Self.atan2Kernel(width: width, y, x)
+      var worst = (error: 0.0, y: 0.0, x: 0.0)
+      for index in y.indices {
+        let exact = Foundation.atan2(Extended(y[index]), Extended(x[index]))
+        let error = ulpError(results[index], exact: exact)
+        if !(error <= worst.error) { worst = (error, y[index], x[index]) }
+      }
+      #expect(worst.error <= 1, "width \(width): \(worst.error) ulp at (\(worst.y), \(worst.x))")
+      print("atan2 kernel, width \(width): worst \(worst.error) ulp over \(y.count) pairs")
+    }
+  }
+
+  @Test func specialValuesAsC() {
+    let values: [Double] = [
+      0, -0.0, 1, -1, .leastNonzeroMagnitude, -2.5, 1e300, .infinity, -.infinity, .nan,
+    ]
+    let pairs = values.flatMap { y in values.map { (y, $0) } }
+    let (y, x) = (pairs.map(\.0), pairs.map(\.1))
+    for width in kernelWidths {
+      for (index, angle) in Self.atan2Kernel(width: width, y, x).enumerated() {
+        let expected = Foundation.atan2(y[index], x[index])
+        #expect(
+          angle.bitPattern == expected.bitPattern || (angle.isNaN && expected.isNaN)
+            || (angle.isFinite && abs(angle - expected) <= expected.ulp),
+          "width \(width): atan2(\(y[index]), \(x[index])) = \(angle), C's \(expected)")
+        #expect(
+          angle.sign == expected.sign || angle.isNaN, "width \(width): the sign of \(expected)")
+      }
+      let atan = runKernel(bp_arc_tangents_using, width: width, on: values)
+      for (x, angle) in zip(values, atan) {
+        let expected = Foundation.atan(x)
+        #expect(
+          angle.bitPattern == expected.bitPattern || (angle.isNaN && expected.isNaN)
+            || abs(angle - expected) <= expected.ulp, "width \(width): atan(\(x)) = \(angle)")
+      }
+    }
+  }
+
+  @Test func everyRemainderAndAScalarATensorAndABroadcastAgree() {
+    for width in kernelWidths {
+      expectEveryRemainder(bp_arc_tangents_using, width: width, scalar: bp_arc_tangent)
+    }
+    var generator = SeededGenerator(seed: 83)
+    let a = Tensor.random([3, 7], in: -4...4, using: &generator)
+    let row = Tensor.random([7], in: -1e3...1e3, using: &generator)
+    let (angles, broadcast, same) = (atan(a), atan2(a, row), atan2(a, a * -0.5))
+    for i in 0..<3 {
+      for j in 0..<7 {
+        let (v, r) = (a.scalars[i * 7 + j], row.scalars[j])
+        #expect(angles.scalars[i * 7 + j].bitPattern == atan(Tensor(v)).scalar!.bitPattern)
+        #expect(broadcast.scalars[i * 7 + j].bitPattern == ArcTangent2.value(v, r).bitPattern)
+        #expect(same.scalars[i * 7 + j].bitPattern == ArcTangent2.value(v, v * -0.5).bitPattern)
+      }
+    }
+  }
+}
