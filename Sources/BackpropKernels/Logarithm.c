@@ -1,5 +1,5 @@
-// The natural logarithm and ln(1 + x), four or eight lanes at a time (see BackpropKernels.h
-// for why this is C).
+// The natural logarithm, ln(1 + x) and atanh, four or eight lanes at a time (see
+// BackpropKernels.h for why this is C).
 //
 // The method is fdlibm's:
 //   x = 2^k m with √2/2 <= m < √2 (a subnormal x is first scaled by 2^54), f = m - 1, exact;
@@ -68,21 +68,45 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
     return select_lanes##W(x == INFINITY || x != x, x, result);                                \
   }                                                                                            \
                                                                                                \
-  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_one_plus##W(Lanes##W x) {     \
+  /* ln(1 + x + x_low) for a finite x_low far below an ulp of x (0 for ln(1 + x) itself): the */ \
+  /* low part joins the rounding c recovered, as x_low/(1 + x) to first order. */               \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_one_plus_pair##W(             \
+      Lanes##W x, Lanes##W x_low) {                                                            \
     Lanes##W u = 1.0 + x;                                                                      \
     Lanes##W k;                                                                                \
     Lanes##W f = logarithm_split##W(u, &k);                                                    \
     /* 1 + x - u, exactly: u - x is exact where u >= 2 (x >= 1), and u - 1 where u < 2. */    \
-    Lanes##W c = select_lanes##W(u >= 2.0, 1.0 - (u - x), x - (u - 1.0)) / u;                  \
+    Lanes##W c = (select_lanes##W(u >= 2.0, 1.0 - (u - x), x - (u - 1.0)) + x_low) / u;       \
     Mask##W near = (x > -0x1.2bec333018866p-2) & (x < 0x1.a827999fcef34p-2);                   \
     k = select_lanes##W(near, (Lanes##W)0.0, k);                                               \
     f = select_lanes##W(near, x, f);                                                           \
-    c = select_lanes##W(near, (Lanes##W)0.0, c);                                               \
+    c = select_lanes##W(near, x_low / u, c);                                                   \
     Lanes##W result = logarithm_reduced##W(k, f, c);                                           \
     result = select_lanes##W(x == -1.0, (Lanes##W)(-INFINITY), result);                        \
     result = select_lanes##W(x < -1.0, (Lanes##W)NAN, result);                                 \
     /* ±0 gives itself (the sum above would make -0 +0), +inf and NaN give themselves. */     \
     return select_lanes##W(x == 0.0 || x == INFINITY || x != x, x, result);                    \
+  }                                                                                            \
+                                                                                               \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_one_plus##W(Lanes##W x) {     \
+    return logarithm_one_plus_pair##W(x, (Lanes##W)0.0);                                       \
+  }                                                                                            \
+                                                                                               \
+  /* atanh x = ln((1 + a)/(1 − a))/2 = ln(1 + u)/2 with u = 2a/(1 − a), a = |x|, and x's sign. */ \
+  /* 1 − a is exact from a = 1/2 up (Sterbenz); below, its rounding d is recovered exactly, and */ \
+  /* u carries its residual, so that ln(1 + u) sees u to twice a Double's precision: within the */ \
+  /* logarithm's 0.8 ulp. a = 1 gives ∞, a > 1 and NaN give NaN, ±0 and tiny x give x. */       \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W inverse_hyperbolic_tangent##W(Lanes##W x) { \
+    Lanes##W a = __builtin_elementwise_abs(x);                                                 \
+    Lanes##W numerator = 2.0 * a;                                                              \
+    Lanes##W denominator = 1.0 - a;                                                            \
+    Lanes##W d = (1.0 - denominator) - a; /* 1 − a = denominator + d, both steps exact */      \
+    Lanes##W u = numerator / denominator;                                                      \
+    Lanes##W u_low =                                                                           \
+        (__builtin_elementwise_fma(-u, denominator, numerator) - u * d) / denominator;         \
+    u_low = select_lanes##W((denominator > 0.0) & (u < INFINITY), u_low, (Lanes##W)0.0);       \
+    Lanes##W result = 0.5 * logarithm_one_plus_pair##W(u, u_low);                              \
+    return __builtin_elementwise_copysign(result, x);                                          \
   }
 
 DEFINE_LOGARITHM(2)
@@ -90,3 +114,4 @@ DEFINE_LOGARITHM(4)
 DEFINE_LOGARITHM(8)
 DEFINE_KERNEL_ENTRIES(logarithms, logarithm, 1.0)
 DEFINE_KERNEL_ENTRIES(logarithms_one_plus, logarithm_one_plus, 0.0)
+DEFINE_KERNEL_ENTRIES(inverse_hyperbolic_tangents, inverse_hyperbolic_tangent, 0.0)

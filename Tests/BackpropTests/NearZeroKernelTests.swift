@@ -24,7 +24,14 @@ struct NearZeroKernel: Sendable, CustomStringConvertible {
   static let hyperbolicCosine = NearZeroKernel(
     description: "cosh", kernel: bp_hyperbolic_cosines_using, scalar: bp_hyperbolic_cosine,
     exact: { Foundation.cosh($0) })
-  static let all = [logarithmOnePlus, exponentialMinusOne, hyperbolicSine, hyperbolicCosine]
+  /// atanh, built on log1p's lanes.
+  static let inverseHyperbolicTangent = NearZeroKernel(
+    description: "atanh", kernel: bp_inverse_hyperbolic_tangents_using,
+    scalar: bp_inverse_hyperbolic_tangent, exact: { Foundation.atanh($0) })
+  static let all = [
+    logarithmOnePlus, exponentialMinusOne, hyperbolicSine, hyperbolicCosine,
+    inverseHyperbolicTangent,
+  ]
 
   /// The worst error over `inputs` in each width, checked against 1 ulp.
   @discardableResult
@@ -36,10 +43,11 @@ struct NearZeroKernel: Sendable, CustomStringConvertible {
   }
 }
 
-/// The vectorized ln(1 + x), eˣ − 1, sinh and cosh against the exact values (80-bit `log1pl` and `expm1l`
-/// where the platform has them): within 1 ulp over the whole range of Double, at every switch
-/// between their branches, with the IEEE special cases, in every build the machine runs.
-@Suite("Vectorized log1p, expm1, sinh and cosh: within 1 ulp over the whole range")
+/// The vectorized ln(1 + x), eˣ − 1, sinh, cosh and atanh against the exact values (80-bit
+/// `log1pl`, `expm1l`, `sinhl`, `coshl` and `atanhl` where the platform has them): within 1 ulp
+/// over the whole range of Double, at every switch between their branches, with the IEEE
+/// special cases, in every build the machine runs.
+@Suite("Vectorized log1p, expm1, sinh, cosh and atanh: within 1 ulp over the whole range")
 struct NearZeroKernelTests {
   @Test func log1pOverEveryBinadeAndNearMinusOne() {
     var generator = SeededGenerator(seed: 61)
@@ -132,6 +140,26 @@ struct NearZeroKernelTests {
     print("\(function) kernel: worst \(worst) ulp over every binade and near overflow")
   }
 
+  @Test func atanhOverEveryBinadeAndNearOne() {
+    var generator = SeededGenerator(seed: 67)
+    let binades = everyBinade(20, using: &generator).filter { abs($0) < 1 }
+    let uniform = (0..<200_000).map { _ in Double.random(in: -1..<1, using: &generator) }
+    // Near ±1, where 1 − a loses its leading bits, and around 1/2, where 1 − a becomes exact.
+    var edges: [Double] = []
+    for bits in 1...53 {
+      let step = Double(sign: .plus, exponent: -bits, significand: 1)
+      edges += [1 - step, -(1 - step), (1 - step).nextUp, 1 - 1.5 * step]
+    }
+    var (below, above) = (0.5, 0.5)
+    for _ in 0..<64 {
+      edges += [below, above, -below, -above]
+      (below, above) = (below.nextDown, above.nextUp)
+    }
+    let worst = NearZeroKernel.inverseHyperbolicTangent.expectWithinOneUlp(
+      binades + uniform + edges.filter { abs($0) < 1 })
+    print("atanh kernel: worst \(worst) ulp over every binade below 1 and near ±1")
+  }
+
   @Test func specialValues() {
     for width in kernelWidths {
       let log1p = runKernel(
@@ -164,19 +192,29 @@ struct NearZeroKernelTests {
       #expect(cosh[0] == 1 && cosh[1] == 1 && cosh[5] == 1, "width \(width)")
       #expect(cosh[2] == .infinity && cosh[3] == .infinity && cosh[4].isNaN, "width \(width)")
       #expect(cosh[6].isFinite && cosh[7] == .infinity && cosh[8] == .infinity, "\(width)")
+      let atanh = runKernel(
+        bp_inverse_hyperbolic_tangents_using, width: width,
+        on: [0, -0.0, 1, -1, 1.5, -.infinity, .nan, -.leastNonzeroMagnitude])
+      #expect(atanh[0].bitPattern == (0.0).bitPattern, "width \(width)")
+      #expect(atanh[1].bitPattern == (-0.0).bitPattern, "width \(width)")
+      #expect(atanh[2] == .infinity && atanh[3] == -.infinity, "width \(width)")
+      #expect(atanh[4].isNaN && atanh[5].isNaN && atanh[6].isNaN, "width \(width)")
+      #expect(atanh[7] == -.leastNonzeroMagnitude, "width \(width)")
     }
   }
 
   @Test(arguments: NearZeroKernel.all)
   func everyRemainderAndTheWidthsAgreeToTheBit(_ function: NearZeroKernel) {
-    // The remainders' inputs run from −2 up; ln(1 + x) takes them shifted into its domain.
+    // The remainders' inputs run from −2 to 3; ln(1 + x) takes them shifted into its domain,
+    // and atanh scaled into it.
     let shift = function.description == "log1p" ? 3.0 : 0
+    let scale = function.description == "atanh" ? 0.3 : 1
     for width in kernelWidths {
       expectEveryRemainder(
         { width, source, destination, count in
-          var shifted = (0..<count).map { source![$0] + shift }
+          var shifted = (0..<count).map { source![$0] * scale + shift }
           function.kernel(width, &shifted, destination, count)
-        }, width: width, scalar: { function.scalar($0 + shift) })
+        }, width: width, scalar: { function.scalar($0 * scale + shift) })
     }
     var generator = SeededGenerator(seed: 65)
     let inputs = (0..<10_003).map { _ in

@@ -10,7 +10,7 @@ import Foundation
 // Which are primitives, and why: a function is a primitive here when composing it from others would
 // lose accuracy or speed: sin, cos, tan, their inverses, the hyperbolic functions, exp2, expm1,
 // log2, log10, log1p, erf and erfc are each one function within about an ulp (sin, cos, tan, atan,
-// sinh, cosh, expm1, log1p, erf and erfc vectorized kernels, the rest the C library's), where a composition rounds
+// sinh, cosh, atanh, expm1, log1p, erf and erfc vectorized kernels, the rest the C library's), where a composition rounds
 // several times and can cancel; softplus and logSigmoid evaluate e^(−|x|) only, so no tail
 // overflows or cancels; abs, sign, square, reciprocal and rsqrt are one operation; relu is one
 // select with its own mask, a primitive so that its forward and backward passes are one pass each
@@ -476,10 +476,21 @@ enum InverseHyperbolicCosine: ElementaryFunction {
 }
 
 /// y = atanh x on (−1, 1); y′ = 1/((1 − x)(1 + x)).
+///
+/// The vectorized kernel beside log1p's (Sources/BackpropKernels/Logarithm.c), within 1 ulp; a
+/// scalar goes through the same kernel, so that it agrees with a tensor to the bit.
 enum InverseHyperbolicTangent: ElementaryFunction {
   static let name = "atanh"
-  static func value(_ x: Double) -> Double { Foundation.atanh(x) }
+  static func value(_ x: Double) -> Double { bp_inverse_hyperbolic_tangent(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { 1 / ((1 - x) * (1 + x)) }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    if let x = source.baseAddress, let y = out.baseAddress {
+      bp_inverse_hyperbolic_tangents(x, y, source.count)
+    }
+  }
 }
 
 // MARK: - Exponentials and logarithms

@@ -200,6 +200,19 @@ double bp_logarithm_one_plus(double x);
 void bp_logarithms_one_plus_using(
     int width, const double *source, double *destination, ptrdiff_t count);
 
+/// Writes atanh(source[i]) to destination[i] for 0 <= i < count: ln(1 + 2a/(1 − a))/2 by
+/// `bp_logarithms_one_plus`'s lanes with the quotient carried to twice a Double's precision,
+/// within 1 ulp; ±1 gives ±inf, |x| > 1 and NaN give NaN, ±0 and tiny x give x. The widest
+/// vectors the machine has; the two buffers may be the same, but must not otherwise overlap.
+void bp_inverse_hyperbolic_tangents(const double *source, double *destination, ptrdiff_t count);
+
+/// atanh x for one scalar, with the bits `bp_inverse_hyperbolic_tangents` gives for it here.
+double bp_inverse_hyperbolic_tangent(double x);
+
+/// `bp_inverse_hyperbolic_tangents` with registers of `width` bits (512, 256 or 0).
+void bp_inverse_hyperbolic_tangents_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
 /// Writes e^source[i] - 1 to destination[i] for 0 <= i < count: within 1 ulp for every input,
 /// accurate where x is tiny (subnormal x gives x, and ±0 gives ±0); -inf gives -1, +inf and
 /// x > 709.78 give +inf, NaN gives NaN. The widest vectors the machine has; the two buffers may
