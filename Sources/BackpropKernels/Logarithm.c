@@ -1,4 +1,4 @@
-// The natural logarithm, ln(1 + x) and atanh, four or eight lanes at a time (see
+// The natural logarithm, ln(1 + x), atanh, log₂ and log₁₀, four or eight lanes at a time (see
 // BackpropKernels.h for why this is C).
 //
 // The method is fdlibm's:
@@ -23,10 +23,8 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
 
 #define DEFINE_LOGARITHM(W)                                                                     \
   /* k ln 2 + ln(1 + f) + c, for |f| <= √2 - 1 and c a correction below an ulp of the sum. */  \
-  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_reduced##W(                  \
-      Lanes##W k, Lanes##W f, Lanes##W c) {                                                    \
-    Lanes##W s = f / (2.0 + f);                                                                \
-    Lanes##W z = s * s;                                                                        \
+  /* R = Σₙ 2 s²ⁿ / (2n + 1) for n = 1…11, from z = s². */                                    \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_series##W(Lanes##W z) {       \
     Lanes##W r = (Lanes##W)0x1.642c8590b2164p-4;                                               \
     r = r * z + 0x1.8618618618618p-4;                                                          \
     r = r * z + 0x1.af286bca1af28p-4;                                                          \
@@ -38,7 +36,13 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
     r = r * z + 0x1.2492492492492p-2;                                                          \
     r = r * z + 0x1.999999999999ap-2;                                                          \
     r = r * z + 0x1.5555555555555p-1;                                                          \
-    r = r * z;                                                                                 \
+    return r * z;                                                                              \
+  }                                                                                            \
+                                                                                               \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_reduced##W(                  \
+      Lanes##W k, Lanes##W f, Lanes##W c) {                                                    \
+    Lanes##W s = f / (2.0 + f);                                                                \
+    Lanes##W r = logarithm_series##W(s * s);                                                   \
     Lanes##W half_square = 0.5 * f * f;                                                        \
     return k * ln2_high + (f - (half_square - (s * (half_square + r) + (k * ln2_low + c))));   \
   }                                                                                            \
@@ -92,6 +96,51 @@ static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
     return logarithm_one_plus_pair##W(x, (Lanes##W)0.0);                                       \
   }                                                                                            \
                                                                                                \
+  /* log_b x = k log_b 2 + ln(1 + f)/ln b for log₂ and log₁₀, with ln(1 + f) as head + tail:    */ \
+  /* head = f − f²/2 rounded, the tail its rounding error (a two-sum, exact since f²/2 < |f|),  */ \
+  /* less f²/2's own (a fused multiply-add), plus s (f²/2 + R). The products by the constants, */ \
+  /* each a pair, keep their rounding errors by fused multiply-adds, and the large terms are    */ \
+  /* added by a two-sum: one rounding of the result's size, the last. So log₂ 2ᵏ = k and       */ \
+  /* log₁₀ 10ⁿ = n exactly, and the error stays under 0.6 ulp. */                                \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_base##W(       \
+      Lanes##W x, double scale_high, double scale_low, double two_high, double two_low) {      \
+    Mask##W subnormal = x < 0x1p-1022;                                                         \
+    Lanes##W k;                                                                                \
+    Lanes##W f = logarithm_split##W(select_lanes##W(subnormal, x * 0x1p54, x), &k);            \
+    k = k - select_lanes##W(subnormal, (Lanes##W)54.0, (Lanes##W)0.0);                         \
+    Lanes##W s = f / (2.0 + f);                                                                \
+    Lanes##W half_f = 0.5 * f;                                                                 \
+    Lanes##W half_square = half_f * f;                                                         \
+    Lanes##W square_error = __builtin_elementwise_fma(half_f, f, -half_square);                \
+    Lanes##W head = f - half_square;                                                           \
+    Lanes##W tail = (((f - head) - half_square) - square_error)                                \
+                    + s * (half_square + logarithm_series##W(s * s));                          \
+    /* (head + tail)(scale_high + scale_low) and k (two_high + two_low), each as a pair. */    \
+    Lanes##W product = head * scale_high;                                                      \
+    Lanes##W product_error = __builtin_elementwise_fma(head, (Lanes##W)scale_high, -product);  \
+    Lanes##W multiple = k * two_high;                                                          \
+    Lanes##W multiple_error = __builtin_elementwise_fma(k, (Lanes##W)two_high, -multiple);     \
+    Lanes##W sum = multiple + product;                                                         \
+    Lanes##W virtual_product = sum - multiple;                                                 \
+    Lanes##W sum_error = (multiple - (sum - virtual_product)) + (product - virtual_product);    \
+    Lanes##W rest = ((sum_error + product_error) + multiple_error)                             \
+                    + ((head * scale_low + tail * scale_high) + k * two_low);                  \
+    Lanes##W result = sum + rest;                                                              \
+    result = select_lanes##W(x == 0.0, (Lanes##W)(-INFINITY), result);                         \
+    result = select_lanes##W(x < 0.0, (Lanes##W)NAN, result);                                  \
+    return select_lanes##W(x == INFINITY || x != x, x, result);                                \
+  }                                                                                            \
+                                                                                               \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W binary_logarithm##W(Lanes##W x) {       \
+    return logarithm_base##W(x, 0x1.71547652b82fep+0, 0x1.777d0ffda0d24p-56, 1.0, 0.0);       \
+  }                                                                                            \
+                                                                                               \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W decimal_logarithm##W(Lanes##W x) {      \
+    return logarithm_base##W(                                                                  \
+        x, 0x1.bcb7b1526e50ep-2, 0x1.95355baaafad3p-57, 0x1.34413509f79ffp-2,                  \
+        -0x1.9dc1da994fd21p-59);                                                               \
+  }                                                                                            \
+                                                                                               \
   /* atanh x = ln((1 + a)/(1 − a))/2 = ln(1 + u)/2 with u = 2a/(1 − a), a = |x|, and x's sign. */ \
   /* 1 − a is exact from a = 1/2 up (Sterbenz); below, its rounding d is recovered exactly, and */ \
   /* u carries its residual, so that ln(1 + u) sees u to twice a Double's precision: within the */ \
@@ -115,3 +164,5 @@ DEFINE_LOGARITHM(8)
 DEFINE_KERNEL_ENTRIES(logarithms, logarithm, 1.0)
 DEFINE_KERNEL_ENTRIES(logarithms_one_plus, logarithm_one_plus, 0.0)
 DEFINE_KERNEL_ENTRIES(inverse_hyperbolic_tangents, inverse_hyperbolic_tangent, 0.0)
+DEFINE_KERNEL_ENTRIES(binary_logarithms, binary_logarithm, 1.0)
+DEFINE_KERNEL_ENTRIES(decimal_logarithms, decimal_logarithm, 1.0)

@@ -312,3 +312,47 @@ struct ExponentialTests {
     }
   }
 }
+
+/// The vectorized 2ˣ against 80-bit `exp2l`: within 1 ulp in every width from where it underflows
+/// to where it overflows, where k = round(x) changes, and near 0; exact at integers; the special
+/// values; a scalar with the vector loop's bits.
+@Suite("Vectorized exp2: within 1 ulp over the whole range")
+struct BinaryExponentialTests {
+  @Test func withinOneUlpEverywhere() {
+    var generator = SeededGenerator(seed: 91)
+    let uniform = (0..<200_000).map { _ in Double.random(in: -1080...1030, using: &generator) }
+    let small = (0..<50_000).map { _ in Double.random(in: -2...2, using: &generator) }
+    let binades = everyBinade(20, using: &generator)
+    var edges: [Double] = []
+    for center in stride(from: -1075.5, through: 1024.5, by: 37.0) + [-0.5, 0.5, 1023.5, -1074.5] {
+      var (below, above) = (center, center)
+      for _ in 0..<8 {
+        edges += [below, above]
+        (below, above) = (below.nextDown, above.nextUp)
+      }
+    }
+    let worst = expectKernelWithinOneUlp(
+      "exp2", bp_binary_exponentials_using, exact: { Foundation.exp2($0) },
+      on: uniform + small + binades + edges + [1024, 1023.9999999999999, -1074, -1075, -1076])
+    print("exp2 kernel: worst \(worst) ulp")
+  }
+
+  @Test func exactAtIntegersAndSpecialValues() {
+    for width in kernelWidths {
+      let integers = (-1074...1023).map(Double.init)
+      let powers = runKernel(bp_binary_exponentials_using, width: width, on: integers)
+      #expect(
+        zip(integers, powers).allSatisfy {
+          $1 == Double(sign: .plus, exponent: Int($0), significand: 1)
+        }, "width \(width)")
+      let specials = runKernel(
+        bp_binary_exponentials_using, width: width,
+        on: [0, -0.0, .infinity, -.infinity, .nan, 1024, -1075, 1e300, -1e300])
+      #expect(specials[0] == 1 && specials[1] == 1 && specials[2] == .infinity, "width \(width)")
+      #expect(specials[3] == 0 && specials[4].isNaN && specials[5] == .infinity, "width \(width)")
+      #expect(specials[6] == 0 && specials[7] == .infinity && specials[8] == 0, "width \(width)")
+      expectEveryRemainder(
+        bp_binary_exponentials_using, width: width, scalar: bp_binary_exponential)
+    }
+  }
+}

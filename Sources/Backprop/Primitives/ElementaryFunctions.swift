@@ -10,7 +10,8 @@ import Foundation
 // Which are primitives, and why: a function is a primitive here when composing it from others would
 // lose accuracy or speed: sin, cos, tan, their inverses, the hyperbolic functions, exp2, expm1,
 // log2, log10, log1p, erf and erfc are each one function within about an ulp (sin, cos, tan, atan,
-// sinh, cosh, atanh, expm1, log1p, erf and erfc vectorized kernels, the rest the C library's), where a composition rounds
+// sinh, cosh, atanh, exp2, log2, log10, expm1, log1p, erf and erfc vectorized kernels, the rest
+// the C library's), where a composition rounds
 // several times and can cancel; softplus and logSigmoid evaluate e^(−|x|) only, so no tail
 // overflows or cancels; abs, sign, square, reciprocal and rsqrt are one operation; relu is one
 // select with its own mask, a primitive so that its forward and backward passes are one pass each
@@ -496,10 +497,22 @@ enum InverseHyperbolicTangent: ElementaryFunction {
 // MARK: - Exponentials and logarithms
 
 /// y = 2ˣ; y′ = y ln 2.
+///
+/// The vectorized kernel (Sources/BackpropKernels/BinaryExponential.c), within 1 ulp and exact
+/// at integers; a scalar goes through the same kernel, so that it agrees with a tensor to the
+/// bit.
 enum BinaryExponential: ElementaryFunction {
   static let name = "exp2"
-  static func value(_ x: Double) -> Double { Foundation.exp2(x) }
+  static func value(_ x: Double) -> Double { bp_binary_exponential(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { M_LN2 * y }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    if let x = source.baseAddress, let y = out.baseAddress {
+      bp_binary_exponentials(x, y, source.count)
+    }
+  }
 }
 
 /// y = eˣ − 1, accurate for small x; y′ = eˣ (not y + 1, which rounds to 0 for x < −37).
@@ -526,17 +539,40 @@ enum ExponentialMinusOne: ElementaryFunction {
 }
 
 /// y = log₂ x; y′ = 1/(x ln 2).
+///
+/// The vectorized kernel beside ln's (Sources/BackpropKernels/Logarithm.c), within 1 ulp and
+/// exact at powers of two; a scalar goes through the same kernel, so that it agrees with a
+/// tensor to the bit.
 enum BinaryLogarithm: ElementaryFunction {
   static let name = "log2"
-  static func value(_ x: Double) -> Double { Foundation.log2(x) }
+  static func value(_ x: Double) -> Double { bp_binary_logarithm(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { (1 / M_LN2) / x }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    if let x = source.baseAddress, let y = out.baseAddress {
+      bp_binary_logarithms(x, y, source.count)
+    }
+  }
 }
 
 /// y = log₁₀ x; y′ = 1/(x ln 10).
+///
+/// The vectorized kernel beside ln's, within 1 ulp and exact at the powers of ten a Double
+/// holds; a scalar goes through the same kernel.
 enum DecimalLogarithm: ElementaryFunction {
   static let name = "log10"
-  static func value(_ x: Double) -> Double { Foundation.log10(x) }
+  static func value(_ x: Double) -> Double { bp_decimal_logarithm(x) }
   static func derivative<T: TensorAlgebra>(x: T, y: T) -> T { (1 / M_LN10) / x }
+
+  static func apply(
+    _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  ) {
+    if let x = source.baseAddress, let y = out.baseAddress {
+      bp_decimal_logarithms(x, y, source.count)
+    }
+  }
 }
 
 /// y = ln(1 + x), accurate for small x; y′ = 1/(1 + x).

@@ -200,6 +200,41 @@ double bp_logarithm_one_plus(double x);
 void bp_logarithms_one_plus_using(
     int width, const double *source, double *destination, ptrdiff_t count);
 
+/// Writes 2^source[i] to destination[i] for 0 <= i < count: within 1 ulp, exact at integers;
+/// -inf gives 0, +inf and x >= 1024 give +inf, NaN gives NaN. The widest vectors the machine
+/// has; the two buffers may be the same, but must not otherwise overlap.
+void bp_binary_exponentials(const double *source, double *destination, ptrdiff_t count);
+
+/// 2^x for one scalar, with the bits `bp_binary_exponentials` gives for it here.
+double bp_binary_exponential(double x);
+
+/// `bp_binary_exponentials` with registers of `width` bits (512, 256 or 0).
+void bp_binary_exponentials_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
+/// Writes log₂(source[i]) to destination[i] for 0 <= i < count: within 1 ulp, and exact at
+/// powers of two; special values as `bp_logarithms`. The widest vectors the machine has; the two
+/// buffers may be the same, but must not otherwise overlap.
+void bp_binary_logarithms(const double *source, double *destination, ptrdiff_t count);
+
+/// log₂ x for one scalar, with the bits `bp_binary_logarithms` gives for it here.
+double bp_binary_logarithm(double x);
+
+/// `bp_binary_logarithms` with registers of `width` bits (512, 256 or 0).
+void bp_binary_logarithms_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
+/// Writes log₁₀(source[i]) to destination[i], as `bp_binary_logarithms`: within 1 ulp, and
+/// exact at the powers of ten a Double holds exactly.
+void bp_decimal_logarithms(const double *source, double *destination, ptrdiff_t count);
+
+/// log₁₀ x for one scalar, with the bits `bp_decimal_logarithms` gives for it here.
+double bp_decimal_logarithm(double x);
+
+/// `bp_decimal_logarithms` with registers of `width` bits (512, 256 or 0).
+void bp_decimal_logarithms_using(
+    int width, const double *source, double *destination, ptrdiff_t count);
+
 /// Writes atanh(source[i]) to destination[i] for 0 <= i < count: ln(1 + 2a/(1 − a))/2 by
 /// `bp_logarithms_one_plus`'s lanes with the quotient carried to twice a Double's precision,
 /// within 1 ulp; ±1 gives ±inf, |x| > 1 and NaN give NaN, ±0 and tiny x give x. The widest
