@@ -209,6 +209,20 @@ if torch is not None:
         "sum(M column)": lambda x: (m(x) @ column11).sum(),
         "sum(atan(x))": lambda x: x.atan().sum(),
         "entropy(softmax(x))": lambda x: -(torch.softmax(x, 0) * torch.log_softmax(x, 0)).sum(),
+        "sum(sinh(x))": lambda x: x.sinh().sum(),
+        "sum(cosh(x))": lambda x: x.cosh().sum(),
+        "sum(asinh(x))": lambda x: x.asinh().sum(),
+        "sum(acosh(x + 1))": lambda x: (x + 1).acosh().sum(),
+        "sum(atanh(x / 2.5))": lambda x: (x / 2.5).atanh().sum(),
+        "sum(asin(x / 2.5))": lambda x: (x / 2.5).asin().sum(),
+        "sum(acos(x / 2.5))": lambda x: (x / 2.5).acos().sum(),
+        "sum(exp2(x))": lambda x: torch.exp2(x).sum(),
+        "sum(log2(x))": lambda x: x.log2().sum(),
+        "sum(log10(x))": lambda x: x.log10().sum(),
+        "sum(hypot(x, t))": lambda x: torch.hypot(x, t11).sum(),
+        "sum(atan2(x, t))": lambda x: torch.atan2(x, t11).sum(),
+        "sum(pow(x, t))": lambda x: torch.pow(x, t11).sum(),
+        "sum(pow(x / 2.5, x))": lambda x: torch.pow(x / 2.5, x).sum(),
     }
     for name, formula in breadth.items():
 

@@ -212,6 +212,26 @@ double bp_binary_exponential(double x);
 void bp_binary_exponentials_using(
     int width, const double *source, double *destination, ptrdiff_t count);
 
+/// Writes asin(source[i]) to destination[i] for 0 <= i < count: within 1 ulp; ±0 gives ±0,
+/// |x| > 1 and NaN give NaN. The widest vectors the machine has; the two buffers may be the same,
+/// but must not otherwise overlap.
+void bp_arc_sines(const double *source, double *destination, ptrdiff_t count);
+
+/// asin x for one scalar, with the bits `bp_arc_sines` gives for it here.
+double bp_arc_sine(double x);
+
+/// `bp_arc_sines` with registers of `width` bits (512, 256 or 0).
+void bp_arc_sines_using(int width, const double *source, double *destination, ptrdiff_t count);
+
+/// Writes acos(source[i]) to destination[i], as `bp_arc_sines`: acos(1) = +0, acos(−1) = π.
+void bp_arc_cosines(const double *source, double *destination, ptrdiff_t count);
+
+/// acos x for one scalar, with the bits `bp_arc_cosines` gives for it here.
+double bp_arc_cosine(double x);
+
+/// `bp_arc_cosines` with registers of `width` bits (512, 256 or 0).
+void bp_arc_cosines_using(int width, const double *source, double *destination, ptrdiff_t count);
+
 /// Writes log₂(source[i]) to destination[i] for 0 <= i < count: within 1 ulp, and exact at
 /// powers of two; special values as `bp_logarithms`. The widest vectors the machine has; the two
 /// buffers may be the same, but must not otherwise overlap.
