@@ -1,7 +1,7 @@
 // The inverse sine and cosine, two, four or eight lanes at a time (see BackpropKernels.h for why
 // this is C). With a = |x|:
 //
-// - For a <= 1/2, asin a = a + a z p(z), z = a², with p from Tests/Reference/arc_sine_table.py
+// - For a <= 1/2, asin a = a + a z p(z), z = a², with p from Tests/Reference/inverse_trigonometric_tables.py
 //   (0.02 ulp): the one rounding of the result's size is the last addition.
 // - Above, asin a = π/2 − 2 asin s with s = √w, w = (1 − a)/2 exact (Sterbenz, and a halving),
 //   and s <= 1/2 again. s is rounded, so its residual s_low = (w − s²)/(2s) (a fused

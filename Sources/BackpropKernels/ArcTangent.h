@@ -6,7 +6,7 @@
 //   atan a = atan c + atan t,   t = (a − c)/(1 + a c)   (t = −1/a for c = ∞),
 // which keeps |t| <= 7/16. The numerators a − c are exact (Sterbenz) and the reduction's own
 // rounding is that of one quotient, as in fdlibm's atan, whose intervals these are. Then
-// atan t = t − t z p(z), z = t², with p from Tests/Reference/arc_tangent_table.py (0.03 ulp).
+// atan t = t − t z p(z), z = t², with p from Tests/Reference/inverse_trigonometric_tables.py (0.03 ulp).
 // The result is returned unrounded, as a head (atan c's high part, exact) and a tail (t and
 // the small terms, rounded once), so that atan2 can add it to π/2 or π with no rounding of its
 // own in between; atan adds the two. An argument a + a_low (atan2's quotient with its
@@ -23,6 +23,15 @@
 #pragma STDC FP_CONTRACT OFF
 
 #define DEFINE_ARC_TANGENT_PARTS(W)                                                              \
+  /* The high (part 0) or low (part 1) half of atan c for each lane's centre, 0 below 7/16. */  \
+  static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W arc_tangent_centre##W(    \
+      Mask##W m0, Mask##W m1, Mask##W m2, Mask##W m3, int part) {                                \
+    Lanes##W value = select_lanes##W(m0, (Lanes##W)arc_tangent_centres[0][part], (Lanes##W)0.0); \
+    value = select_lanes##W(m1, (Lanes##W)arc_tangent_centres[1][part], value);                 \
+    value = select_lanes##W(m2, (Lanes##W)arc_tangent_centres[2][part], value);                 \
+    return select_lanes##W(m3, (Lanes##W)arc_tangent_centres[3][part], value);                  \
+  }                                                                                              \
+                                                                                                 \
   static inline __attribute__((always_inline)) LANE_TARGET##W void arc_tangent_parts##W(         \
       Lanes##W a, Lanes##W a_low, Lanes##W *head, Lanes##W *tail) {                              \
     Mask##W m0 = a >= 0x1.cp-2, m1 = a >= 0x1.6p-1, m2 = a >= 0x1.3p+0, m3 = a >= 0x1.38p+1;    \
@@ -40,20 +49,8 @@
     Lanes##W p = (Lanes##W)arc_tangent_polynomial[11];                                           \
     for (int i = 10; i >= 0; i--)                                                                \
       p = __builtin_elementwise_fma(p, z, (Lanes##W)arc_tangent_polynomial[i]);                  \
-    Lanes##W high = select_lanes##W(                                                             \
-        m3, (Lanes##W)arc_tangent_centres[3][0],                                                 \
-        select_lanes##W(                                                                         \
-            m2, (Lanes##W)arc_tangent_centres[2][0],                                             \
-            select_lanes##W(                                                                     \
-                m1, (Lanes##W)arc_tangent_centres[1][0],                                         \
-                select_lanes##W(m0, (Lanes##W)arc_tangent_centres[0][0], (Lanes##W)0.0))));      \
-    Lanes##W low = select_lanes##W(                                                              \
-        m3, (Lanes##W)arc_tangent_centres[3][1],                                                 \
-        select_lanes##W(                                                                         \
-            m2, (Lanes##W)arc_tangent_centres[2][1],                                             \
-            select_lanes##W(                                                                     \
-                m1, (Lanes##W)arc_tangent_centres[1][1],                                         \
-                select_lanes##W(m0, (Lanes##W)arc_tangent_centres[0][1], (Lanes##W)0.0))));      \
+    Lanes##W high = arc_tangent_centre##W(m0, m1, m2, m3, 0);                                    \
+    Lanes##W low = arc_tangent_centre##W(m0, m1, m2, m3, 1);                                     \
     /* The argument's low part moves atan by a_low/(1 + a²) (0 where 1 + a² overflows). */        \
     Lanes##W shift = a_low / (1.0 + a * a);                                                      \
     Lanes##W small = (t * (z * p) - low) - shift;                                                \

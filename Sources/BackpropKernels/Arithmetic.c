@@ -239,31 +239,24 @@ void bp_rule(
 
 // One pair in two lanes, with no loop or dispatch around it: a VJP's scalar rule calls it per
 // scalar. Built for FMA where the machine has it, the same operations as the loops, so the same
-// bits.
+// bits: bp_NAME(p, q) for the rule NAME##2.
+#if defined(__x86_64__)
+#define DEFINE_RULE_SCALAR(ENTRY, NAME)                                                         \
+  __attribute__((target("avx2,fma"))) static double NAME##_fma(double p, double q) {           \
+    return NAME##2((Lanes2){p, 1.0}, (Lanes2){q, 1.0}, (Lanes2){0.0, 0.0})[0];                 \
+  }                                                                                             \
+  double ENTRY(double p, double q) {                                                            \
+    if (bp_kernel_width() >= 256) return NAME##_fma(p, q);                                     \
+    return NAME##2((Lanes2){p, 1.0}, (Lanes2){q, 1.0}, (Lanes2){0.0, 0.0})[0];                 \
+  }
+#else
+#define DEFINE_RULE_SCALAR(ENTRY, NAME)                                                         \
+  double ENTRY(double p, double q) {                                                            \
+    return NAME##2((Lanes2){p, 1.0}, (Lanes2){q, 1.0}, (Lanes2){0.0, 0.0})[0];                 \
+  }
+#endif
+
 DEFINE_HYPOTENUSE(2)
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static double hypotenuse_fma(double a, double b) {
-  return hypotenuse2((Lanes2){a, 1.0}, (Lanes2){b, 1.0}, (Lanes2){0.0, 0.0})[0];
-}
-#endif
-
-double bp_hypotenuse(double a, double b) {
-#if defined(__x86_64__)
-  if (bp_kernel_width() >= 256) return hypotenuse_fma(a, b);
-#endif
-  return hypotenuse2((Lanes2){a, 1.0}, (Lanes2){b, 1.0}, (Lanes2){0.0, 0.0})[0];
-}
-
 DEFINE_ARC_TANGENT2_RULE(2)
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static double arc_tangent2_fma(double y, double x) {
-  return arc_tangent2_rule2((Lanes2){y, 1.0}, (Lanes2){x, 1.0}, (Lanes2){0.0, 0.0})[0];
-}
-#endif
-
-double bp_arc_tangent2(double y, double x) {
-#if defined(__x86_64__)
-  if (bp_kernel_width() >= 256) return arc_tangent2_fma(y, x);
-#endif
-  return arc_tangent2_rule2((Lanes2){y, 1.0}, (Lanes2){x, 1.0}, (Lanes2){0.0, 0.0})[0];
-}
+DEFINE_RULE_SCALAR(bp_hypotenuse, hypotenuse)
+DEFINE_RULE_SCALAR(bp_arc_tangent2, arc_tangent2_rule)

@@ -36,18 +36,7 @@ struct ArcTangentTests {
 
   @Test func atan2InEveryQuadrantAndOverEveryPairOfBinades() {
     var generator = SeededGenerator(seed: 82)
-    var (y, x): ([Double], [Double]) = ([], [])
-    func random(_ exponent: Int) -> Double {
-      Double(
-        sign: Bool.random(using: &generator) ? .plus : .minus, exponent: exponent,
-        significand: Double.random(in: 1..<2, using: &generator))
-    }
-    for ey in stride(from: -1074, through: 1023, by: 9) {
-      for ex in stride(from: ey - 70, through: ey + 70, by: 5) where (-1074...1023).contains(ex) {
-        y.append(random(ey))
-        x.append(random(ex))
-      }
-    }
+    var (y, x) = pairsOfBinades(stride: 9, span: 70, step: 5, using: &generator)
     // Points on the unit circle at every angle, and near the diagonals and the axes, where
     // the quotient crosses 1 and where the angle is near 0, ±π/2 or ±π.
     for _ in 0..<100_000 {
@@ -65,17 +54,7 @@ struct ArcTangentTests {
         x += [t * b, t * a, t * tiny]
       }
     }
-    for width in kernelWidths {
-      let results = Self.atan2Kernel(width: width, y, x)
-      var worst = (error: 0.0, y: 0.0, x: 0.0)
-      for index in y.indices {
-        let exact = Foundation.atan2(Extended(y[index]), Extended(x[index]))
-        let error = ulpError(results[index], exact: exact)
-        if !(error <= worst.error) { worst = (error, y[index], x[index]) }
-      }
-      #expect(worst.error <= 1, "width \(width): \(worst.error) ulp at (\(worst.y), \(worst.x))")
-      print("atan2 kernel, width \(width): worst \(worst.error) ulp over \(y.count) pairs")
-    }
+    expectRuleWithinOneUlp("atan2", bp_rule_arc_tangent2, y, x) { Foundation.atan2($0, $1) }
   }
 
   @Test func specialValuesAsC() {

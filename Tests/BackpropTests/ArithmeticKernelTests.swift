@@ -241,10 +241,7 @@ struct ArithmeticKernelTests {
 /// cases; and the scalar, a tensor and a broadcast operand giving the same bits.
 @Suite("The hypot kernel: within 1 ulp over the whole range")
 struct HypotenuseKernelTests {
-  static func exact(_ a: Double, _ b: Double) -> Extended {
-    let (x, y) = (Extended(a), Extended(b))
-    return (x * x + y * y).squareRoot()
-  }
+  static func exact(_ x: Extended, _ y: Extended) -> Extended { (x * x + y * y).squareRoot() }
 
   static func run(width: Int, _ a: [Double], _ b: [Double]) -> [Double] {
     var out = [Double](repeating: 42, count: a.count)
@@ -254,18 +251,7 @@ struct HypotenuseKernelTests {
 
   @Test func withinOneUlpOverEveryPairOfBinades() {
     var generator = SeededGenerator(seed: 71)
-    var (a, b): ([Double], [Double]) = ([], [])
-    func random(_ exponent: Int) -> Double {
-      Double(
-        sign: Bool.random(using: &generator) ? .plus : .minus, exponent: exponent,
-        significand: Double.random(in: 1..<2, using: &generator))
-    }
-    for ea in stride(from: -1074, through: 1023, by: 7) {
-      for eb in stride(from: ea - 60, through: ea + 60, by: 3) where (-1074...1023).contains(eb) {
-        a.append(random(ea))
-        b.append(random(eb))
-      }
-    }
+    var (a, b) = pairsOfBinades(stride: 7, span: 60, step: 3, using: &generator)
     // Nearly equal, where the two squares are alike, and around the scaling's thresholds.
     for _ in 0..<20_000 {
       let x = Double.random(in: 0.5...2, using: &generator)
@@ -280,16 +266,7 @@ struct HypotenuseKernelTests {
         (below, above) = (below.nextDown, above.nextUp)
       }
     }
-    for width in kernelWidths {
-      let results = Self.run(width: width, a, b)
-      var worst = (error: 0.0, a: 0.0, b: 0.0)
-      for index in a.indices {
-        let error = ulpError(results[index], exact: Self.exact(a[index], b[index]))
-        if !(error <= worst.error) { worst = (error, a[index], b[index]) }
-      }
-      #expect(worst.error <= 1, "width \(width): \(worst.error) ulp at (\(worst.a), \(worst.b))")
-      print("hypot kernel, width \(width): worst \(worst.error) ulp over \(a.count) pairs")
-    }
+    expectRuleWithinOneUlp("hypot", bp_rule_hypotenuse, a, b, exact: Self.exact)
   }
 
   @Test func specialValuesAsC() {

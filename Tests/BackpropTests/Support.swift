@@ -136,6 +136,53 @@ func expectEveryRemainder(
   }
 }
 
+/// Pairs of random scalars of either sign for a kernel of two operands: the first in every
+/// `stride`-th binade from the smallest subnormal to the largest finite, the second in every
+/// `step`-th binade within `span` of the first's, so that every ratio of sizes meets every size.
+func pairsOfBinades(
+  stride: Int, span: Int, step: Int, using generator: inout SeededGenerator
+) -> (first: [Double], second: [Double]) {
+  func random(_ exponent: Int) -> Double {
+    Double(
+      sign: Bool.random(using: &generator) ? .plus : .minus, exponent: exponent,
+      significand: Double.random(in: 1..<2, using: &generator))
+  }
+  var (first, second): ([Double], [Double]) = ([], [])
+  for e1 in Swift.stride(from: -1074, through: 1023, by: stride) {
+    for e2 in Swift.stride(from: e1 - span, through: e1 + span, by: step)
+    where (-1074...1023).contains(e2) {
+      first.append(random(e1))
+      second.append(random(e2))
+    }
+  }
+  return (first, second)
+}
+
+/// The worst error of a `bp_rule` of two operands over the pairs (p[i], q[i]) against `exact`,
+/// in ulps, in every width the machine runs, each width checked against 1 ulp.
+@discardableResult
+func expectRuleWithinOneUlp(
+  _ name: String, _ rule: bp_rule_kind, _ p: [Double], _ q: [Double],
+  exact: (Extended, Extended) -> Extended, sourceLocation: SourceLocation = #_sourceLocation
+) -> Double {
+  var worstOfAll = 0.0
+  for width in kernelWidths {
+    var out = [Double](repeating: 42, count: p.count)
+    bp_rule_using(Int32(width), rule, p, 0, q, 0, nil, &out, p.count)
+    var worst = (error: 0.0, p: 0.0, q: 0.0)
+    for index in p.indices {
+      let error = ulpError(out[index], exact: exact(Extended(p[index]), Extended(q[index])))
+      if !(error <= worst.error) { worst = (error, p[index], q[index]) }
+    }
+    #expect(
+      worst.error <= 1, "\(name), width \(width): \(worst.error) ulp at (\(worst.p), \(worst.q))",
+      sourceLocation: sourceLocation)
+    worstOfAll = max(worstOfAll, worst.error)
+  }
+  print("\(name) kernel: worst \(worstOfAll) ulp over \(p.count) pairs")
+  return worstOfAll
+}
+
 /// `perBinade` random scalars in every binade from the smallest subnormal to the largest
 /// finite, each followed by its negative when `bothSigns`: the kernels' whole-range inputs.
 func everyBinade(

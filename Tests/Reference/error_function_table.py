@@ -22,22 +22,13 @@ and erfcl.
 import os
 import mpmath as mp
 
+from chebyshev import chebyshev_monomials, literal
+
 mp.mp.dps = 60
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "..", "Sources", "BackpropKernels", "ErrorFunctionTable.h")
 STEPS = 128  # table points per unit
 TOP = 6  # the last point; erf(6) rounds to 1
-
-
-def chebyshev_monomials(f, lo, hi, degree):
-    """Coefficients of t^0...t^degree of the polynomial interpolating f at the Chebyshev
-    nodes of [lo, hi], solved at full working precision."""
-    n = degree + 1
-    nodes = [(lo + hi) / 2 + (hi - lo) / 2 * mp.cos(mp.pi * (k + mp.mpf(1) / 2) / n)
-             for k in range(n)]
-    matrix = mp.matrix([[t ** j for j in range(n)] for t in nodes])
-    solution = mp.lu_solve(matrix, mp.matrix([f(t) for t in nodes]))
-    return [float(solution[j]) for j in range(n)]
 
 
 def worst_error(f, coefficients, lo, hi, points=2000):
@@ -61,10 +52,6 @@ def small(z):
 def tail(u):
     x = 1 / mp.sqrt(u)
     return mp.sqrt(mp.pi) * x * mp.exp(x * x) * mp.erfc(x) - 1
-
-
-def literal(values):
-    return ", ".join(v.hex() for v in values)
 
 
 def main():
