@@ -5,7 +5,7 @@
 //   split exactly by a fused multiply-add), so |r| <= ln 2 / 2 and the exponential's
 //   polynomial (Lanes.h) applies: e^(r + r_low) = 1 + r + r² q(r) + r_low (1 + r) to first
 //   order. 1 + r is a two-sum, and the small terms join its error, so the one rounding of the
-//   result's size is the last addition: within 1 ulp (ExponentialTests measures every build
+//   result's size is the last addition: within 1 ulp (BinaryExponentialTests measures every build
 //   against 80-bit exp2l). 2^k scales it once, as the exponential does, a subnormal or
 //   overflowing result included; integers give exact powers of two. x is clamped to
 //   [−1076, 1025], beyond which 2^x rounds to 0 or overflows anyway; NaN gives NaN.

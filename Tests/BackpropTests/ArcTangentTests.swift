@@ -101,3 +101,55 @@ struct ArcTangentTests {
     }
   }
 }
+
+/// The VJPs that run their rules on tensors (atan2's, hypot's through them, pow's and asinh's)
+/// give, scalar by scalar, the bits of the same rule on rank-0 operands (the sweep's Double
+/// path), over edge values of both operands, one variable used for both included.
+@Suite("Two-operand VJPs on tensors are the scalar rules' bits")
+struct TensorRuleVJPTests {
+  static let values: [Double] = [
+    0.5, -2, 3, 1e-300, -1e300, 2.5e-310, 0, -0.0, .infinity, -.infinity, .nan, 7e17,
+  ]
+
+  static func same(_ a: Double, _ b: Double) -> Bool {
+    a.bitPattern == b.bitPattern || a.isNaN && b.isNaN
+  }
+
+  @Test func binaryFunctionsAgainstTheirScalarRules() {
+    let pairs = Self.values.flatMap { a in Self.values.map { (a, $0) } }
+    let (a, b) = (Tensor(pairs.map(\.0)), Tensor(pairs.map(\.1)))
+    let positive = Tensor(pairs.map { Swift.abs($0.0) + 0.25 })
+    let cases: [(String, Tensor, (Variable, Variable) -> Variable)] = [
+      ("atan2", a, { atan2($0, $1) }), ("hypot", a, { hypot($0, $1) }),
+      ("pow", positive, { pow($0, $1) }),
+    ]
+    for (name, base, function) in cases {
+      let w = Tensor((0..<pairs.count).map { [1, -0.5, 3][$0 % 3] })
+      let (ga, gb) = gradient(at: base, b) { (function($0, $1) * w).sum() }
+      for index in pairs.indices {
+        let (sa, sb) = gradient(at: Tensor(base.scalars[index]), Tensor(b.scalars[index])) {
+          function($0, $1) * w.scalars[index]
+        }
+        #expect(
+          Self.same(ga.scalars[index], sa.scalar!) && Self.same(gb.scalars[index], sb.scalar!),
+          "\(name)(\(base.scalars[index]), \(b.scalars[index]))")
+      }
+    }
+    // One variable for both operands: the two partials added, as on a scalar.
+    let x = Tensor(Self.values)
+    let both = gradient(at: x) { atan2($0, $0).sum() + hypot($0, $0).sum() }
+    for (index, value) in Self.values.enumerated() {
+      let scalar = gradient(at: Tensor(value)) { atan2($0, $0) + hypot($0, $0) }
+      #expect(Self.same(both.scalars[index], scalar.scalar!), "x = \(value)")
+    }
+  }
+
+  @Test func asinhAgainstItsScalarRule() {
+    let x = Tensor(Self.values)
+    let g = gradient(at: x) { (asinh($0) * 3).sum() }
+    for (index, value) in Self.values.enumerated() {
+      let scalar = gradient(at: Tensor(value)) { asinh($0) * 3 }
+      #expect(Self.same(g.scalars[index], scalar.scalar!), "asinh at \(value)")
+    }
+  }
+}
