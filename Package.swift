@@ -3,6 +3,9 @@ import PackageDescription
 
 let package = Package(
   name: "Backprop",
+  // The newest API any target uses is the benchmark's ContinuousClock: macOS 13 and its
+  // contemporaries.
+  platforms: [.macOS(.v13), .iOS(.v16), .tvOS(.v16), .watchOS(.v9), .visionOS(.v1)],
   products: [
     .library(name: "Backprop", targets: ["Backprop"]),
     .executable(name: "backprop", targets: ["backprop"]),

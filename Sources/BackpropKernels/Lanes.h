@@ -45,7 +45,9 @@ static const double highest = 710.0;
 // The lane helpers and the exponential (see Exponential.c for the method).
 #define DEFINE_LANES(W) \
 typedef double Lanes##W __attribute__((ext_vector_type(W))); \
-typedef int64_t Mask##W __attribute__((ext_vector_type(W))); \
+/* A comparison's own type: its lanes are `long` on LP64 systems, which is int64_t on Linux but */ \
+/* not on Darwin, where int64_t is `long long` and the two vector types do not convert. */ \
+typedef __typeof__((Lanes##W){0} < (Lanes##W){0}) Mask##W; \
 typedef uint64_t Bits##W __attribute__((ext_vector_type(W))); \
  \
 static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W select_lanes##W(Mask##W mask, Lanes##W a, Lanes##W b) { \

@@ -162,6 +162,7 @@ typedef double Lanes8 __attribute__((ext_vector_type(8)));
 DEFINE_PRODUCT(narrow, 4, 8, Lanes4, 4)
 DEFINE_PRODUCT(wide, 8, 16, Lanes8, 8)
 
+#if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static void product_avx2(
     const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n, double *packed) {
   narrow_body(o, c, m, k, n, packed);
@@ -171,6 +172,7 @@ __attribute__((target("avx512f,fma"))) static void product_avx512(
     const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n, double *packed) {
   wide_body(o, c, m, k, n, packed);
 }
+#endif
 
 int bp_matrix_product_width(void) { return bp_kernel_width(); }
 
@@ -179,6 +181,7 @@ static int product_rows(
     int width, const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n) {
   double *packed = malloc(packed_doubles(n) * sizeof(double));
   if (!packed) return 0;
+#if defined(__x86_64__)
   if (width == 512) {
     product_avx512(o, c, m, k, n, packed);
   } else if (width == 256) {
@@ -186,6 +189,10 @@ static int product_rows(
   } else {
     narrow_body(o, c, m, k, n, packed);
   }
+#else
+  (void)width;
+  narrow_body(o, c, m, k, n, packed);
+#endif
   free(packed);
   return 1;
 }

@@ -15,7 +15,7 @@
 #pragma clang diagnostic ignored "-Wpsabi"
 
 typedef double Eight __attribute__((ext_vector_type(8)));
-typedef int64_t EightMask __attribute__((ext_vector_type(8)));
+typedef __typeof__((Eight){0} < (Eight){0}) EightMask;  // a comparison's own type (Lanes.h)
 typedef uint64_t EightBits __attribute__((ext_vector_type(8)));
 
 // The fold of the sixteen partial sums, for one target.

@@ -70,7 +70,12 @@ func pageFaults(_ body: () -> Void) -> Double {
   body()
   func faults() -> Int {
     var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
+    // Glibc imports RUSAGE_SELF as a case of an enumeration, Darwin as an Int32.
+    #if canImport(Glibc)
+      getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+      getrusage(RUSAGE_SELF, &usage)
+    #endif
     return usage.ru_minflt
   }
   let before = faults()

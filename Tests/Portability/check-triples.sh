@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Compiles every C kernel for the four triples Backprop supports and fails on any diagnostic:
+# arm64-apple-macosx13 and x86_64-apple-macosx13 (against the declaration-only headers in
+# darwin-include, freestanding, since no macOS SDK is at hand here), aarch64-linux-gnu (against
+# Debian's cross headers, libc6-dev-arm64-cross) and x86_64-linux-gnu. Each file is compiled to an
+# object with -O2, not only parsed, so that the back end's complaints (a target attribute naming
+# a feature the architecture lacks) count too. Usage: check-triples.sh [clang]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+clang="${1:-$(dirname "$(command -v swift)")/clang}"
+kernels=Sources/BackpropKernels
+aarch64_root=/usr/aarch64-linux-gnu
+[ -d "$aarch64_root/include" ] || { echo "check-triples: $aarch64_root/include is missing (apt-get install libc6-dev-arm64-cross)" >&2; exit 1; }
+output=$(mktemp -d)
+trap 'rm -rf "$output"' EXIT
+failures=0
+for triple in arm64-apple-macosx13 x86_64-apple-macosx13 aarch64-linux-gnu x86_64-linux-gnu; do
+  case "$triple" in
+    *-apple-*) flags=(-ffreestanding -isystem Tests/Portability/darwin-include) ;;
+    aarch64-linux-gnu) flags=(--sysroot="$aarch64_root" -isystem "$aarch64_root/include") ;;
+    *) flags=() ;;
+  esac
+  count=0
+  for file in "$kernels"/*.c; do
+    diagnostics=$("$clang" --target="$triple" "${flags[@]}" -I"$kernels/include" -std=gnu11 -O2 \
+      -Wall -Wextra -c "$file" -o "$output/kernel.o" 2>&1) || true
+    if [ -n "$diagnostics" ] || [ ! -s "$output/kernel.o" ]; then
+      echo "$triple: $file"
+      echo "$diagnostics" | head -20
+      failures=$((failures + 1))
+    fi
+    rm -f "$output/kernel.o"
+    count=$((count + 1))
+  done
+  echo "$triple: $count files compiled"
+done
+if [ "$failures" -gt 0 ]; then
+  echo "check-triples: $failures files with diagnostics" >&2
+  exit 1
+fi
