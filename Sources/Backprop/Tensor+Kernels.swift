@@ -612,9 +612,9 @@ extension Tensor {
       rhs.withUnsafeScalars { b in
         Tensor(shape: [m, n], count: m * n) { out in
           succeeded =
-            bp_matrix_product_strided(
-              bp_matrix_product_width(), Int32(Parallelism.threads), a.baseAddress!, aRows,
-              aColumns, b.baseAddress!, bRows, bColumns, out.baseAddress!, m, k, n) != 0
+            bp_matrix_product(
+              Int32(Parallelism.threads), a.baseAddress!, aRows, aColumns, b.baseAddress!, bRows,
+              bColumns, out.baseAddress!, m, k, n) != 0
           if !succeeded { out.initialize(repeating: 0) }
         }
       }

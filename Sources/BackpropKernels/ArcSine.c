@@ -12,16 +12,15 @@
 // (ArcSineTests measures every build against 80-bit asinl and acosl). asin is odd; |x| > 1 and
 // NaN give NaN; asin(±1) = ±π/2, acos(1) = 0, acos(−1) = π.
 //
-// No contraction: the operations are IEEE's and the fused multiply-adds are written out, so every
-// width gives the same bits.
+// No expression holds a product and a sum, so nothing is contracted (BackpropKernels.h): the
+// operations are IEEE's and the fused multiply-adds are written out, so every width, the x86-64
+// portable one included, gives the same bits.
 
 #include "BackpropKernels.h"
 
 #include "Lanes.h"
 
 #include "ArcSineTable.h"
-
-#pragma STDC FP_CONTRACT OFF
 
 #define DEFINE_ARC_SINE(W)                                                                       \
   /* asin(t + t_low) − t for 0 <= t <= 1/2 and t_low far below t's ulp, to the polynomial's    \
@@ -32,7 +31,9 @@
     Lanes##W p = (Lanes##W)arc_sine_polynomial[13];                                              \
     for (int i = 12; i >= 0; i--)                                                                \
       p = __builtin_elementwise_fma(p, z, (Lanes##W)arc_sine_polynomial[i]);                     \
-    return t * (z * p) + t_low * (1.0 + 0.5 * z);                                                \
+    Lanes##W half_z = 0.5 * z;                                                                   \
+    Lanes##W series = t * (z * p), correction = t_low * (1.0 + half_z);                          \
+    return series + correction;                                                                  \
   }                                                                                              \
                                                                                                  \
   /* s = √((1 − a)/2) and its residual, and the small part of asin(s + s_low) − s. */            \
@@ -74,7 +75,8 @@
         __builtin_elementwise_copysign(arc_sine_small##W(a, (Lanes##W)0.0), x));                 \
     Lanes##W s, small;                                                                           \
     arc_sine_reduced##W(a, &s, &small);                                                          \
-    Lanes##W positive = 2.0 * s + 2.0 * small;                                                   \
+    Lanes##W twice_s = 2.0 * s, twice_small = 2.0 * small;                                       \
+    Lanes##W positive = twice_s + twice_small;                                                   \
     Lanes##W negative = pair_minus##W(whole_pi_pair[0], whole_pi_pair[1], 2.0 * s, 2.0 * small); \
     Lanes##W far = select_lanes##W(x > 0.0, positive, negative);                                 \
     return select_lanes##W(a > 0.5, far, near);                                                  \

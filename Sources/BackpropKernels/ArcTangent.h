@@ -12,15 +12,14 @@
 // own in between; atan adds the two. An argument a + a_low (atan2's quotient with its
 // residual) adds a_low/(1 + a²) among the small terms.
 //
-// The operations are IEEE's, fused multiply-adds written out and no contraction, so every width
-// gives the same bits.
+// The operations are IEEE's and the fused multiply-adds are written out; each product is a
+// statement of its own, so nothing is contracted (BackpropKernels.h) and every width, the x86-64
+// portable one included, gives the same bits.
 
 #ifndef BACKPROP_ARC_TANGENT_H
 #define BACKPROP_ARC_TANGENT_H
 
 #include "ArcTangentTable.h"
-
-#pragma STDC FP_CONTRACT OFF
 
 #define DEFINE_ARC_TANGENT_PARTS(W)                                                              \
   /* The high (part 0) or low (part 1) half of atan c for each lane's centre, 0 below 7/16. */  \
@@ -35,14 +34,16 @@
   static inline __attribute__((always_inline)) LANE_TARGET##W void arc_tangent_parts##W(         \
       Lanes##W a, Lanes##W a_low, Lanes##W *head, Lanes##W *tail) {                              \
     Mask##W m0 = a >= 0x1.cp-2, m1 = a >= 0x1.6p-1, m2 = a >= 0x1.3p+0, m3 = a >= 0x1.38p+1;    \
+    /* Each product a statement of its own, so that no sum is contracted with it. */             \
+    Lanes##W twice = 2.0 * a, three_halves = 1.5 * a, square = a * a;                            \
     Lanes##W numerator = select_lanes##W(                                                        \
         m3, (Lanes##W)-1.0,                                                                      \
         select_lanes##W(                                                                         \
-            m2, a - 1.5, select_lanes##W(m1, a - 1.0, select_lanes##W(m0, 2.0 * a - 1.0, a))));  \
+            m2, a - 1.5, select_lanes##W(m1, a - 1.0, select_lanes##W(m0, twice - 1.0, a))));     \
     Lanes##W denominator = select_lanes##W(                                                      \
         m3, a,                                                                                   \
         select_lanes##W(                                                                         \
-            m2, 1.0 + 1.5 * a,                                                                   \
+            m2, 1.0 + three_halves,                                                              \
             select_lanes##W(m1, a + 1.0, select_lanes##W(m0, 2.0 + a, (Lanes##W)1.0))));         \
     Lanes##W t = numerator / denominator;                                                        \
     Lanes##W z = t * t;                                                                          \
@@ -52,8 +53,9 @@
     Lanes##W high = arc_tangent_centre##W(m0, m1, m2, m3, 0);                                    \
     Lanes##W low = arc_tangent_centre##W(m0, m1, m2, m3, 1);                                     \
     /* The argument's low part moves atan by a_low/(1 + a²) (0 where 1 + a² overflows). */        \
-    Lanes##W shift = a_low / (1.0 + a * a);                                                      \
-    Lanes##W small = (t * (z * p) - low) - shift;                                                \
+    Lanes##W shift = a_low / (1.0 + square);                                                     \
+    Lanes##W series = t * (z * p);                                                               \
+    Lanes##W small = (series - low) - shift;                                                     \
     *head = high;                                                                                \
     *tail = t - small;                                                                           \
   }                                                                                              \
@@ -99,7 +101,8 @@
     Lanes##W sum = base_high + signed_head;                                                      \
     Lanes##W virtual_head = sum - base_high;                                                     \
     Lanes##W sum_error = (base_high - (sum - virtual_head)) + (signed_head - virtual_head);      \
-    Lanes##W result = sum + ((sum_error + base_low) + sign * tail);                              \
+    Lanes##W signed_tail = sign * tail;                                                          \
+    Lanes##W result = sum + ((sum_error + base_low) + signed_tail);                              \
     return __builtin_elementwise_copysign(result, y);                                            \
   }
 

@@ -16,10 +16,9 @@
 
 #include "ArcTangent.h"
 
-// No contraction into fused multiply-adds: the baseline build has none, so a contracted
-// expression would give other bits in the AVX2 and AVX-512 builds. The fused multiply-adds
-// below are written out, and give the same bits everywhere.
-#pragma STDC FP_CONTRACT OFF
+// No expression here holds both a product and a sum, so contraction (BackpropKernels.h) fuses
+// nothing, and the x86-64 portable build gives the bits of the others: the fused multiply-adds
+// below are written out, and exact everywhere.
 
 #define DEFINE_RULE_LOOP(NAME, W)                                                               \
   static inline __attribute__((always_inline)) LANE_TARGET##W void NAME##_loop##W(             \
@@ -47,43 +46,10 @@
     }                                                                                          \
   }
 
-#if defined(__x86_64__)
-#define DEFINE_RULE_TARGETS(NAME)                                                               \
-  __attribute__((target("avx2,fma"))) static void NAME##_avx2(                                  \
-      const double *p, double p_uniform, const double *q, double q_uniform, const double *r,   \
-      double *destination, ptrdiff_t count) {                                                   \
-    NAME##_loop4(p, p_uniform, q, q_uniform, r, destination, count);                           \
-  }                                                                                             \
-  __attribute__((target("avx512f,fma"))) static void NAME##_avx512(                             \
-      const double *p, double p_uniform, const double *q, double q_uniform, const double *r,   \
-      double *destination, ptrdiff_t count) {                                                   \
-    NAME##_loop8(p, p_uniform, q, q_uniform, r, destination, count);                           \
-  }
-#define RULE_DISPATCH(NAME, width)                                                              \
-  if (width == 512 && bp_kernel_width() >= 512) {                                              \
-    NAME##_avx512(p, p_uniform, q, q_uniform, r, destination, count);                          \
-    return;                                                                                    \
-  }                                                                                            \
-  if (width == 256 && bp_kernel_width() >= 256) {                                              \
-    NAME##_avx2(p, p_uniform, q, q_uniform, r, destination, count);                            \
-    return;                                                                                    \
-  }
-#else
-#define DEFINE_RULE_TARGETS(NAME)
-#define RULE_DISPATCH(NAME, width)
-#endif
-
-// The rule's loops, its AVX2 and AVX-512 builds, and bp_rule_using(width, NAME, …)'s case.
+// The rule's loops of 4 and (on x86-64) 8 lanes.
 #define DEFINE_RULE(NAME)                                                                       \
   DEFINE_RULE_LOOP(NAME, 4)                                                                     \
-  DEFINE_RULE_LOOP(NAME, 8)                                                                     \
-  DEFINE_RULE_TARGETS(NAME)                                                                     \
-  static void NAME##_using(                                                                     \
-      int width, const double *p, double p_uniform, const double *q, double q_uniform,         \
-      const double *r, double *destination, ptrdiff_t count) {                                 \
-    RULE_DISPATCH(NAME, width)                                                                 \
-    NAME##_loop4(p, p_uniform, q, q_uniform, r, destination, count);                           \
-  }
+  BP_ON_X86(DEFINE_RULE_LOOP(NAME, 8))
 
 // p / q.
 #define DEFINE_QUOTIENT(W)                                                                      \
@@ -212,51 +178,43 @@ DEFINE_RULE(rectified_pullback)
 DEFINE_RULE(hypotenuse)
 DEFINE_RULE(arc_tangent2_rule)
 
-typedef void RuleEntry(
-    int width, const double *p, double p_uniform, const double *q, double q_uniform,
-    const double *r, double *destination, ptrdiff_t count);
+// The rules' loops of W lanes, one chosen by its kind; a kind outside bp_rule_kind writes
+// nothing.
+#define DEFINE_RULES(W)                                                                         \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void rules##W(                   \
+      bp_rule_kind rule, const double *p, double p_uniform, const double *q, double q_uniform, \
+      const double *r, double *destination, ptrdiff_t count) {                                 \
+    switch (rule) {                                                                            \
+      case bp_rule_quotient: RULE_CASE(quotient, W)                                             \
+      case bp_rule_square_root: RULE_CASE(square_root, W)                                       \
+      case bp_rule_reciprocal_square_root: RULE_CASE(reciprocal_square_root, W)                 \
+      case bp_rule_rectified: RULE_CASE(rectified, W)                                           \
+      case bp_rule_dividend_pullback: RULE_CASE(dividend_pullback, W)                           \
+      case bp_rule_divisor_pullback: RULE_CASE(divisor_pullback, W)                             \
+      case bp_rule_square_root_pullback: RULE_CASE(square_root_pullback, W)                     \
+      case bp_rule_rectified_pullback: RULE_CASE(rectified_pullback, W)                         \
+      case bp_rule_hypotenuse: RULE_CASE(hypotenuse, W)                                         \
+      case bp_rule_arc_tangent2: RULE_CASE(arc_tangent2_rule, W)                                \
+    }                                                                                          \
+  }
+#define RULE_CASE(NAME, W)                                                                      \
+  NAME##_loop##W(p, p_uniform, q, q_uniform, r, destination, count);                           \
+  return;
 
-// Each rule's entry, in bp_rule_kind's order.
-static RuleEntry *const rule_entries[] = {
-    quotient_using,           square_root_using,       reciprocal_square_root_using,
-    rectified_using,          dividend_pullback_using, divisor_pullback_using,
-    square_root_pullback_using, rectified_pullback_using, hypotenuse_using,
-    arc_tangent2_rule_using,
-};
-
-void bp_rule_using(
-    int width, bp_rule_kind rule, const double *p, double p_uniform, const double *q,
-    double q_uniform, const double *r, double *destination, ptrdiff_t count) {
-  if ((size_t)rule >= sizeof rule_entries / sizeof rule_entries[0]) return;
-  rule_entries[rule](width, p, p_uniform, q, q_uniform, r, destination, count);
-}
-
-void bp_rule(
-    bp_rule_kind rule, const double *p, double p_uniform, const double *q, double q_uniform,
-    const double *r, double *destination, ptrdiff_t count) {
-  bp_rule_using(bp_kernel_width(), rule, p, p_uniform, q, q_uniform, r, destination, count);
-}
+DEFINE_RULES(4)
+BP_ON_X86(DEFINE_RULES(8))
+BP_REGISTER(rule, BP_SIGNATURE_RULE, rules4, rules4, rules8)
 
 // One pair in two lanes, with no loop or dispatch around it: a VJP's scalar rule calls it per
 // scalar. Built for FMA where the machine has it, the same operations as the loops, so the same
 // bits: bp_NAME(p, q) for the rule NAME##2.
-#if defined(__x86_64__)
 #define DEFINE_RULE_SCALAR(ENTRY, NAME)                                                         \
-  __attribute__((target("avx2,fma"))) static double NAME##_fma(double p, double q) {           \
+  static inline __attribute__((always_inline)) double ENTRY##_scalar(double p, double q) {     \
     return NAME##2((Lanes2){p, 1.0}, (Lanes2){q, 1.0}, (Lanes2){0.0, 0.0})[0];                 \
   }                                                                                             \
-  double ENTRY(double p, double q) {                                                            \
-    if (bp_kernel_width() >= 256) return NAME##_fma(p, q);                                     \
-    return NAME##2((Lanes2){p, 1.0}, (Lanes2){q, 1.0}, (Lanes2){0.0, 0.0})[0];                 \
-  }
-#else
-#define DEFINE_RULE_SCALAR(ENTRY, NAME)                                                         \
-  double ENTRY(double p, double q) {                                                            \
-    return NAME##2((Lanes2){p, 1.0}, (Lanes2){q, 1.0}, (Lanes2){0.0, 0.0})[0];                 \
-  }
-#endif
+  BP_REGISTER(ENTRY, BP_SIGNATURE_BINARY_SCALAR, ENTRY##_scalar, ENTRY##_scalar, ENTRY##_scalar)
 
 DEFINE_HYPOTENUSE(2)
 DEFINE_ARC_TANGENT2_RULE(2)
-DEFINE_RULE_SCALAR(bp_hypotenuse, hypotenuse)
-DEFINE_RULE_SCALAR(bp_arc_tangent2, arc_tangent2_rule)
+DEFINE_RULE_SCALAR(hypotenuse, hypotenuse)
+DEFINE_RULE_SCALAR(arc_tangent2, arc_tangent2_rule)

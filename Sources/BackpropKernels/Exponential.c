@@ -133,120 +133,18 @@ DEFINE_LOG_SOFTMAX_PULLBACK(8)
 DEFINE_SCALED_EXPONENTIALS(4)
 DEFINE_SCALED_EXPONENTIALS(8)
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static double exponentials_avx2(
-    const double *source, double shift, double *destination, ptrdiff_t count) {
-  return exponentials_body(source, shift, destination, count);
-}
-
-__attribute__((target("avx512f,fma"))) static double exponentials_avx512(
-    const double *source, double shift, double *destination, ptrdiff_t count) {
-  return exponentials_body8(source, shift, destination, count);
-}
-__attribute__((target("avx2,fma"))) static void log_softmax_pullbacks_avx2(
-    const double *cotangent, const double *output, double total, double *destination,
-    ptrdiff_t count) {
-  log_softmax_pullbacks4(cotangent, output, total, destination, count);
-}
-
-__attribute__((target("avx512f,fma"))) static void log_softmax_pullbacks_avx512(
-    const double *cotangent, const double *output, double total, double *destination,
-    ptrdiff_t count) {
-  log_softmax_pullbacks8(cotangent, output, total, destination, count);
-}
-__attribute__((target("avx2,fma"))) static void scaled_exponentials_avx2(
-    const double *source, double shift, double scale, double *destination, ptrdiff_t count) {
-  scaled_exponentials4(source, shift, scale, destination, count);
-}
-
-__attribute__((target("avx512f,fma"))) static void scaled_exponentials_avx512(
-    const double *source, double shift, double scale, double *destination, ptrdiff_t count) {
-  scaled_exponentials8(source, shift, scale, destination, count);
-}
-#endif
-
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static double exponential_fma(double x) {
-  return exponential2((Lanes2){x, 0})[0];
-}
-#endif
-
-double bp_exponential(double x) {
-#if defined(__x86_64__)
-  if (bp_kernel_width() >= 256) return exponential_fma(x);
-#endif
+static inline __attribute__((always_inline)) double exponential_scalar(double x) {
   return exponential2((Lanes2){x, 0})[0];
 }
 
-int bp_kernel_width(void) {
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return 512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 256;
-#endif
-  return 0;
-}
-
-int bp_exponentials_uses_avx2(void) { return bp_kernel_width() >= 256; }
-
-double bp_exponentials_using(
-    int width, const double *source, double shift, double *destination, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512)
-    return exponentials_avx512(source, shift, destination, count);
-  if (width == 256 && bp_kernel_width() >= 256)
-    return exponentials_avx2(source, shift, destination, count);
-#endif
-  return exponentials_body(source, shift, destination, count);
-}
-
-double bp_exponentials_portable(
-    const double *source, double shift, double *destination, ptrdiff_t count) {
-  return exponentials_body(source, shift, destination, count);
-}
-
-double bp_exponentials(const double *source, double shift, double *destination, ptrdiff_t count) {
-  return bp_exponentials_using(bp_kernel_width(), source, shift, destination, count);
-}
-
-void bp_log_softmax_pullbacks_using(
-    int width, const double *cotangent, const double *output, double total, double *destination,
-    ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) {
-    log_softmax_pullbacks_avx512(cotangent, output, total, destination, count);
-    return;
-  }
-  if (width == 256 && bp_kernel_width() >= 256) {
-    log_softmax_pullbacks_avx2(cotangent, output, total, destination, count);
-    return;
-  }
-#endif
-  log_softmax_pullbacks4(cotangent, output, total, destination, count);
-}
-
-void bp_log_softmax_pullbacks(
-    const double *cotangent, const double *output, double total, double *destination,
-    ptrdiff_t count) {
-  bp_log_softmax_pullbacks_using(bp_kernel_width(), cotangent, output, total, destination, count);
-}
-
-void bp_scaled_exponentials_using(
-    int width, const double *source, double shift, double scale, double *destination,
-    ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) {
-    scaled_exponentials_avx512(source, shift, scale, destination, count);
-    return;
-  }
-  if (width == 256 && bp_kernel_width() >= 256) {
-    scaled_exponentials_avx2(source, shift, scale, destination, count);
-    return;
-  }
-#endif
-  scaled_exponentials4(source, shift, scale, destination, count);
-}
-
-void bp_scaled_exponentials(
-    const double *source, double shift, double scale, double *destination, ptrdiff_t count) {
-  bp_scaled_exponentials_using(bp_kernel_width(), source, shift, scale, destination, count);
-}
+BP_REGISTER(
+    exponentials, BP_SIGNATURE_EXPONENTIALS, exponentials_body, exponentials_body,
+    exponentials_body8)
+BP_REGISTER(
+    exponential, BP_SIGNATURE_SCALAR, exponential_scalar, exponential_scalar, exponential_scalar)
+BP_REGISTER(
+    log_softmax_pullbacks, BP_SIGNATURE_LOG_SOFTMAX_PULLBACKS, log_softmax_pullbacks4,
+    log_softmax_pullbacks4, log_softmax_pullbacks8)
+BP_REGISTER(
+    scaled_exponentials, BP_SIGNATURE_SCALED_EXPONENTIALS, scaled_exponentials4,
+    scaled_exponentials4, scaled_exponentials8)

@@ -2,17 +2,15 @@
 // huber(x − e, δ) and the pullback ȳ · slope(x − e, δ), each in one pass. Swift's lanes of the
 // same selections ran at the baseline's two doubles and a dozen operations a pair, compute-bound
 // at 0.7 ms a pass for 10⁶ scalars. The operations are Huber.value's and Huber.slope's, each
-// rounded where Swift rounds it (no contraction into fused multiply-adds), and the sum adds the
+// rounded where Swift rounds it (no expression holds both a product and a sum, so nothing is contracted), and the sum adds the
 // terms in Sum.total's order, so the results are Swift's to the bit in every width.
 
 #include "BackpropKernels.h"
 
 #include <math.h>
 
+#include "Dispatch.h"
 #include "Sixteen.h"
-
-#pragma STDC FP_CONTRACT OFF
-
 
 // The helpers and both kernels for one target: clang inlines an always-inline helper only into
 // a caller of its own target, and a vector of eight crosses no call, so each target gets its own.
@@ -88,37 +86,9 @@ DEFINE_HUBER(avx2, __attribute__((target("avx2,fma"))))
 DEFINE_HUBER(avx512, __attribute__((target("avx512f,fma"))))
 #endif
 
-double bp_huber_total_using(
-    int width, const double *x, const double *e, double delta, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) return huber_total_avx512(x, e, delta, count);
-  if (width == 256 && bp_kernel_width() >= 256) return huber_total_avx2(x, e, delta, count);
-#endif
-  return huber_total_portable(x, e, delta, count);
-}
-
-double bp_huber_total(const double *x, const double *e, double delta, ptrdiff_t count) {
-  return bp_huber_total_using(bp_kernel_width(), x, e, delta, count);
-}
-
-void bp_huber_pullbacks_using(
-    int width, double cotangent, const double *x, const double *e, double delta,
-    double *destination, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) {
-    huber_pullbacks_avx512(cotangent, x, e, delta, destination, count);
-    return;
-  }
-  if (width == 256 && bp_kernel_width() >= 256) {
-    huber_pullbacks_avx2(cotangent, x, e, delta, destination, count);
-    return;
-  }
-#endif
-  huber_pullbacks_portable(cotangent, x, e, delta, destination, count);
-}
-
-void bp_huber_pullbacks(
-    double cotangent, const double *x, const double *e, double delta, double *destination,
-    ptrdiff_t count) {
-  bp_huber_pullbacks_using(bp_kernel_width(), cotangent, x, e, delta, destination, count);
-}
+BP_REGISTER(
+    huber_total, BP_SIGNATURE_HUBER_TOTAL, huber_total_portable, huber_total_avx2,
+    huber_total_avx512)
+BP_REGISTER(
+    huber_pullbacks, BP_SIGNATURE_HUBER_PULLBACKS, huber_pullbacks_portable,
+    huber_pullbacks_avx2, huber_pullbacks_avx512)

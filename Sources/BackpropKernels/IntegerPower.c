@@ -94,10 +94,9 @@ DEFINE_INTEGER_POWER(2)
 DEFINE_INTEGER_POWER(4)
 DEFINE_INTEGER_POWER(8)
 
-// The entry points of a power kernel FUNCTION##W(x, n) (n the integer part of the exponent):
-// loops of 4 and 8 lanes (the last scalars padded with 1), the AVX2 and AVX-512 builds, and
-// bp_##MAP##_using(width, source, n, destination, count), bp_##MAP and bp_##FUNCTION(x, n), as
-// DEFINE_KERNEL_ENTRIES in Lanes.h gives one-input kernels.
+// A power kernel FUNCTION##W(x, n), n the integer part of the exponent: loops of 4 and (on
+// x86-64) 8 lanes, the last scalars padded with 1, registered as MAP, and one scalar in two
+// lanes, registered as FUNCTION, as DEFINE_KERNEL_ENTRIES in Lanes.h gives one-input kernels.
 #define DEFINE_POWER_LOOP(MAP, FUNCTION, W)                                                      \
   static inline __attribute__((always_inline)) LANE_TARGET##W void MAP##W(                                      \
       const double *source, int n, double *destination, ptrdiff_t count) {                       \
@@ -116,55 +115,16 @@ DEFINE_INTEGER_POWER(8)
     }                                                                                            \
   }
 
-#if defined(__x86_64__)
-#define DEFINE_POWER_TARGETS(MAP, FUNCTION)                                                      \
-  __attribute__((target("avx2,fma"))) static double FUNCTION##_fma(double x, int n) {           \
-    return FUNCTION##2((Lanes2){x, 1}, n)[0];                                                    \
-  }                                                                                              \
-  __attribute__((target("avx2,fma"))) static void MAP##_avx2(                                    \
-      const double *source, int n, double *destination, ptrdiff_t count) {                       \
-    MAP##4(source, n, destination, count);                                                       \
-  }                                                                                              \
-  __attribute__((target("avx512f,fma"))) static void MAP##_avx512(                               \
-      const double *source, int n, double *destination, ptrdiff_t count) {                       \
-    MAP##8(source, n, destination, count);                                                       \
-  }
-#define POWER_SCALAR_DISPATCH(FUNCTION, x, n)                                                    \
-  if (bp_kernel_width() >= 256) return FUNCTION##_fma(x, n);
-#define POWER_MAP_DISPATCH(MAP, width, source, n, destination, count)                            \
-  if (width == 512 && bp_kernel_width() >= 512) {                                                \
-    MAP##_avx512(source, n, destination, count);                                                 \
-    return;                                                                                      \
-  }                                                                                              \
-  if (width == 256 && bp_kernel_width() >= 256) {                                                \
-    MAP##_avx2(source, n, destination, count);                                                   \
-    return;                                                                                      \
-  }
-#else
-#define DEFINE_POWER_TARGETS(MAP, FUNCTION)
-#define POWER_SCALAR_DISPATCH(FUNCTION, x, n)
-#define POWER_MAP_DISPATCH(MAP, width, source, n, destination, count)
-#endif
-
 #define DEFINE_POWER_ENTRIES(MAP, FUNCTION)                                                      \
   DEFINE_POWER_LOOP(MAP, FUNCTION, 4)                                                            \
-  DEFINE_POWER_LOOP(MAP, FUNCTION, 8)                                                            \
-  DEFINE_POWER_TARGETS(MAP, FUNCTION)                                                            \
-                                                                                                 \
-  double bp_##FUNCTION(double x, int n) {                                                        \
-    POWER_SCALAR_DISPATCH(FUNCTION, x, n)                                                        \
+  BP_ON_X86(DEFINE_POWER_LOOP(MAP, FUNCTION, 8))                                                 \
+  static inline __attribute__((always_inline)) double FUNCTION##_scalar(double x, int n) {       \
     return FUNCTION##2((Lanes2){x, 1}, n)[0];                                                    \
   }                                                                                              \
-                                                                                                 \
-  void bp_##MAP##_using(                                                                         \
-      int width, const double *source, int n, double *destination, ptrdiff_t count) {            \
-    POWER_MAP_DISPATCH(MAP, width, source, n, destination, count)                                \
-    MAP##4(source, n, destination, count);                                                       \
-  }                                                                                              \
-                                                                                                 \
-  void bp_##MAP(const double *source, int n, double *destination, ptrdiff_t count) {             \
-    bp_##MAP##_using(bp_kernel_width(), source, n, destination, count);                          \
-  }
+  BP_REGISTER(MAP, BP_SIGNATURE_POWER_MAP, MAP##4, MAP##4, MAP##8)                               \
+  BP_REGISTER(                                                                                   \
+      FUNCTION, BP_SIGNATURE_POWER_SCALAR, FUNCTION##_scalar, FUNCTION##_scalar,                 \
+      FUNCTION##_scalar)
 
 DEFINE_POWER_ENTRIES(integer_powers, integer_power)
 DEFINE_POWER_ENTRIES(half_integer_powers, half_integer_power)

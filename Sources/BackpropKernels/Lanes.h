@@ -12,6 +12,8 @@
 #include <immintrin.h>
 #endif
 
+#include "Dispatch.h"
+
 // The helpers below take 256-bit vectors and are always inlined, into the portable function and
 // into the AVX2 one alike, so no vector ever crosses a call and the ABI warning does not apply.
 #pragma clang diagnostic ignored "-Wpsabi"
@@ -32,14 +34,16 @@ static const double highest = 710.0;
 // so that they may use its instructions (vscalefpd, below); those of two and four lanes are
 // built for the file's target and so inline into every entry point. Clang refuses to inline a
 // helper that needs a feature its caller lacks, so the attribute goes on every eight-lane helper.
+// Each file defines a family of helpers at every width and uses what it needs of them, so none
+// is reported unused.
 #if defined(__x86_64__)
-#define LANE_TARGET2
-#define LANE_TARGET4
-#define LANE_TARGET8 __attribute__((target("avx512f,fma")))
+#define LANE_TARGET2 __attribute__((unused))
+#define LANE_TARGET4 __attribute__((unused))
+#define LANE_TARGET8 __attribute__((unused, target("avx512f,fma")))
 #else
-#define LANE_TARGET2
-#define LANE_TARGET4
-#define LANE_TARGET8
+#define LANE_TARGET2 __attribute__((unused))
+#define LANE_TARGET4 __attribute__((unused))
+#define LANE_TARGET8 __attribute__((unused))
 #endif
 
 // The lane helpers and the exponential (see Exponential.c for the method).
@@ -161,68 +165,22 @@ static inline __attribute__((always_inline)) LANE_TARGET##W void MAP##W( \
   } \
 }
 
-// The entry points of a one-input kernel whose lane function FUNCTION##W is defined for W = 2,
-// 4 and 8: the loops MAP##4 and MAP##8; bp_##MAP##_using(width, …), which takes the AVX-512 or
-// AVX2 build when asked for and present and the baseline otherwise; bp_##MAP(…) at the
-// machine's widest; and bp_##FUNCTION(x), one scalar in two lanes (padded with PAD) with the
-// bits the vector loop gives it on this machine. Written once here so that each kernel file
-// declares only its mathematics.
-#if defined(__x86_64__)
-#define DEFINE_KERNEL_TARGETS(MAP, FUNCTION, PAD) \
-__attribute__((target("avx2,fma"))) static double FUNCTION##_fma(double x) { \
-  return FUNCTION##2((Lanes2){x, PAD})[0]; \
-} \
-__attribute__((target("avx2,fma"))) static void MAP##_avx2( \
-    const double *source, double *destination, ptrdiff_t count) { \
-  MAP##4(source, destination, count); \
-} \
-__attribute__((target("avx512f,fma"))) static void MAP##_avx512( \
-    const double *source, double *destination, ptrdiff_t count) { \
-  MAP##8(source, destination, count); \
-}
-#define KERNEL_SCALAR_DISPATCH(FUNCTION, x) \
-  if (bp_kernel_width() >= 256) return FUNCTION##_fma(x);
-#define KERNEL_MAP_DISPATCH(MAP, width, source, destination, count) \
-  if (width == 512 && bp_kernel_width() >= 512) { \
-    MAP##_avx512(source, destination, count); \
-    return; \
-  } \
-  if (width == 256 && bp_kernel_width() >= 256) { \
-    MAP##_avx2(source, destination, count); \
-    return; \
-  }
-#else
-#define DEFINE_KERNEL_TARGETS(MAP, FUNCTION, PAD)
-#define KERNEL_SCALAR_DISPATCH(FUNCTION, x)
-#define KERNEL_MAP_DISPATCH(MAP, width, source, destination, count)
-#endif
-
+// A one-input kernel whose lane function FUNCTION##W is defined for W = 2, 4 and 8: the loops
+// MAP##4 and (on x86-64) MAP##8, and its registration (Dispatch.h) as two kernels: MAP, over
+// buffers, and FUNCTION, one scalar in two lanes padded with PAD, with the bits the vector loop
+// gives it. Written once here so that each kernel file declares only its mathematics.
 #define DEFINE_KERNEL_ENTRIES(MAP, FUNCTION, PAD) \
 DEFINE_LANE_MAP(MAP, FUNCTION, 4, PAD) \
-DEFINE_LANE_MAP(MAP, FUNCTION, 8, PAD) \
-DEFINE_KERNEL_TARGETS(MAP, FUNCTION, PAD) \
- \
-double bp_##FUNCTION(double x) { \
-  KERNEL_SCALAR_DISPATCH(FUNCTION, x) \
+BP_ON_X86(DEFINE_LANE_MAP(MAP, FUNCTION, 8, PAD)) \
+static inline __attribute__((always_inline)) double FUNCTION##_scalar(double x) { \
   return FUNCTION##2((Lanes2){x, PAD})[0]; \
 } \
- \
-void bp_##MAP##_using(int width, const double *source, double *destination, ptrdiff_t count) { \
-  KERNEL_MAP_DISPATCH(MAP, width, source, destination, count) \
-  MAP##4(source, destination, count); \
-} \
- \
-void bp_##MAP(const double *source, double *destination, ptrdiff_t count) { \
-  bp_##MAP##_using(bp_kernel_width(), source, destination, count); \
-}
+BP_REGISTER(MAP, BP_SIGNATURE_MAP, MAP##4, MAP##4, MAP##8) \
+BP_REGISTER(FUNCTION, BP_SIGNATURE_SCALAR, FUNCTION##_scalar, FUNCTION##_scalar, FUNCTION##_scalar)
 
-
-
-// The entry points of a kernel with two results, FUNCTION##W(x, &second) returning the first,
-// for W = 4 and 8: bp_##MAP##_using(width, source, first, second, count), which takes the
-// AVX-512 or AVX2 build when asked for and present and the baseline otherwise, and bp_##MAP at
-// the machine's widest. The last scalars run in lanes padded with PAD. Each lane reads before
-// it writes, so either destination may be the source.
+// The loop of a kernel with two results, FUNCTION##W(x, &second) returning the first. The last
+// scalars run in lanes padded with PAD. Each lane reads before it writes, so either destination
+// may be the source.
 #define DEFINE_LANE_PAIR_MAP(MAP, FUNCTION, W, PAD) \
 static inline __attribute__((always_inline)) LANE_TARGET##W void MAP##W( \
     const double *source, double *first, double *second, ptrdiff_t count) { \
@@ -245,43 +203,10 @@ static inline __attribute__((always_inline)) LANE_TARGET##W void MAP##W( \
   } \
 }
 
-#if defined(__x86_64__)
-#define DEFINE_PAIR_KERNEL_TARGETS(MAP) \
-__attribute__((target("avx2,fma"))) static void MAP##_avx2( \
-    const double *source, double *first, double *second, ptrdiff_t count) { \
-  MAP##4(source, first, second, count); \
-} \
-__attribute__((target("avx512f,fma"))) static void MAP##_avx512( \
-    const double *source, double *first, double *second, ptrdiff_t count) { \
-  MAP##8(source, first, second, count); \
-}
-#define PAIR_KERNEL_DISPATCH(MAP, width, source, first, second, count) \
-  if (width == 512 && bp_kernel_width() >= 512) { \
-    MAP##_avx512(source, first, second, count); \
-    return; \
-  } \
-  if (width == 256 && bp_kernel_width() >= 256) { \
-    MAP##_avx2(source, first, second, count); \
-    return; \
-  }
-#else
-#define DEFINE_PAIR_KERNEL_TARGETS(MAP)
-#define PAIR_KERNEL_DISPATCH(MAP, width, source, first, second, count)
-#endif
-
+// A kernel with two results, registered as MAP with the loops of 4 and (on x86-64) 8 lanes.
 #define DEFINE_PAIR_KERNEL_ENTRIES(MAP, FUNCTION, PAD) \
 DEFINE_LANE_PAIR_MAP(MAP, FUNCTION, 4, PAD) \
-DEFINE_LANE_PAIR_MAP(MAP, FUNCTION, 8, PAD) \
-DEFINE_PAIR_KERNEL_TARGETS(MAP) \
- \
-void bp_##MAP##_using( \
-    int width, const double *source, double *first, double *second, ptrdiff_t count) { \
-  PAIR_KERNEL_DISPATCH(MAP, width, source, first, second, count) \
-  MAP##4(source, first, second, count); \
-} \
- \
-void bp_##MAP(const double *source, double *first, double *second, ptrdiff_t count) { \
-  bp_##MAP##_using(bp_kernel_width(), source, first, second, count); \
-}
+BP_ON_X86(DEFINE_LANE_PAIR_MAP(MAP, FUNCTION, 8, PAD)) \
+BP_REGISTER(MAP, BP_SIGNATURE_PAIR_MAP, MAP##4, MAP##4, MAP##8)
 
 #endif

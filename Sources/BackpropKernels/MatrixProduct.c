@@ -10,11 +10,13 @@
 // 32 registers), 4 × 8 in AVX2 registers (eight of four, out of 16), and 4 × 8 for the baseline.
 // The widest the processor has is chosen at run time.
 //
-// With more than one thread (bp_matrix_product_threaded), each thread takes whole blocks of MC
+// With more than one thread, each thread takes whole blocks of MC
 // rows of C, with its own packing buffer: every entry of C is the same sum in the same order
 // whichever thread computes it, so the result is the one-thread result to the bit.
 
 #include "BackpropKernels.h"
+
+#include "Dispatch.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -160,46 +162,42 @@ typedef double Lanes8 __attribute__((ext_vector_type(8)));
 
 // MC = 96 is a multiple of both tile heights, so no A panel is split across blocks.
 DEFINE_PRODUCT(narrow, 4, 8, Lanes4, 4)
-DEFINE_PRODUCT(wide, 8, 16, Lanes8, 8)
+BP_ON_X86(DEFINE_PRODUCT(wide, 8, 16, Lanes8, 8))
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void product_avx2(
+// One width's blocked product of some rows of C: the loops above, compiled for that width.
+typedef void Body(
+    const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n, double *packed);
+
+static void product_portable(
     const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n, double *packed) {
   narrow_body(o, c, m, k, n, packed);
 }
 
-__attribute__((target("avx512f,fma"))) static void product_avx512(
+#if defined(__x86_64__)
+BP_TARGET_AVX2 static void product_avx2(
+    const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n, double *packed) {
+  narrow_body(o, c, m, k, n, packed);
+}
+
+BP_TARGET_AVX512 static void product_avx512(
     const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n, double *packed) {
   wide_body(o, c, m, k, n, packed);
 }
 #endif
 
-int bp_matrix_product_width(void) { return bp_kernel_width(); }
-
 /// Rows of C on this thread: the product of A's rows with B, with a packing buffer of its own.
 static int product_rows(
-    int width, const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n) {
+    Body *body, const Operands *o, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n) {
   double *packed = malloc(packed_doubles(n) * sizeof(double));
   if (!packed) return 0;
-#if defined(__x86_64__)
-  if (width == 512) {
-    product_avx512(o, c, m, k, n, packed);
-  } else if (width == 256) {
-    product_avx2(o, c, m, k, n, packed);
-  } else {
-    narrow_body(o, c, m, k, n, packed);
-  }
-#else
-  (void)width;
-  narrow_body(o, c, m, k, n, packed);
-#endif
+  body(o, c, m, k, n, packed);
   free(packed);
   return 1;
 }
 
 /// One thread's share: a run of rows, and whether it succeeded.
 typedef struct {
-  int width;
+  Body *body;
   Operands operands;
   double *c;
   ptrdiff_t m, k, n;
@@ -209,17 +207,16 @@ typedef struct {
 static void *run_share(void *argument) {
   Share *share = argument;
   share->succeeded =
-      product_rows(share->width, &share->operands, share->c, share->m, share->k, share->n);
+      product_rows(share->body, &share->operands, share->c, share->m, share->k, share->n);
   return NULL;
 }
 
 enum { MAXIMUM_THREADS = 64 };
 
-int bp_matrix_product_strided(
-    int width, int threads, const double *a, ptrdiff_t a_rows, ptrdiff_t a_columns,
+static int product(
+    Body *body, int threads, const double *a, ptrdiff_t a_rows, ptrdiff_t a_columns,
     const double *b, ptrdiff_t b_rows, ptrdiff_t b_columns, double *c, ptrdiff_t m, ptrdiff_t k,
     ptrdiff_t n) {
-  if (width > bp_matrix_product_width() || (width != 0 && width != 256 && width != 512)) return 0;
   const Operands operands = {a, a_rows, a_columns, b, b_rows, b_columns};
   // Threads take whole blocks of MC rows; below about 2²² multiply-adds, starting a thread
   // costs more than its share saves.
@@ -227,7 +224,7 @@ int bp_matrix_product_strided(
   if (threads > MAXIMUM_THREADS) threads = MAXIMUM_THREADS;
   if (threads > blocks) threads = (int)blocks;
   if (threads <= 1 || (double)m * (double)k * (double)n < 4194304.0) {
-    return product_rows(width, &operands, c, m, k, n);
+    return product_rows(body, &operands, c, m, k, n);
   }
   ptrdiff_t rows = (blocks + threads - 1) / threads * MC;
   Share shares[MAXIMUM_THREADS];
@@ -237,7 +234,7 @@ int bp_matrix_product_strided(
     ptrdiff_t first = smaller(t * rows, m), last = smaller((t + 1) * rows, m);
     Operands share = operands;
     share.a += first * a_rows;
-    shares[t] = (Share){width, share, c + first * n, last - first, k, n, 1};
+    shares[t] = (Share){body, share, c + first * n, last - first, k, n, 1};
     started[t] = 0;
   }
   for (int t = 1; t < threads; t++) {
@@ -257,24 +254,17 @@ int bp_matrix_product_strided(
   return succeeded;
 }
 
-int bp_matrix_product_threaded(
-    int width, int threads, const double *a, const double *b, double *c, ptrdiff_t m,
-    ptrdiff_t k, ptrdiff_t n) {
-  return bp_matrix_product_strided(width, threads, a, k, 1, b, n, 1, c, m, k, n);
-}
+// Each width's entry: the same loops around that width's body.
+#define DEFINE_PRODUCT_ENTRY(NAME, BODY)                                                         \
+  static int NAME(                                                                               \
+      int threads, const double *a, ptrdiff_t a_rows, ptrdiff_t a_columns, const double *b,     \
+      ptrdiff_t b_rows, ptrdiff_t b_columns, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n) { \
+    return product(BODY, threads, a, a_rows, a_columns, b, b_rows, b_columns, c, m, k, n);       \
+  }
 
-int bp_matrix_product_using(
-    int width, const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k,
-    ptrdiff_t n) {
-  return bp_matrix_product_threaded(width, 1, a, b, c, m, k, n);
-}
-
-int bp_matrix_product(
-    const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n) {
-  return bp_matrix_product_using(bp_matrix_product_width(), a, b, c, m, k, n);
-}
-
-int bp_matrix_product_portable(
-    const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n) {
-  return bp_matrix_product_using(0, a, b, c, m, k, n);
-}
+DEFINE_PRODUCT_ENTRY(products_portable, product_portable)
+BP_ON_X86(DEFINE_PRODUCT_ENTRY(products_avx2, product_avx2))
+BP_ON_X86(DEFINE_PRODUCT_ENTRY(products_avx512, product_avx512))
+BP_REGISTER(
+    matrix_product, BP_SIGNATURE_MATRIX_PRODUCT, products_portable, products_avx2,
+    products_avx512)

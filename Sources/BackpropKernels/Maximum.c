@@ -68,60 +68,7 @@ DEFINE_MAXIMUM_PULLBACK(4)
 DEFINE_MAXIMUM(8)
 DEFINE_MAXIMUM_PULLBACK(8)
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static double maximum_avx2(
-    const double *source, ptrdiff_t count) {
-  return maximum4(source, count);
-}
-
-__attribute__((target("avx512f,fma"))) static double maximum_avx512(
-    const double *source, ptrdiff_t count) {
-  return maximum8(source, count);
-}
-
-__attribute__((target("avx2,fma"))) static void maximum_pullbacks_avx2(
-    const double *cotangent, double uniform, const double *a, const double *b,
-    double *destination, ptrdiff_t count) {
-  maximum_pullbacks4(cotangent, uniform, a, b, destination, count);
-}
-
-__attribute__((target("avx512f,fma"))) static void maximum_pullbacks_avx512(
-    const double *cotangent, double uniform, const double *a, const double *b,
-    double *destination, ptrdiff_t count) {
-  maximum_pullbacks8(cotangent, uniform, a, b, destination, count);
-}
-#endif
-
-double bp_maximum_using(int width, const double *source, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) return maximum_avx512(source, count);
-  if (width == 256 && bp_kernel_width() >= 256) return maximum_avx2(source, count);
-#endif
-  return maximum4(source, count);
-}
-
-double bp_maximum(const double *source, ptrdiff_t count) {
-  return bp_maximum_using(bp_kernel_width(), source, count);
-}
-
-void bp_maximum_pullbacks_using(
-    int width, const double *cotangent, double uniform, const double *a, const double *b,
-    double *destination, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) {
-    maximum_pullbacks_avx512(cotangent, uniform, a, b, destination, count);
-    return;
-  }
-  if (width == 256 && bp_kernel_width() >= 256) {
-    maximum_pullbacks_avx2(cotangent, uniform, a, b, destination, count);
-    return;
-  }
-#endif
-  maximum_pullbacks4(cotangent, uniform, a, b, destination, count);
-}
-
-void bp_maximum_pullbacks(
-    const double *cotangent, double uniform, const double *a, const double *b,
-    double *destination, ptrdiff_t count) {
-  bp_maximum_pullbacks_using(bp_kernel_width(), cotangent, uniform, a, b, destination, count);
-}
+BP_REGISTER(maximum, BP_SIGNATURE_MAXIMUM, maximum4, maximum4, maximum8)
+BP_REGISTER(
+    maximum_pullbacks, BP_SIGNATURE_MAXIMUM_PULLBACKS, maximum_pullbacks4, maximum_pullbacks4,
+    maximum_pullbacks8)

@@ -5,6 +5,7 @@
 
 #include "BackpropKernels.h"
 
+#include "Dispatch.h"
 #include "Sixteen.h"
 
 #define DEFINE_REDUCTIONS(SUFFIX, TARGET)                                                       \
@@ -39,28 +40,5 @@ DEFINE_REDUCTIONS(avx2, __attribute__((target("avx2,fma"))))
 DEFINE_REDUCTIONS(avx512, __attribute__((target("avx512f,fma"))))
 #endif
 
-double bp_total_using(int width, const double *x, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) return total_avx512(x, count);
-  if (width == 256 && bp_kernel_width() >= 256) return total_avx2(x, count);
-#endif
-  return total_portable(x, count);
-}
-
-double bp_total(const double *x, ptrdiff_t count) {
-  return bp_total_using(bp_kernel_width(), x, count);
-}
-
-void bp_fill(double value, double *destination, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (bp_kernel_width() >= 512) {
-    fill_avx512(value, destination, count);
-    return;
-  }
-  if (bp_kernel_width() >= 256) {
-    fill_avx2(value, destination, count);
-    return;
-  }
-#endif
-  fill_portable(value, destination, count);
-}
+BP_REGISTER(total, BP_SIGNATURE_TOTAL, total_portable, total_avx2, total_avx512)
+BP_REGISTER(fill, BP_SIGNATURE_FILL, fill_portable, fill_avx2, fill_avx512)

@@ -85,39 +85,6 @@ DEFINE_SIGMOID(8)
 DEFINE_KERNEL_ENTRIES(sigmoids, sigmoid, 0.0)
 DEFINE_PAIR_KERNEL_ENTRIES(sigmoids_and_derivatives, sigmoid_and_derivative, 0.0)
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void sigmoid_pullbacks_avx2(
-    const double *cotangent, double uniform, const double *source, const double *output,
-    double *destination, ptrdiff_t count) {
-  sigmoid_pullbacks4(cotangent, uniform, source, output, destination, count);
-}
-
-__attribute__((target("avx512f,fma"))) static void sigmoid_pullbacks_avx512(
-    const double *cotangent, double uniform, const double *source, const double *output,
-    double *destination, ptrdiff_t count) {
-  sigmoid_pullbacks8(cotangent, uniform, source, output, destination, count);
-}
-#endif
-
-void bp_sigmoid_pullbacks_using(
-    int width, const double *cotangent, double uniform, const double *source,
-    const double *output, double *destination, ptrdiff_t count) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) {
-    sigmoid_pullbacks_avx512(cotangent, uniform, source, output, destination, count);
-    return;
-  }
-  if (width == 256 && bp_kernel_width() >= 256) {
-    sigmoid_pullbacks_avx2(cotangent, uniform, source, output, destination, count);
-    return;
-  }
-#endif
-  sigmoid_pullbacks4(cotangent, uniform, source, output, destination, count);
-}
-
-void bp_sigmoid_pullbacks(
-    const double *cotangent, double uniform, const double *source, const double *output,
-    double *destination, ptrdiff_t count) {
-  bp_sigmoid_pullbacks_using(
-      bp_kernel_width(), cotangent, uniform, source, output, destination, count);
-}
+BP_REGISTER(
+    sigmoid_pullbacks, BP_SIGNATURE_SIGMOID_PULLBACKS, sigmoid_pullbacks4, sigmoid_pullbacks4,
+    sigmoid_pullbacks8)

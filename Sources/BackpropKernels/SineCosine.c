@@ -151,59 +151,29 @@ DEFINE_SINE_COSINE(4)
 DEFINE_SINE_COSINE(8)
 DEFINE_KERNEL_ENTRIES(tangents, tangent, 0.0)
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static double sine_cosine_fma(double x, int cosine) {
-  return sine_cosine2((Lanes2){x, 0}, cosine)[0];
-}
-
-__attribute__((target("avx2,fma"))) static void sines_cosines_avx2(
-    const double *source, double *destination, ptrdiff_t count, int cosine) {
-  sines_cosines4(source, destination, count, cosine);
-}
-
-__attribute__((target("avx512f,fma"))) static void sines_cosines_avx512(
-    const double *source, double *destination, ptrdiff_t count, int cosine) {
-  sines_cosines8(source, destination, count, cosine);
-}
-#endif
-
-static double sine_cosine(double x, int cosine) {
-#if defined(__x86_64__)
-  if (bp_kernel_width() >= 256) return sine_cosine_fma(x, cosine);
-#endif
-  return sine_cosine2((Lanes2){x, 0}, cosine)[0];
-}
-
-static void sines_cosines_using(
-    int width, const double *source, double *destination, ptrdiff_t count, int cosine) {
-#if defined(__x86_64__)
-  if (width == 512 && bp_kernel_width() >= 512) {
-    sines_cosines_avx512(source, destination, count, cosine);
-    return;
+// The sine and the cosine share their lanes; each kernel fixes `cosine`.
+#define DEFINE_SINE_COSINE_ENTRIES(W)                                                            \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void sines##W(                     \
+      const double *source, double *destination, ptrdiff_t count) {                              \
+    sines_cosines##W(source, destination, count, 0);                                             \
+  }                                                                                              \
+  static inline __attribute__((always_inline)) LANE_TARGET##W void cosines##W(                   \
+      const double *source, double *destination, ptrdiff_t count) {                              \
+    sines_cosines##W(source, destination, count, 1);                                             \
   }
-  if (width == 256 && bp_kernel_width() >= 256) {
-    sines_cosines_avx2(source, destination, count, cosine);
-    return;
-  }
-#endif
-  sines_cosines4(source, destination, count, cosine);
+
+DEFINE_SINE_COSINE_ENTRIES(4)
+BP_ON_X86(DEFINE_SINE_COSINE_ENTRIES(8))
+
+static inline __attribute__((always_inline)) double sine_scalar(double x) {
+  return sine_cosine2((Lanes2){x, 0}, 0)[0];
 }
 
-double bp_sine(double x) { return sine_cosine(x, 0); }
-double bp_cosine(double x) { return sine_cosine(x, 1); }
-
-void bp_sines_using(int width, const double *source, double *destination, ptrdiff_t count) {
-  sines_cosines_using(width, source, destination, count, 0);
+static inline __attribute__((always_inline)) double cosine_scalar(double x) {
+  return sine_cosine2((Lanes2){x, 0}, 1)[0];
 }
 
-void bp_cosines_using(int width, const double *source, double *destination, ptrdiff_t count) {
-  sines_cosines_using(width, source, destination, count, 1);
-}
-
-void bp_sines(const double *source, double *destination, ptrdiff_t count) {
-  sines_cosines_using(bp_kernel_width(), source, destination, count, 0);
-}
-
-void bp_cosines(const double *source, double *destination, ptrdiff_t count) {
-  sines_cosines_using(bp_kernel_width(), source, destination, count, 1);
-}
+BP_REGISTER(sines, BP_SIGNATURE_MAP, sines4, sines4, sines8)
+BP_REGISTER(cosines, BP_SIGNATURE_MAP, cosines4, cosines4, cosines8)
+BP_REGISTER(sine, BP_SIGNATURE_SCALAR, sine_scalar, sine_scalar, sine_scalar)
+BP_REGISTER(cosine, BP_SIGNATURE_SCALAR, cosine_scalar, cosine_scalar, cosine_scalar)

@@ -14,8 +14,8 @@ struct ArcSineTests {
       String, @Sendable (Int32, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int) -> Void,
       @Sendable (Double) -> Double, @Sendable (Extended) -> Extended
     )] = [
-      ("asin", bp_arc_sines_using, bp_arc_sine, { Foundation.asin($0) }),
-      ("acos", bp_arc_cosines_using, bp_arc_cosine, { Foundation.acos($0) }),
+      ("asin", atWidth(\.arc_sines), bp_arc_sine, { Foundation.asin($0) }),
+      ("acos", atWidth(\.arc_cosines), bp_arc_cosine, { Foundation.acos($0) }),
     ]
 
   @Test(arguments: 0..<2)

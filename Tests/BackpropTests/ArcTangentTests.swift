@@ -12,7 +12,7 @@ import Testing
 struct ArcTangentTests {
   static func atan2Kernel(width: Int, _ y: [Double], _ x: [Double]) -> [Double] {
     var out = [Double](repeating: 42, count: y.count)
-    bp_rule_using(Int32(width), bp_rule_arc_tangent2, y, 0, x, 0, nil, &out, y.count)
+    kernel(\.rule, width: Int32(width))(bp_rule_arc_tangent2, y, 0, x, 0, nil, &out, y.count)
     return out
   }
 
@@ -29,7 +29,7 @@ struct ArcTangentTests {
       }
     }
     let worst = expectKernelWithinOneUlp(
-      "atan", bp_arc_tangents_using, exact: { Foundation.atan($0) },
+      "atan", atWidth(\.arc_tangents), exact: { Foundation.atan($0) },
       on: binades + uniform + edges + [.leastNonzeroMagnitude, .greatestFiniteMagnitude])
     print("atan kernel: worst \(worst) ulp over every binade and the reduction's edges")
   }
@@ -73,7 +73,7 @@ struct ArcTangentTests {
         #expect(
           angle.sign == expected.sign || angle.isNaN, "width \(width): the sign of \(expected)")
       }
-      let atan = runKernel(bp_arc_tangents_using, width: width, on: values)
+      let atan = runKernel(atWidth(\.arc_tangents), width: width, on: values)
       for (x, angle) in zip(values, atan) {
         let expected = Foundation.atan(x)
         #expect(
@@ -85,7 +85,7 @@ struct ArcTangentTests {
 
   @Test func everyRemainderAndAScalarATensorAndABroadcastAgree() {
     for width in kernelWidths {
-      expectEveryRemainder(bp_arc_tangents_using, width: width, scalar: bp_arc_tangent)
+      expectEveryRemainder(atWidth(\.arc_tangents), width: width, scalar: bp_arc_tangent)
     }
     var generator = SeededGenerator(seed: 83)
     let a = Tensor.random([3, 7], in: -4...4, using: &generator)

@@ -70,8 +70,8 @@ struct ArithmeticKernelTests {
                 rs.withUnsafeMutableBufferPointer { rp in
                   out.withUnsafeMutableBufferPointer { op in
                     let destination = [op, pp, qp, rp][place].baseAddress
-                    bp_rule_using(
-                      Int32(width), rule, pu == nil ? pp.baseAddress : nil, pu ?? 0,
+                    kernel(\.rule, width: Int32(width))(
+                      rule, pu == nil ? pp.baseAddress : nil, pu ?? 0,
                       qu == nil ? qp.baseAddress : nil, qu ?? 0, rp.baseAddress, destination, count)
                   }
                 }
@@ -192,11 +192,11 @@ struct ArithmeticKernelTests {
       }
       let slopes = (0..<count).map { -2.5 * Huber.slope(x[$0] - e[$0], delta) }
       for width in kernelWidths {
-        let total = bp_huber_total_using(Int32(width), x, e, delta, count)
+        let total = kernel(\.huber_total, width: Int32(width))(x, e, delta, count)
         #expect(Self.same(total, expected), "width \(width), count \(count)")
         var out = [Double](repeating: 42, count: count)
         out.withUnsafeMutableBufferPointer { out in
-          bp_huber_pullbacks_using(Int32(width), -2.5, x, e, delta, out.baseAddress, count)
+          kernel(\.huber_pullbacks, width: Int32(width))(-2.5, x, e, delta, out.baseAddress, count)
         }
         for i in 0..<count where !Self.same(out[i], slopes[i]) {
           Issue.record(
@@ -224,7 +224,8 @@ struct ArithmeticKernelTests {
         x[$0]
       }
       for width in kernelWidths {
-        #expect(Self.same(bp_total_using(Int32(width), x, count), expected), "\(width), \(count)")
+        #expect(
+          Self.same(kernel(\.total, width: Int32(width))(x, count), expected), "\(width), \(count)")
       }
       for value in [1.5, -0.0, .nan] {
         var out = [Double](repeating: 42, count: count + 1)
@@ -245,7 +246,7 @@ struct HypotenuseKernelTests {
 
   static func run(width: Int, _ a: [Double], _ b: [Double]) -> [Double] {
     var out = [Double](repeating: 42, count: a.count)
-    bp_rule_using(Int32(width), bp_rule_hypotenuse, a, 0, b, 0, nil, &out, a.count)
+    kernel(\.rule, width: Int32(width))(bp_rule_hypotenuse, a, 0, b, 0, nil, &out, a.count)
     return out
   }
 

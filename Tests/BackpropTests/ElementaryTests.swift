@@ -90,8 +90,8 @@ struct ElementaryTests {
               ys.withUnsafeMutableBufferPointer { yp in
                 out.withUnsafeMutableBufferPointer { op in
                   let destination = [op, gp, xp, yp][place].baseAddress
-                  bp_maximum_pullbacks_using(
-                    Int32(width), uniform == nil ? gp.baseAddress : nil, uniform ?? 0,
+                  kernel(\.maximum_pullbacks, width: Int32(width))(
+                    uniform == nil ? gp.baseAddress : nil, uniform ?? 0,
                     xp.baseAddress, yp.baseAddress, destination, a.count)
                 }
               }

@@ -11,10 +11,10 @@ import Testing
 @Suite("Vectorized erf and erfc: within 1 ulp over the whole range")
 struct ErrorFunctionTests {
   static let erf = NearZeroKernel(
-    description: "erf", kernel: bp_error_functions_using, scalar: bp_error_function,
+    description: "erf", kernel: atWidth(\.error_functions), scalar: bp_error_function,
     exact: { Foundation.erf($0) })
   static let erfc = NearZeroKernel(
-    description: "erfc", kernel: bp_complementary_error_functions_using,
+    description: "erfc", kernel: atWidth(\.complementary_error_functions),
     scalar: bp_complementary_error_function, exact: { Foundation.erfc($0) })
 
   /// x and its 16 neighbours on each side, for every x in `points`, both signs.
@@ -76,7 +76,7 @@ struct ErrorFunctionTests {
   @Test func specialValues() {
     for width in kernelWidths {
       let erf = runKernel(
-        bp_error_functions_using, width: width,
+        atWidth(\.error_functions), width: width,
         on: [0, -0.0, .infinity, -.infinity, .nan, 6, -6, 1e300, -.leastNonzeroMagnitude])
       #expect(erf[0].bitPattern == (0.0).bitPattern, "width \(width)")
       #expect(erf[1].bitPattern == (-0.0).bitPattern, "width \(width)")
@@ -85,7 +85,7 @@ struct ErrorFunctionTests {
       // erf(x) ≈ 1.128 x rounds to a subnormal: 2/√π · 2⁻¹⁰⁷⁴ is 1 · 2⁻¹⁰⁷⁴ to nearest.
       #expect(erf[8] == -.leastNonzeroMagnitude, "width \(width)")
       let erfc = runKernel(
-        bp_complementary_error_functions_using, width: width,
+        atWidth(\.complementary_error_functions), width: width,
         on: [0, -0.0, .infinity, -.infinity, .nan, 27.25, 28, 1e300, -1e300, -6])
       #expect(erfc[0] == 1 && erfc[1] == 1, "width \(width)")
       #expect(erfc[2].bitPattern == (0.0).bitPattern && erfc[3] == 2 && erfc[4].isNaN)
@@ -128,7 +128,7 @@ struct ErrorFunctionTests {
       + [0, -0.0, .infinity, -.infinity, .nan, 1e300, 27.3, .leastNonzeroMagnitude]
     let rule = inputs.map { M_2_SQRTPI * exponential(-($0 * $0)) }
     for width in kernelWidths where width > 0 || bp_kernel_width() == 0 {
-      let slopes = runKernel(bp_error_function_slopes_using, width: width, on: inputs)
+      let slopes = runKernel(atWidth(\.error_function_slopes), width: width, on: inputs)
       #expect(
         zip(slopes, rule).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) },
         "width \(width)")

@@ -17,12 +17,12 @@ struct ExponentialTests {
   /// The portable build of the kernel, for one scalar.
   static func portable(_ x: Double) -> Double {
     var (input, output) = (x, 0.0)
-    _ = bp_exponentials_portable(&input, 0, &output, 1)
+    _ = kernel(\.exponentials, width: 0)(&input, 0, &output, 1)
     return output
   }
 
   static let kernels: [(name: String, function: @Sendable (Double) -> Double)] = [
-    (bp_exponentials_uses_avx2() != 0 ? "AVX2 and FMA" : "dispatched", { exponential($0) }),
+    (bp_kernel_width() >= 256 ? "AVX2 and FMA" : "dispatched", { exponential($0) }),
     ("portable", { portable($0) }),
   ]
 
@@ -180,7 +180,7 @@ struct ExponentialTests {
       + [0, -0.0, .infinity, -.infinity, .nan, 709.782712893384, -745.1332191019412, -708.4]
     let vector = runKernel(
       { width, source, destination, count in
-        _ = bp_exponentials_using(width, source, 0, destination, count)
+        _ = kernel(\.exponentials, width: width)(source, 0, destination, count)
       }, width: Int(bp_kernel_width()), on: inputs)
     let wrong = zip(inputs, vector).filter { x, y in
       let s = bp_exponential(x)
@@ -188,7 +188,7 @@ struct ExponentialTests {
     }
     #expect(wrong.isEmpty, "\(wrong.count) differ, the first at x = \(wrong.first?.0 ?? 0)")
     let positive = inputs.map(Swift.abs) + [.leastNonzeroMagnitude, .leastNormalMagnitude, 1]
-    let logs = runKernel(bp_logarithms_using, width: Int(bp_kernel_width()), on: positive)
+    let logs = runKernel(atWidth(\.logarithms), width: Int(bp_kernel_width()), on: positive)
     #expect(
       zip(positive, logs).allSatisfy { bp_logarithm($0).bitPattern == $1.bitPattern || $1.isNaN })
   }
@@ -235,7 +235,8 @@ struct ExponentialTests {
       var out = [Double](repeating: 42, count: count)
       let total = source.withUnsafeBufferPointer { source in
         out.withUnsafeMutableBufferPointer { out in
-          bp_exponentials_using(Int32(width), source.baseAddress, 0.25, out.baseAddress, count)
+          kernel(\.exponentials, width: Int32(width))(
+            source.baseAddress, 0.25, out.baseAddress, count)
         }
       }
       results.append((width, out, total))
@@ -266,17 +267,18 @@ struct ExponentialTests {
       for count in 0...27 {
         let xs = (0..<count).map { _ in Double.random(in: -5...5, using: &generator) }
         let plain = xs.max() ?? -.infinity
-        #expect(bp_maximum_using(Int32(width), xs, count) == plain, "width \(width), \(count)")
+        #expect(
+          kernel(\.maximum, width: Int32(width))(xs, count) == plain, "width \(width), \(count)")
         for position in xs.indices {
           var spiked = xs
           spiked[position] = 1e300
-          #expect(bp_maximum_using(Int32(width), spiked, count) == 1e300)
+          #expect(kernel(\.maximum, width: Int32(width))(spiked, count) == 1e300)
           spiked[position] = .nan
-          #expect(bp_maximum_using(Int32(width), spiked, count).isNaN, "NaN at \(position)")
+          #expect(kernel(\.maximum, width: Int32(width))(spiked, count).isNaN, "NaN at \(position)")
         }
       }
       let lows = [Double](repeating: -.infinity, count: 19)
-      #expect(bp_maximum_using(Int32(width), lows, 19) == -.infinity)
+      #expect(kernel(\.maximum, width: Int32(width))(lows, 19) == -.infinity)
     }
     let xs = (0..<1001).map { _ in Double.random(in: -700...700, using: &generator) }
     var out = [Double](repeating: 0, count: xs.count)
@@ -298,10 +300,10 @@ struct ExponentialTests {
             ? edges[index] : Double.random(in: -50...50, using: &generator)
         }
         var exponentials = [Double](repeating: 0, count: count)
-        _ = bp_exponentials_using(Int32(width), xs, 0.5, &exponentials, count)
+        _ = kernel(\.exponentials, width: Int32(width))(xs, 0.5, &exponentials, count)
         for scale in [1, 0.3, -2.5, 1e300, 1e-300, 0, .infinity, .nan] {
           var out = [Double](repeating: 42, count: count)
-          bp_scaled_exponentials_using(Int32(width), xs, 0.5, scale, &out, count)
+          kernel(\.scaled_exponentials, width: Int32(width))(xs, 0.5, scale, &out, count)
           #expect(
             zip(out, exponentials).allSatisfy { got, e in
               let expected = e * scale
@@ -332,7 +334,7 @@ struct BinaryExponentialTests {
       }
     }
     let worst = expectKernelWithinOneUlp(
-      "exp2", bp_binary_exponentials_using, exact: { Foundation.exp2($0) },
+      "exp2", atWidth(\.binary_exponentials), exact: { Foundation.exp2($0) },
       on: uniform + small + binades + edges + [1024, 1023.9999999999999, -1074, -1075, -1076])
     print("exp2 kernel: worst \(worst) ulp")
   }
@@ -340,19 +342,19 @@ struct BinaryExponentialTests {
   @Test func exactAtIntegersAndSpecialValues() {
     for width in kernelWidths {
       let integers = (-1074...1023).map(Double.init)
-      let powers = runKernel(bp_binary_exponentials_using, width: width, on: integers)
+      let powers = runKernel(atWidth(\.binary_exponentials), width: width, on: integers)
       #expect(
         zip(integers, powers).allSatisfy {
           $1 == Double(sign: .plus, exponent: Int($0), significand: 1)
         }, "width \(width)")
       let specials = runKernel(
-        bp_binary_exponentials_using, width: width,
+        atWidth(\.binary_exponentials), width: width,
         on: [0, -0.0, .infinity, -.infinity, .nan, 1024, -1075, 1e300, -1e300])
       #expect(specials[0] == 1 && specials[1] == 1 && specials[2] == .infinity, "width \(width)")
       #expect(specials[3] == 0 && specials[4].isNaN && specials[5] == .infinity, "width \(width)")
       #expect(specials[6] == 0 && specials[7] == .infinity && specials[8] == 0, "width \(width)")
       expectEveryRemainder(
-        bp_binary_exponentials_using, width: width, scalar: bp_binary_exponential)
+        atWidth(\.binary_exponentials), width: width, scalar: bp_binary_exponential)
     }
   }
 }

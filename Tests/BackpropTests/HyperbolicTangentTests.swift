@@ -16,7 +16,7 @@ struct HyperbolicTangentTests {
     _ inputs: [Double], sourceLocation: SourceLocation = #_sourceLocation
   ) -> Double {
     expectKernelWithinOneUlp(
-      "tanh", bp_hyperbolic_tangents_using, exact: { Foundation.tanh($0) }, on: inputs,
+      "tanh", atWidth(\.hyperbolic_tangents), exact: { Foundation.tanh($0) }, on: inputs,
       sourceLocation: sourceLocation)
   }
 
@@ -50,18 +50,18 @@ struct HyperbolicTangentTests {
   @Test func specialValuesRemaindersAndTheScalarPath() {
     let specials: [Double] = [0, -0.0, .infinity, -.infinity, .nan, 19.06, 20, 20.5, 710, -1e300]
     for width in kernelWidths {
-      let y = runKernel(bp_hyperbolic_tangents_using, width: width, on: specials)
+      let y = runKernel(atWidth(\.hyperbolic_tangents), width: width, on: specials)
       #expect(y[0] == 0 && y[0].sign == .plus && y[1] == 0 && y[1].sign == .minus)
       #expect(y[2] == 1 && y[3] == -1 && y[4].isNaN, "width \(width)")
       #expect(y[5] == Foundation.tanh(19.06) && y[6] == 1 && y[7] == 1 && y[8] == 1 && y[9] == -1)
       expectEveryRemainder(
-        bp_hyperbolic_tangents_using, width: width, scalar: bp_hyperbolic_tangent)
+        atWidth(\.hyperbolic_tangents), width: width, scalar: bp_hyperbolic_tangent)
     }
     // The scalar path gives the dispatched vectors' bits, which the tanh primitive relies on.
     var generator = SeededGenerator(seed: 54)
     let inputs = (0..<10_003).map { _ in Double.random(in: -25...25, using: &generator) }
     let vector = runKernel(
-      bp_hyperbolic_tangents_using, width: Int(bp_kernel_width()), on: inputs)
+      atWidth(\.hyperbolic_tangents), width: Int(bp_kernel_width()), on: inputs)
     #expect(zip(inputs, vector).allSatisfy { bp_hyperbolic_tangent($0) == $1 })
   }
 }

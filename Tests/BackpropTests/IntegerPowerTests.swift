@@ -16,7 +16,7 @@ struct IntegerPowerTests {
     var out = [Double](repeating: 42, count: xs.count)
     xs.withUnsafeBufferPointer { xs in
       out.withUnsafeMutableBufferPointer { out in
-        bp_integer_powers_using(Int32(width), xs.baseAddress, n, out.baseAddress, xs.count)
+        kernel(\.integer_powers, width: Int32(width))(xs.baseAddress, n, out.baseAddress, xs.count)
       }
     }
     return out
@@ -65,7 +65,7 @@ struct IntegerPowerTests {
         #expect(y[4].isNaN && y[5] == 1 && y[6] == (odd ? -1 : 1), "n \(n)")
         expectEveryRemainder(
           { width, source, destination, count in
-            bp_integer_powers_using(width, source, n, destination, count)
+            kernel(\.integer_powers, width: width)(source, n, destination, count)
           }, width: width, scalar: { Foundation.pow($0, Double(n)) })
       }
     }
@@ -105,7 +105,8 @@ struct IntegerPowerTests {
     var out = [Double](repeating: 42, count: xs.count)
     xs.withUnsafeBufferPointer { xs in
       out.withUnsafeMutableBufferPointer { out in
-        bp_half_integer_powers_using(Int32(width), xs.baseAddress, n, out.baseAddress, xs.count)
+        kernel(\.half_integer_powers, width: Int32(width))(
+          xs.baseAddress, n, out.baseAddress, xs.count)
       }
     }
     return out
@@ -160,7 +161,7 @@ struct IntegerPowerTests {
         expectEveryRemainder(
           { width, source, destination, count in
             var shifted = (0..<count).map { source![$0] + 3 }
-            bp_half_integer_powers_using(width, &shifted, n, destination, count)
+            kernel(\.half_integer_powers, width: width)(&shifted, n, destination, count)
           }, width: width, scalar: { Foundation.pow($0 + 3, Double(n) + 0.5) })
       }
     }

@@ -13,13 +13,13 @@ struct LogarithmKernel: Sendable, CustomStringConvertible {
 
   static let all = [
     LogarithmKernel(
-      description: "log", kernel: bp_logarithms_using, scalar: { logarithm($0) },
+      description: "log", kernel: atWidth(\.logarithms), scalar: { logarithm($0) },
       exact: { Foundation.log($0) }),
     LogarithmKernel(
-      description: "log2", kernel: bp_binary_logarithms_using, scalar: bp_binary_logarithm,
+      description: "log2", kernel: atWidth(\.binary_logarithms), scalar: bp_binary_logarithm,
       exact: { Foundation.log2($0) }),
     LogarithmKernel(
-      description: "log10", kernel: bp_decimal_logarithms_using, scalar: bp_decimal_logarithm,
+      description: "log10", kernel: atWidth(\.decimal_logarithms), scalar: bp_decimal_logarithm,
       exact: { Foundation.log10($0) }),
   ]
 
@@ -60,10 +60,10 @@ struct LogarithmTests {
     for width in kernelWidths {
       let exponents = Array(-1074...1023)
       let powers = exponents.map { Double(sign: .plus, exponent: $0, significand: 1) }
-      let log2 = runKernel(bp_binary_logarithms_using, width: width, on: powers)
+      let log2 = runKernel(atWidth(\.binary_logarithms), width: width, on: powers)
       #expect(zip(exponents, log2).allSatisfy { Double($0) == $1 }, "width \(width)")
       let tens = (0...22).map { Foundation.pow(10.0, Double($0)) }
-      let log10 = runKernel(bp_decimal_logarithms_using, width: width, on: tens)
+      let log10 = runKernel(atWidth(\.decimal_logarithms), width: width, on: tens)
       #expect(log10 == (0...22).map(Double.init), "width \(width): \(log10)")
     }
   }

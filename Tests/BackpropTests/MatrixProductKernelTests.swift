@@ -15,13 +15,21 @@ struct MatrixProductKernelTests {
     (193, 20, 100),
   ]
 
-  @Test func refusesAWidthItCannotRun() {
-    var (a, b, c) = ([1.0], [1.0], [Double.nan])
-    #expect(bp_matrix_product_using(1024, &a, &b, &c, 1, 1, 1) == 0)
-    #expect(bp_matrix_product_using(128, &a, &b, &c, 1, 1, 1) == 0)
-    #expect(c[0].isNaN)
-    #expect(bp_matrix_product_using(bp_matrix_product_width(), &a, &b, &c, 1, 1, 1) == 1)
-    #expect(c[0] == 1)
+  @Test func noTableForAWidthItCannotRun() {
+    #expect(bp_kernels(1024) == nil)
+    #expect(bp_kernels(128) == nil)
+    #expect(bp_kernels(bp_machine_kernel_width() + 256) == nil)
+    var (a, b, c) = ([2.0], [3.0], [Double.nan])
+    #expect(bp_matrix_product(1, &a, 1, 1, &b, 1, 1, &c, 1, 1, 1) == 1)
+    #expect(c[0] == 6)
+  }
+
+  /// The row-major product of `width`'s build on `threads` threads.
+  static func product(
+    width: Int, threads: Int = 1, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+    _ c: UnsafeMutablePointer<Double>, _ m: Int, _ k: Int, _ n: Int
+  ) -> Int32 {
+    kernel(\.matrix_product, width: width)(Int32(threads), a, k, 1, b, n, 1, c, m, k, n)
   }
 
   @Test(arguments: shapes.indices)
@@ -31,14 +39,12 @@ struct MatrixProductKernelTests {
     let a = Tensor.random([m, k], in: -1...1, using: &generator).scalars
     let b = Tensor.random([k, n], in: -1...1, using: &generator).scalars
     // Every register width this machine can run, the portable build included.
-    let widths = [0, 256, 512].filter { $0 <= bp_matrix_product_width() }
-    for width in widths {
+    for width in kernelWidths {
       var c = [Double](repeating: .nan, count: m * n)
       let ok = a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
           c.withUnsafeMutableBufferPointer { c in
-            bp_matrix_product_using(
-              Int32(width), a.baseAddress!, b.baseAddress!, c.baseAddress!, m, k, n)
+            Self.product(width: width, a.baseAddress!, b.baseAddress!, c.baseAddress!, m, k, n)
           }
         }
       }
@@ -76,8 +82,8 @@ struct MatrixProductKernelTests {
       let ok = a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
           c.withUnsafeMutableBufferPointer { c in
-            bp_matrix_product_threaded(
-              Int32(width), Int32(threads), a.baseAddress!, b.baseAddress!, c.baseAddress!, m,
+            Self.product(
+              width: width, threads: threads, a.baseAddress!, b.baseAddress!, c.baseAddress!, m,
               k, n)
           }
         }
@@ -85,7 +91,7 @@ struct MatrixProductKernelTests {
       #expect(ok == 1)
       return c
     }
-    for width in [0, 256, 512].filter({ $0 <= Int(bp_matrix_product_width()) }) {
+    for width in kernelWidths {
       let one = product(width: width, threads: 1).map(\.bitPattern)
       #expect(!one.contains(Double.nan.bitPattern))
       for threads in [2, 3, 7, 100] {
@@ -122,7 +128,7 @@ struct MatrixProductKernelTests {
     let b = Tensor.random([k, n], in: -1...1, using: &generator)
     // Each operand stored as given or transposed; the strides read it back as A or B.
     let (aT, bT) = (a.transposed().scalars, b.transposed().scalars)
-    for width in [0, 256, 512].filter({ $0 <= Int(bp_matrix_product_width()) }) {
+    for width in kernelWidths {
       for threads in [1, 3] {
         func product(_ x: [Double], _ xStrides: (Int, Int), _ y: [Double], _ yStrides: (Int, Int))
           -> [UInt64]
@@ -131,9 +137,9 @@ struct MatrixProductKernelTests {
           let ok = x.withUnsafeBufferPointer { x in
             y.withUnsafeBufferPointer { y in
               c.withUnsafeMutableBufferPointer { c in
-                bp_matrix_product_strided(
-                  Int32(width), Int32(threads), x.baseAddress!, xStrides.0, xStrides.1,
-                  y.baseAddress!, yStrides.0, yStrides.1, c.baseAddress!, m, k, n)
+                kernel(\.matrix_product, width: width)(
+                  Int32(threads), x.baseAddress!, xStrides.0, xStrides.1, y.baseAddress!,
+                  yStrides.0, yStrides.1, c.baseAddress!, m, k, n)
               }
             }
           }

@@ -12,21 +12,21 @@ struct NearZeroKernel: Sendable, CustomStringConvertible {
   let exact: @Sendable (Extended) -> Extended
 
   static let logarithmOnePlus = NearZeroKernel(
-    description: "log1p", kernel: bp_logarithms_one_plus_using, scalar: bp_logarithm_one_plus,
+    description: "log1p", kernel: atWidth(\.logarithms_one_plus), scalar: bp_logarithm_one_plus,
     exact: { Foundation.log1p($0) })
   static let exponentialMinusOne = NearZeroKernel(
-    description: "expm1", kernel: bp_exponentials_minus_one_using,
+    description: "expm1", kernel: atWidth(\.exponentials_minus_one),
     scalar: bp_exponential_minus_one, exact: { Foundation.expm1($0) })
   /// sinh and cosh, built on expm1's parts.
   static let hyperbolicSine = NearZeroKernel(
-    description: "sinh", kernel: bp_hyperbolic_sines_using, scalar: bp_hyperbolic_sine,
+    description: "sinh", kernel: atWidth(\.hyperbolic_sines), scalar: bp_hyperbolic_sine,
     exact: { Foundation.sinh($0) })
   static let hyperbolicCosine = NearZeroKernel(
-    description: "cosh", kernel: bp_hyperbolic_cosines_using, scalar: bp_hyperbolic_cosine,
+    description: "cosh", kernel: atWidth(\.hyperbolic_cosines), scalar: bp_hyperbolic_cosine,
     exact: { Foundation.cosh($0) })
   /// atanh, built on log1p's lanes.
   static let inverseHyperbolicTangent = NearZeroKernel(
-    description: "atanh", kernel: bp_inverse_hyperbolic_tangents_using,
+    description: "atanh", kernel: atWidth(\.inverse_hyperbolic_tangents),
     scalar: bp_inverse_hyperbolic_tangent, exact: { Foundation.atanh($0) })
   static let all = [
     logarithmOnePlus, exponentialMinusOne, hyperbolicSine, hyperbolicCosine,
@@ -163,7 +163,7 @@ struct NearZeroKernelTests {
   @Test func specialValues() {
     for width in kernelWidths {
       let log1p = runKernel(
-        bp_logarithms_one_plus_using, width: width,
+        atWidth(\.logarithms_one_plus), width: width,
         on: [0, -0.0, -1, -1.5, -.infinity, .infinity, .nan, -.leastNonzeroMagnitude])
       #expect(log1p[0].bitPattern == (0.0).bitPattern, "width \(width)")
       #expect(log1p[1].bitPattern == (-0.0).bitPattern, "width \(width)")
@@ -171,7 +171,7 @@ struct NearZeroKernelTests {
       #expect(log1p[5] == .infinity && log1p[6].isNaN, "width \(width)")
       #expect(log1p[7] == -.leastNonzeroMagnitude, "width \(width)")
       let expm1 = runKernel(
-        bp_exponentials_minus_one_using, width: width,
+        atWidth(\.exponentials_minus_one), width: width,
         on: [0, -0.0, -.infinity, .infinity, .nan, 710, 1e300, -1e300, -.leastNonzeroMagnitude])
       #expect(expm1[0].bitPattern == (0.0).bitPattern, "width \(width)")
       #expect(expm1[1].bitPattern == (-0.0).bitPattern, "width \(width)")
@@ -182,18 +182,18 @@ struct NearZeroKernelTests {
         0, -0.0, .infinity, -.infinity, .nan, -.leastNonzeroMagnitude, 710.4758600739439,
         710.475860073944, -1e300,
       ]
-      let sinh = runKernel(bp_hyperbolic_sines_using, width: width, on: edges)
+      let sinh = runKernel(atWidth(\.hyperbolic_sines), width: width, on: edges)
       #expect(sinh[0].bitPattern == (0.0).bitPattern, "width \(width)")
       #expect(sinh[1].bitPattern == (-0.0).bitPattern, "width \(width)")
       #expect(sinh[2] == .infinity && sinh[3] == -.infinity && sinh[4].isNaN, "width \(width)")
       #expect(sinh[5] == -.leastNonzeroMagnitude, "width \(width)")
       #expect(sinh[6].isFinite && sinh[7] == .infinity && sinh[8] == -.infinity, "\(width)")
-      let cosh = runKernel(bp_hyperbolic_cosines_using, width: width, on: edges)
+      let cosh = runKernel(atWidth(\.hyperbolic_cosines), width: width, on: edges)
       #expect(cosh[0] == 1 && cosh[1] == 1 && cosh[5] == 1, "width \(width)")
       #expect(cosh[2] == .infinity && cosh[3] == .infinity && cosh[4].isNaN, "width \(width)")
       #expect(cosh[6].isFinite && cosh[7] == .infinity && cosh[8] == .infinity, "\(width)")
       let atanh = runKernel(
-        bp_inverse_hyperbolic_tangents_using, width: width,
+        atWidth(\.inverse_hyperbolic_tangents), width: width,
         on: [0, -0.0, 1, -1, 1.5, -.infinity, .nan, -.leastNonzeroMagnitude])
       #expect(atanh[0].bitPattern == (0.0).bitPattern, "width \(width)")
       #expect(atanh[1].bitPattern == (-0.0).bitPattern, "width \(width)")

@@ -23,7 +23,7 @@ struct SigmoidTests {
 
   @Test func valuesWithinOneAndAHalfUlpsInEveryWidth() {
     for width in kernelWidths {
-      let ys = runKernel(bp_sigmoids_using, width: width, on: Self.inputs)
+      let ys = runKernel(atWidth(\.sigmoids), width: width, on: Self.inputs)
       var worst = (error: 0.0, x: 0.0)
       for (x, y) in zip(Self.inputs, ys) {
         let error = ulpError(y, exact: Self.exact(x))
@@ -36,14 +36,14 @@ struct SigmoidTests {
   @Test func pullbackWithinThreeUlpsOfTheExactDerivativeInEveryWidth() {
     // g = 1, so the pullback is σ′(x) = σ(x) σ(−x); in place, the destination being the
     // cotangent's buffer, as the sweep calls it.
-    let ys = runKernel(bp_sigmoids_using, width: Int(bp_kernel_width()), on: Self.inputs)
+    let ys = runKernel(atWidth(\.sigmoids), width: Int(bp_kernel_width()), on: Self.inputs)
     for width in kernelWidths {
       var g = [Double](repeating: 1, count: Self.inputs.count)
       Self.inputs.withUnsafeBufferPointer { x in
         ys.withUnsafeBufferPointer { y in
           g.withUnsafeMutableBufferPointer { g in
-            bp_sigmoid_pullbacks_using(
-              Int32(width), g.baseAddress, 0, x.baseAddress, y.baseAddress, g.baseAddress,
+            kernel(\.sigmoid_pullbacks, width: Int32(width))(
+              g.baseAddress, 0, x.baseAddress, y.baseAddress, g.baseAddress,
               x.count)
           }
         }
@@ -64,14 +64,14 @@ struct SigmoidTests {
   @Test func specialValuesRemaindersAndTheScalarPath() {
     let specials: [Double] = [0, -0.0, .infinity, -.infinity, .nan, 800, -800]
     for width in kernelWidths {
-      let y = runKernel(bp_sigmoids_using, width: width, on: specials)
+      let y = runKernel(atWidth(\.sigmoids), width: width, on: specials)
       #expect(y[0] == 0.5 && y[1] == 0.5 && y[2] == 1 && y[3] == 0 && y[4].isNaN, "\(width)")
       #expect(y[5] == 1 && y[6] == 0, "width \(width)")
-      expectEveryRemainder(bp_sigmoids_using, width: width, scalar: Sigmoid.scalar)
+      expectEveryRemainder(atWidth(\.sigmoids), width: width, scalar: Sigmoid.scalar)
     }
     // The primitive's scalar σ gives the dispatched vectors' bits, so a rank-0 tensor and a
     // tensor holding the same scalar agree.
-    let ys = runKernel(bp_sigmoids_using, width: Int(bp_kernel_width()), on: Self.inputs)
+    let ys = runKernel(atWidth(\.sigmoids), width: Int(bp_kernel_width()), on: Self.inputs)
     #expect(zip(Self.inputs, ys).allSatisfy { Sigmoid.scalar($0) == $1 || $1.isNaN })
   }
 
@@ -87,13 +87,13 @@ struct SigmoidTests {
       a.bitPattern == b.bitPattern || a.isNaN && b.isNaN
     }
     for width in kernelWidths {
-      let ys = runKernel(bp_sigmoids_using, width: width, on: inputs)
+      let ys = runKernel(atWidth(\.sigmoids), width: width, on: inputs)
       var ones = [Double](repeating: 1, count: inputs.count)
       inputs.withUnsafeBufferPointer { x in
         ys.withUnsafeBufferPointer { y in
           ones.withUnsafeMutableBufferPointer { g in
-            bp_sigmoid_pullbacks_using(
-              Int32(width), g.baseAddress, 0, x.baseAddress, y.baseAddress, g.baseAddress, x.count)
+            kernel(\.sigmoid_pullbacks, width: Int32(width))(
+              g.baseAddress, 0, x.baseAddress, y.baseAddress, g.baseAddress, x.count)
           }
         }
       }
@@ -103,8 +103,8 @@ struct SigmoidTests {
         inputs.withUnsafeBufferPointer { x in
           values.withUnsafeMutableBufferPointer { v in
             derivatives.withUnsafeMutableBufferPointer { d in
-              bp_sigmoids_and_derivatives_using(
-                Int32(width), x.baseAddress, v.baseAddress, d.baseAddress, count)
+              kernel(\.sigmoids_and_derivatives, width: Int32(width))(
+                x.baseAddress, v.baseAddress, d.baseAddress, count)
             }
           }
         }

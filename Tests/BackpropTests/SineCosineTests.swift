@@ -12,17 +12,17 @@ import Testing
 @Suite("Vectorized sine and cosine: within 1 ulp")
 struct SineCosineTests {
   static func apply(_ xs: [Double], width: Int, cosine: Bool) -> [Double] {
-    runKernel(cosine ? bp_cosines_using : bp_sines_using, width: width, on: xs)
+    runKernel(cosine ? atWidth(\.cosines) : atWidth(\.sines), width: width, on: xs)
   }
 
   static func expectWithinOneUlp(
     _ inputs: [Double], sourceLocation: SourceLocation = #_sourceLocation
   ) {
     expectKernelWithinOneUlp(
-      "sin", bp_sines_using, exact: { Foundation.sin($0) }, on: inputs,
+      "sin", atWidth(\.sines), exact: { Foundation.sin($0) }, on: inputs,
       sourceLocation: sourceLocation)
     expectKernelWithinOneUlp(
-      "cos", bp_cosines_using, exact: { Foundation.cos($0) }, on: inputs,
+      "cos", atWidth(\.cosines), exact: { Foundation.cos($0) }, on: inputs,
       sourceLocation: sourceLocation)
   }
 
@@ -60,8 +60,8 @@ struct SineCosineTests {
       #expect(s[0] == 0 && s[0].sign == .plus && s[1] == 0 && s[1].sign == .minus)
       #expect(c[0] == 1 && c[1] == 1)
       #expect(s[2].isNaN && s[3].isNaN && s[4].isNaN && c[2].isNaN && c[3].isNaN && c[4].isNaN)
-      expectEveryRemainder(bp_sines_using, width: width, scalar: bp_sine)
-      expectEveryRemainder(bp_cosines_using, width: width, scalar: bp_cosine)
+      expectEveryRemainder(atWidth(\.sines), width: width, scalar: bp_sine)
+      expectEveryRemainder(atWidth(\.cosines), width: width, scalar: bp_cosine)
     }
     var generator = SeededGenerator(seed: 64)
     let inputs = (0..<10_003).map { _ in Double.random(in: -1e6...1e6, using: &generator) }
@@ -84,7 +84,7 @@ struct TangentTests {
     _ inputs: [Double], sourceLocation: SourceLocation = #_sourceLocation
   ) -> Double {
     expectKernelWithinOneUlp(
-      "tan", bp_tangents_using, exact: { Foundation.tan($0) }, on: inputs,
+      "tan", atWidth(\.tangents), exact: { Foundation.tan($0) }, on: inputs,
       sourceLocation: sourceLocation)
   }
 
@@ -119,7 +119,7 @@ struct TangentTests {
   @Test func specialValuesRemaindersAndTheScalarPath() {
     let specials: [Double] = [0, -0.0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude]
     for width in kernelWidths {
-      let t = runKernel(bp_tangents_using, width: width, on: specials)
+      let t = runKernel(atWidth(\.tangents), width: width, on: specials)
       #expect(t[0] == 0 && t[0].sign == .plus && t[1] == 0 && t[1].sign == .minus)
       #expect(t[2].isNaN && t[3].isNaN && t[4].isNaN && t[5] == .leastNonzeroMagnitude)
       // On [−2, 3.1): the remainders' inputs stay clear of the pole at π/2 only by chance, so
@@ -127,13 +127,13 @@ struct TangentTests {
       expectEveryRemainder(
         { width, source, destination, count in
           var scaled = (0..<count).map { source![$0] * 0.3 }
-          bp_tangents_using(width, &scaled, destination, count)
+          kernel(\.tangents, width: width)(&scaled, destination, count)
         }, width: width, scalar: { bp_tangent($0 * 0.3) })
     }
     var generator = SeededGenerator(seed: 74)
     let inputs = (0..<10_003).map { _ in Double.random(in: -1e6...1e6, using: &generator) }
     let widths = kernelWidths.filter { $0 > 0 }
-    let results = widths.map { runKernel(bp_tangents_using, width: $0, on: inputs) }
+    let results = widths.map { runKernel(atWidth(\.tangents), width: $0, on: inputs) }
     #expect(results.dropFirst().allSatisfy { $0 == results[0] })
     if let widest = results.last {
       #expect(zip(inputs, widest).allSatisfy { bp_tangent($0) == $1 })

@@ -72,9 +72,28 @@ func ulpError(_ ours: Double, exact: Extended) -> Double {
 }
 
 /// The register widths this machine runs the kernels in, the portable build (0) included.
-let kernelWidths = [0, 256, 512].filter { $0 <= Int(bp_kernel_width()) }
+let kernelWidths = [0, 256, 512].filter { bp_kernels(Int32($0)) != nil }
 
-/// A kernel of the form `bp_logarithms_using(width, source, destination, count)` on `xs`.
+/// The C signature of a one-input kernel over buffers, such as `bp_kernel_table.logarithms`.
+typealias MapKernel =
+  @convention(c) (UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int) -> Void
+
+/// The kernel `name` of the build for registers of `width` bits, which this machine must run.
+func kernel<Function>(
+  _ name: KeyPath<bp_kernel_table, Function?>, width: some BinaryInteger
+) -> Function {
+  guard let table = bp_kernels(Int32(width)) else { fatalError("no kernels of width \(width)") }
+  return table.pointee[keyPath: name]!
+}
+
+/// A one-input kernel as a function of the width and the buffers.
+func atWidth(
+  _ name: any KeyPath<bp_kernel_table, MapKernel?> & Sendable
+) -> @Sendable (Int32, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int) -> Void {
+  { width, source, destination, count in kernel(name, width: width)(source, destination, count) }
+}
+
+/// A kernel of the form `kernel(\.logarithms, width: width)(source, destination, count)` on `xs`.
 func runKernel(
   _ kernel: (Int32, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int) -> Void,
   width: Int, on xs: [Double]
@@ -88,7 +107,7 @@ func runKernel(
   return out
 }
 
-/// The worst error of a one-input kernel (of the form `bp_logarithms_using`) over `inputs`
+/// The worst error of a one-input kernel (of the form `atWidth(\.logarithms)`) over `inputs`
 /// against `exact`, in ulps, in every width the machine runs, each width checked against 1 ulp.
 @discardableResult
 func expectKernelWithinOneUlp(
@@ -168,7 +187,7 @@ func expectRuleWithinOneUlp(
   var worstOfAll = 0.0
   for width in kernelWidths {
     var out = [Double](repeating: 42, count: p.count)
-    bp_rule_using(Int32(width), rule, p, 0, q, 0, nil, &out, p.count)
+    kernel(\.rule, width: Int32(width))(rule, p, 0, q, 0, nil, &out, p.count)
     var worst = (error: 0.0, p: 0.0, q: 0.0)
     for index in p.indices {
       let error = ulpError(out[index], exact: exact(Extended(p[index]), Extended(q[index])))

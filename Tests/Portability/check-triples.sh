@@ -4,7 +4,8 @@
 # darwin-include, freestanding, since no macOS SDK is at hand here), aarch64-linux-gnu (against
 # Debian's cross headers, libc6-dev-arm64-cross) and x86_64-linux-gnu. Each file is compiled to an
 # object with -O2, not only parsed, so that the back end's complaints (a target attribute naming
-# a feature the architecture lacks) count too. Usage: check-triples.sh [clang]
+# a feature the architecture lacks) count too. Then checks that the files that must give the bits
+# of Swift's scalar rules contract nothing. Usage: check-triples.sh [clang]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 clang="${1:-$(dirname "$(command -v swift)")/clang}"
@@ -34,7 +35,21 @@ for triple in arm64-apple-macosx13 x86_64-apple-macosx13 aarch64-linux-gnu x86_6
   done
   echo "$triple: $count files compiled"
 done
+
+# The files whose kernels give the bits of Swift's scalar rules, which Swift never fuses, must
+# hold no contractible a · b + c (BackpropKernels.h states the policy): clang marks each one it
+# would fuse as llvm.fmuladd.
+for file in ArcSine ArcTangent Arithmetic Huber Maximum Reductions; do
+  fused=$("$clang" -I"$kernels/include" -std=gnu11 -O0 -S -emit-llvm "$kernels/$file.c" -o - |
+    grep -c 'llvm.fmuladd' || true)
+  if [ "$fused" != 0 ]; then
+    echo "$kernels/$file.c: $fused contracted multiply-adds; write each product as a statement of its own"
+    failures=$((failures + 1))
+  fi
+done
+echo "no contraction in the files that must give Swift's bits"
+
 if [ "$failures" -gt 0 ]; then
-  echo "check-triples: $failures files with diagnostics" >&2
+  echo "check-triples: $failures failures" >&2
   exit 1
 fi

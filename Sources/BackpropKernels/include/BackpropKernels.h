@@ -3,54 +3,29 @@
 // Swift compiles a package for the baseline of its target (SSE2 on x86-64), and setting CPU
 // features needs unsafe flags, which a package used as a dependency may not have. Clang can
 // compile one function for AVX2 or AVX-512 and FMA by attribute and choose it at run time, as
-// PyTorch's kernels do, so the exponential, the logarithm, tanh, sine, cosine and the matrix
-// product live here, in C, each with a portable twin for other machines.
+// PyTorch's kernels do, so the vectorized functions and the matrix product live here, in C.
+//
+// Each kernel is written once, as lanes (Lanes.h), and built for every width the architecture
+// has: 0, the portable build (SSE2 on x86-64, NEON on aarch64), and on x86-64 also 256 (AVX2 and
+// FMA) and 512 (AVX-512F and FMA). `bp_kernels(width)` gives one width's build of every kernel;
+// each `bp_NAME` function below calls `bp_kernels(bp_kernel_width())->NAME`.
+//
+// Floating-point contraction, the one policy of every file: on (the pragma below). Within one
+// expression, a · b + c becomes one fused multiply-add wherever the target has the instruction:
+// the AVX2 and AVX-512 builds and every aarch64 build, so these give the same bits. The x86-64
+// portable build, for processors without FMA, rounds the product first and may differ from them
+// in the last bit (its own tests bound its error, not its bits). A kernel that must give the
+// bits of a Swift scalar rule, which Swift never fuses, writes each product as a statement of its
+// own (Tests/Portability/check-triples.sh fails where such a file would contract); a fused
+// multiply-add that an algorithm needs is written out (__builtin_elementwise_fma), and is exact
+// everywhere.
 
 #ifndef BACKPROP_KERNELS_H
 #define BACKPROP_KERNELS_H
 
 #include <stddef.h>
 
-/// Writes exp(source[i] - shift) to destination[i] for 0 <= i < count and returns their sum.
-///
-/// Within 1 ulp of the exact exponential of the rounded difference for every input, including
-/// subnormal results; NaN gives NaN, +inf gives +inf and -inf gives 0. Uses AVX-512 or AVX2, with
-/// FMA, where the processor has them, else `bp_exponentials_portable`. The two buffers may be the same,
-/// but must not otherwise overlap. A null destination stores nothing and returns the same sum.
-double bp_exponentials(const double *source, double shift, double *destination, ptrdiff_t count);
-
-/// The same kernel compiled for the baseline target: what `bp_exponentials` runs on a machine
-/// without AVX2 and FMA, exposed so that tests check it on every machine.
-double bp_exponentials_portable(
-    const double *source, double shift, double *destination, ptrdiff_t count);
-
-/// Whether `bp_exponentials` runs a vectorized version (AVX2 or AVX-512, with FMA) here.
-int bp_exponentials_uses_avx2(void);
-
-/// The widest vector registers the kernels use on this machine: 512 (AVX-512 and FMA), 256
-/// (AVX2 and FMA) or 0 (the baseline target).
-int bp_kernel_width(void);
-
-/// The largest of source[0..<count]: NaN if any is NaN, -inf for an empty buffer. The same
-/// answer in every width (a maximum is exact), except that of -0 and +0, which compare equal,
-/// either may be returned.
-double bp_maximum(const double *source, ptrdiff_t count);
-
-/// `bp_maximum` with registers of `width` bits (512, 256 or 0).
-double bp_maximum_using(int width, const double *source, ptrdiff_t count);
-
-/// The elementwise maximum's pullback to its first operand: destination[i] = cotangent[i] ·
-/// share(a[i], b[i]), the share 1 where a > b, ½ at a tie, NaN where either is NaN and 0
-/// elsewhere (swap a and b for the second operand's); a null cotangent stands for `uniform`
-/// at every position. The destination may be any of the inputs' buffers.
-void bp_maximum_pullbacks(
-    const double *cotangent, double uniform, const double *a, const double *b,
-    double *destination, ptrdiff_t count);
-
-/// `bp_maximum_pullbacks` with registers of `width` bits (512, 256 or 0).
-void bp_maximum_pullbacks_using(
-    int width, const double *cotangent, double uniform, const double *a, const double *b,
-    double *destination, ptrdiff_t count);
+#pragma STDC FP_CONTRACT ON
 
 /// The elementwise rules of `bp_rule`: each lane computes rule(p, q, r).
 typedef enum {
@@ -77,6 +52,183 @@ typedef enum {
   bp_rule_arc_tangent2,
 } bp_rule_kind;
 
+// MARK: - Widths and dispatch
+
+/// The register width the `bp_NAME` functions run at: 512 (AVX-512F and FMA), 256 (AVX2 and FMA)
+/// or 0 (the portable build): the widest this processor has, or a narrower one named by the
+/// environment variable BACKPROP_KERNEL_WIDTH (0, 256 or 512; any other value is ignored), read
+/// once, so that one machine can time every width it has.
+int bp_kernel_width(void);
+
+/// The widest register width this processor runs: 512, 256 or 0, whatever BACKPROP_KERNEL_WIDTH
+/// says.
+int bp_machine_kernel_width(void);
+
+// The signatures of the kernels, as (result, parameters, arguments).
+#define BP_SIGNATURE_MAP void, (const double *source, double *destination, ptrdiff_t count), \
+  (source, destination, count)
+#define BP_SIGNATURE_SCALAR double, (double x), (x)
+#define BP_SIGNATURE_PAIR_MAP \
+  void, (const double *source, double *first, double *second, ptrdiff_t count), \
+  (source, first, second, count)
+#define BP_SIGNATURE_POWER_MAP \
+  void, (const double *source, int n, double *destination, ptrdiff_t count), \
+  (source, n, destination, count)
+#define BP_SIGNATURE_POWER_SCALAR double, (double x, int n), (x, n)
+#define BP_SIGNATURE_BINARY_SCALAR double, (double p, double q), (p, q)
+#define BP_SIGNATURE_EXPONENTIALS \
+  double, (const double *source, double shift, double *destination, ptrdiff_t count), \
+  (source, shift, destination, count)
+#define BP_SIGNATURE_SCALED_EXPONENTIALS \
+  void, \
+  (const double *source, double shift, double scale, double *destination, ptrdiff_t count), \
+  (source, shift, scale, destination, count)
+#define BP_SIGNATURE_LOG_SOFTMAX_PULLBACKS \
+  void, \
+  (const double *cotangent, const double *output, double total, double *destination, \
+   ptrdiff_t count), \
+  (cotangent, output, total, destination, count)
+#define BP_SIGNATURE_SIGMOID_PULLBACKS \
+  void, \
+  (const double *cotangent, double uniform, const double *source, const double *output, \
+   double *destination, ptrdiff_t count), \
+  (cotangent, uniform, source, output, destination, count)
+#define BP_SIGNATURE_MAXIMUM double, (const double *source, ptrdiff_t count), (source, count)
+#define BP_SIGNATURE_MAXIMUM_PULLBACKS \
+  void, \
+  (const double *cotangent, double uniform, const double *a, const double *b, \
+   double *destination, ptrdiff_t count), \
+  (cotangent, uniform, a, b, destination, count)
+#define BP_SIGNATURE_RULE \
+  void, \
+  (bp_rule_kind rule, const double *p, double p_uniform, const double *q, double q_uniform, \
+   const double *r, double *destination, ptrdiff_t count), \
+  (rule, p, p_uniform, q, q_uniform, r, destination, count)
+#define BP_SIGNATURE_TOTAL double, (const double *x, ptrdiff_t count), (x, count)
+#define BP_SIGNATURE_FILL void, (double value, double *destination, ptrdiff_t count), \
+  (value, destination, count)
+#define BP_SIGNATURE_HUBER_TOTAL \
+  double, (const double *x, const double *e, double delta, ptrdiff_t count), \
+  (x, e, delta, count)
+#define BP_SIGNATURE_HUBER_PULLBACKS \
+  void, \
+  (double cotangent, const double *x, const double *e, double delta, double *destination, \
+   ptrdiff_t count), \
+  (cotangent, x, e, delta, destination, count)
+#define BP_SIGNATURE_MATRIX_PRODUCT \
+  int, \
+  (int threads, const double *a, ptrdiff_t a_rows, ptrdiff_t a_columns, const double *b, \
+   ptrdiff_t b_rows, ptrdiff_t b_columns, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n), \
+  (threads, a, a_rows, a_columns, b, b_rows, b_columns, c, m, k, n)
+
+/// Every kernel, as X(name, signature): the one list from which `bp_kernel_table`, the tables of
+/// each width and the `bp_NAME` entry points are made (Dispatch.c). A new kernel is its lanes,
+/// one registration line in its file (Dispatch.h) and one line here, beside its declaration.
+#define BP_KERNELS(X) \
+  X(exponentials, BP_SIGNATURE_EXPONENTIALS) \
+  X(exponential, BP_SIGNATURE_SCALAR) \
+  X(scaled_exponentials, BP_SIGNATURE_SCALED_EXPONENTIALS) \
+  X(log_softmax_pullbacks, BP_SIGNATURE_LOG_SOFTMAX_PULLBACKS) \
+  X(logarithms, BP_SIGNATURE_MAP) \
+  X(logarithm, BP_SIGNATURE_SCALAR) \
+  X(logarithms_one_plus, BP_SIGNATURE_MAP) \
+  X(logarithm_one_plus, BP_SIGNATURE_SCALAR) \
+  X(binary_logarithms, BP_SIGNATURE_MAP) \
+  X(binary_logarithm, BP_SIGNATURE_SCALAR) \
+  X(decimal_logarithms, BP_SIGNATURE_MAP) \
+  X(decimal_logarithm, BP_SIGNATURE_SCALAR) \
+  X(inverse_hyperbolic_tangents, BP_SIGNATURE_MAP) \
+  X(inverse_hyperbolic_tangent, BP_SIGNATURE_SCALAR) \
+  X(binary_exponentials, BP_SIGNATURE_MAP) \
+  X(binary_exponential, BP_SIGNATURE_SCALAR) \
+  X(exponentials_minus_one, BP_SIGNATURE_MAP) \
+  X(exponential_minus_one, BP_SIGNATURE_SCALAR) \
+  X(hyperbolic_sines, BP_SIGNATURE_MAP) \
+  X(hyperbolic_sine, BP_SIGNATURE_SCALAR) \
+  X(hyperbolic_cosines, BP_SIGNATURE_MAP) \
+  X(hyperbolic_cosine, BP_SIGNATURE_SCALAR) \
+  X(hyperbolic_tangents, BP_SIGNATURE_MAP) \
+  X(hyperbolic_tangent, BP_SIGNATURE_SCALAR) \
+  X(sigmoids, BP_SIGNATURE_MAP) \
+  X(sigmoid, BP_SIGNATURE_SCALAR) \
+  X(sigmoids_and_derivatives, BP_SIGNATURE_PAIR_MAP) \
+  X(sigmoid_pullbacks, BP_SIGNATURE_SIGMOID_PULLBACKS) \
+  X(sines, BP_SIGNATURE_MAP) \
+  X(sine, BP_SIGNATURE_SCALAR) \
+  X(cosines, BP_SIGNATURE_MAP) \
+  X(cosine, BP_SIGNATURE_SCALAR) \
+  X(tangents, BP_SIGNATURE_MAP) \
+  X(tangent, BP_SIGNATURE_SCALAR) \
+  X(arc_sines, BP_SIGNATURE_MAP) \
+  X(arc_sine, BP_SIGNATURE_SCALAR) \
+  X(arc_cosines, BP_SIGNATURE_MAP) \
+  X(arc_cosine, BP_SIGNATURE_SCALAR) \
+  X(arc_tangents, BP_SIGNATURE_MAP) \
+  X(arc_tangent, BP_SIGNATURE_SCALAR) \
+  X(error_functions, BP_SIGNATURE_MAP) \
+  X(error_function, BP_SIGNATURE_SCALAR) \
+  X(complementary_error_functions, BP_SIGNATURE_MAP) \
+  X(complementary_error_function, BP_SIGNATURE_SCALAR) \
+  X(error_function_slopes, BP_SIGNATURE_MAP) \
+  X(error_function_slope, BP_SIGNATURE_SCALAR) \
+  X(gelu_parts, BP_SIGNATURE_PAIR_MAP) \
+  X(integer_powers, BP_SIGNATURE_POWER_MAP) \
+  X(integer_power, BP_SIGNATURE_POWER_SCALAR) \
+  X(half_integer_powers, BP_SIGNATURE_POWER_MAP) \
+  X(half_integer_power, BP_SIGNATURE_POWER_SCALAR) \
+  X(rule, BP_SIGNATURE_RULE) \
+  X(hypotenuse, BP_SIGNATURE_BINARY_SCALAR) \
+  X(arc_tangent2, BP_SIGNATURE_BINARY_SCALAR) \
+  X(maximum, BP_SIGNATURE_MAXIMUM) \
+  X(maximum_pullbacks, BP_SIGNATURE_MAXIMUM_PULLBACKS) \
+  X(total, BP_SIGNATURE_TOTAL) \
+  X(fill, BP_SIGNATURE_FILL) \
+  X(huber_total, BP_SIGNATURE_HUBER_TOTAL) \
+  X(huber_pullbacks, BP_SIGNATURE_HUBER_PULLBACKS) \
+  X(matrix_product, BP_SIGNATURE_MATRIX_PRODUCT)
+
+/// Applies a macro to arguments that are themselves macros, expanded first: how a signature's
+/// three parts reach the macro that takes them.
+#define BP_APPLY(MACRO, ...) MACRO(__VA_ARGS__)
+
+#define BP_KERNEL_FIELD(NAME, SIGNATURE) BP_APPLY(BP_KERNEL_FIELD_, NAME, SIGNATURE)
+#define BP_KERNEL_FIELD_(NAME, RESULT, PARAMETERS, ARGUMENTS) RESULT(*NAME) PARAMETERS;
+
+/// One width's build of every kernel: `bp_kernels(256)->logarithms(x, y, n)` runs the AVX2
+/// logarithm, whatever `bp_kernel_width()` is. The fields are those of BP_KERNELS, each the
+/// function of the same name below.
+typedef struct bp_kernel_table {
+  BP_KERNELS(BP_KERNEL_FIELD)
+} bp_kernel_table;
+
+/// The kernels built for registers of `width` bits (0, 256 or 512), or NULL where this processor
+/// cannot run them or no such width exists.
+const bp_kernel_table *bp_kernels(int width);
+
+// MARK: - The kernels, at bp_kernel_width()
+
+/// Writes exp(source[i] - shift) to destination[i] for 0 <= i < count and returns their sum.
+///
+/// Within 1 ulp of the exact exponential of the rounded difference for every input, including
+/// subnormal results; NaN gives NaN, +inf gives +inf and -inf gives 0. The two buffers may be the
+/// same, but must not otherwise overlap. A null destination stores nothing and returns the same
+/// sum. The AVX2 and AVX-512 builds give the same bits, the sum included (the eight-lane loop adds
+/// into the four-lane sums in their order).
+double bp_exponentials(const double *source, double shift, double *destination, ptrdiff_t count);
+
+/// The largest of source[0..<count]: NaN if any is NaN, -inf for an empty buffer. The same
+/// answer in every width (a maximum is exact), except that of -0 and +0, which compare equal,
+/// either may be returned.
+double bp_maximum(const double *source, ptrdiff_t count);
+
+/// The elementwise maximum's pullback to its first operand: destination[i] = cotangent[i] ·
+/// share(a[i], b[i]), the share 1 where a > b, ½ at a tie, NaN where either is NaN and 0
+/// elsewhere (swap a and b for the second operand's); a null cotangent stands for `uniform`
+/// at every position. The destination may be any of the inputs' buffers.
+void bp_maximum_pullbacks(
+    const double *cotangent, double uniform, const double *a, const double *b,
+    double *destination, ptrdiff_t count);
+
 /// destination[i] = rule(p[i], q[i], r[i]) for 0 <= i < count, each correctly rounded or a
 /// selection (or, for hypot, fused multiply-adds), so the same bits in every width as the scalar
 /// rule. A null p or q stands for
@@ -85,11 +237,6 @@ typedef enum {
 void bp_rule(
     bp_rule_kind rule, const double *p, double p_uniform, const double *q, double q_uniform,
     const double *r, double *destination, ptrdiff_t count);
-
-/// `bp_rule` with registers of `width` bits (512, 256 or 0).
-void bp_rule_using(
-    int width, bp_rule_kind rule, const double *p, double p_uniform, const double *q,
-    double q_uniform, const double *r, double *destination, ptrdiff_t count);
 
 /// hypot(a, b) for one pair, with the bits `bp_rule(bp_rule_hypotenuse, …)` gives for it.
 double bp_hypotenuse(double a, double b);
@@ -105,15 +252,9 @@ void bp_arc_tangents(const double *source, double *destination, ptrdiff_t count)
 /// atan x for one scalar, with the bits `bp_arc_tangents` gives for it here.
 double bp_arc_tangent(double x);
 
-/// `bp_arc_tangents` with registers of `width` bits (512, 256 or 0).
-void bp_arc_tangents_using(int width, const double *source, double *destination, ptrdiff_t count);
-
 /// Σ x[i] for 0 <= i < count in Backprop's Sum.total order (sixteen partial sums, folded
 /// pairwise): the same bits in every width, and as the Swift loop.
 double bp_total(const double *x, ptrdiff_t count);
-
-/// `bp_total` with registers of `width` bits (512, 256 or 0).
-double bp_total_using(int width, const double *x, ptrdiff_t count);
 
 /// destination[i] = value for 0 <= i < count.
 void bp_fill(double value, double *destination, ptrdiff_t count);
@@ -123,20 +264,11 @@ void bp_fill(double value, double *destination, ptrdiff_t count);
 /// added in Sum.total's order (sixteen partial sums): the same bits in every width.
 double bp_huber_total(const double *x, const double *e, double delta, ptrdiff_t count);
 
-/// `bp_huber_total` with registers of `width` bits (512, 256 or 0).
-double bp_huber_total_using(
-    int width, const double *x, const double *e, double delta, ptrdiff_t count);
-
 /// destination[i] = cotangent · slope(x[i] − e[i], δ), the slope d where |d| ≤ δ, ±δ by d's
 /// sign elsewhere, +0 for ±0 and NaN at NaN: Swift's Huber.slope, to the bit.
 void bp_huber_pullbacks(
     double cotangent, const double *x, const double *e, double delta, double *destination,
     ptrdiff_t count);
-
-/// `bp_huber_pullbacks` with registers of `width` bits (512, 256 or 0).
-void bp_huber_pullbacks_using(
-    int width, double cotangent, const double *x, const double *e, double delta,
-    double *destination, ptrdiff_t count);
 
 /// Log-softmax's pullback along one row: destination[i] = cotangent[i] − e^(output[i]) · total,
 /// where output is the row's log-softmax and total the sum of its cotangent; the product and the
@@ -152,27 +284,10 @@ void bp_log_softmax_pullbacks(
 void bp_scaled_exponentials(
     const double *source, double shift, double scale, double *destination, ptrdiff_t count);
 
-/// `bp_scaled_exponentials` with registers of `width` bits (512, 256 or 0).
-void bp_scaled_exponentials_using(
-    int width, const double *source, double shift, double scale, double *destination,
-    ptrdiff_t count);
-
-/// `bp_log_softmax_pullbacks` with registers of `width` bits (512, 256 or 0).
-void bp_log_softmax_pullbacks_using(
-    int width, const double *cotangent, const double *output, double total, double *destination,
-    ptrdiff_t count);
-
 /// e^x for one scalar, with the bits `bp_exponentials` gives for it (shift 0) on this machine,
 /// in two lanes rather than through the vector loop's tail: a call of a few nanoseconds, for
 /// the functions that take one exponential a scalar (softplus, expm1's derivative, erf's).
 double bp_exponential(double x);
-
-/// `bp_exponentials` with registers of `width` bits (512, 256 or 0), or the baseline where the
-/// machine lacks that width, so that tests check every version. The two vectorized versions give
-/// the same bits, the sum included (the eight-lane loop adds into the four-lane sums in their
-/// order); the baseline, without fused multiply-adds, may differ from them by rounding.
-double bp_exponentials_using(
-    int width, const double *source, double shift, double *destination, ptrdiff_t count);
 
 /// Writes ln(source[i]) to destination[i] for 0 <= i < count: within 1 ulp for every input,
 /// subnormals included; ln 0 = -inf, ln of a negative number = NaN, ln +inf = +inf, NaN gives
@@ -184,9 +299,6 @@ void bp_logarithms(const double *source, double *destination, ptrdiff_t count);
 /// lanes rather than through the vector loop's tail.
 double bp_logarithm(double x);
 
-/// `bp_logarithms` with registers of `width` bits (512, 256 or 0), as `bp_exponentials_using`.
-void bp_logarithms_using(int width, const double *source, double *destination, ptrdiff_t count);
-
 /// Writes ln(1 + source[i]) to destination[i] for 0 <= i < count: within 1 ulp for every input,
 /// accurate where x is tiny (ln(1 + x) = x for subnormal x, and ±0 gives ±0); -1 gives -inf,
 /// below -1 NaN, +inf gives +inf, NaN gives NaN. The widest vectors the machine has; the two
@@ -196,10 +308,6 @@ void bp_logarithms_one_plus(const double *source, double *destination, ptrdiff_t
 /// ln(1 + x) for one scalar, with the bits `bp_logarithms_one_plus` gives for it here.
 double bp_logarithm_one_plus(double x);
 
-/// `bp_logarithms_one_plus` with registers of `width` bits (512, 256 or 0).
-void bp_logarithms_one_plus_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
-
 /// Writes 2^source[i] to destination[i] for 0 <= i < count: within 1 ulp, exact at integers;
 /// -inf gives 0, +inf and x >= 1024 give +inf, NaN gives NaN. The widest vectors the machine
 /// has; the two buffers may be the same, but must not otherwise overlap.
@@ -207,10 +315,6 @@ void bp_binary_exponentials(const double *source, double *destination, ptrdiff_t
 
 /// 2^x for one scalar, with the bits `bp_binary_exponentials` gives for it here.
 double bp_binary_exponential(double x);
-
-/// `bp_binary_exponentials` with registers of `width` bits (512, 256 or 0).
-void bp_binary_exponentials_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
 
 /// Writes asin(source[i]) to destination[i] for 0 <= i < count: within 1 ulp; ±0 gives ±0,
 /// |x| > 1 and NaN give NaN. The widest vectors the machine has; the two buffers may be the same,
@@ -220,17 +324,11 @@ void bp_arc_sines(const double *source, double *destination, ptrdiff_t count);
 /// asin x for one scalar, with the bits `bp_arc_sines` gives for it here.
 double bp_arc_sine(double x);
 
-/// `bp_arc_sines` with registers of `width` bits (512, 256 or 0).
-void bp_arc_sines_using(int width, const double *source, double *destination, ptrdiff_t count);
-
 /// Writes acos(source[i]) to destination[i], as `bp_arc_sines`: acos(1) = +0, acos(−1) = π.
 void bp_arc_cosines(const double *source, double *destination, ptrdiff_t count);
 
 /// acos x for one scalar, with the bits `bp_arc_cosines` gives for it here.
 double bp_arc_cosine(double x);
-
-/// `bp_arc_cosines` with registers of `width` bits (512, 256 or 0).
-void bp_arc_cosines_using(int width, const double *source, double *destination, ptrdiff_t count);
 
 /// Writes log₂(source[i]) to destination[i] for 0 <= i < count: within 1 ulp, and exact at
 /// powers of two; special values as `bp_logarithms`. The widest vectors the machine has; the two
@@ -240,20 +338,12 @@ void bp_binary_logarithms(const double *source, double *destination, ptrdiff_t c
 /// log₂ x for one scalar, with the bits `bp_binary_logarithms` gives for it here.
 double bp_binary_logarithm(double x);
 
-/// `bp_binary_logarithms` with registers of `width` bits (512, 256 or 0).
-void bp_binary_logarithms_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
-
 /// Writes log₁₀(source[i]) to destination[i], as `bp_binary_logarithms`: within 1 ulp, and
 /// exact at the powers of ten a Double holds exactly.
 void bp_decimal_logarithms(const double *source, double *destination, ptrdiff_t count);
 
 /// log₁₀ x for one scalar, with the bits `bp_decimal_logarithms` gives for it here.
 double bp_decimal_logarithm(double x);
-
-/// `bp_decimal_logarithms` with registers of `width` bits (512, 256 or 0).
-void bp_decimal_logarithms_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
 
 /// Writes atanh(source[i]) to destination[i] for 0 <= i < count: ln(1 + 2a/(1 − a))/2 by
 /// `bp_logarithms_one_plus`'s lanes with the quotient carried to twice a Double's precision,
@@ -264,10 +354,6 @@ void bp_inverse_hyperbolic_tangents(const double *source, double *destination, p
 /// atanh x for one scalar, with the bits `bp_inverse_hyperbolic_tangents` gives for it here.
 double bp_inverse_hyperbolic_tangent(double x);
 
-/// `bp_inverse_hyperbolic_tangents` with registers of `width` bits (512, 256 or 0).
-void bp_inverse_hyperbolic_tangents_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
-
 /// Writes e^source[i] - 1 to destination[i] for 0 <= i < count: within 1 ulp for every input,
 /// accurate where x is tiny (subnormal x gives x, and ±0 gives ±0); -inf gives -1, +inf and
 /// x > 709.78 give +inf, NaN gives NaN. The widest vectors the machine has; the two buffers may
@@ -277,10 +363,6 @@ void bp_exponentials_minus_one(const double *source, double *destination, ptrdif
 /// e^x - 1 for one scalar, with the bits `bp_exponentials_minus_one` gives for it here.
 double bp_exponential_minus_one(double x);
 
-/// `bp_exponentials_minus_one` with registers of `width` bits (512, 256 or 0).
-void bp_exponentials_minus_one_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
-
 /// Writes sinh(source[i]) to destination[i] for 0 <= i < count: within 1 ulp, finite up to
 /// |x| = 710.4758 (past e^x's overflow); ±0 and tiny x give x, ±inf gives ±inf, NaN gives NaN. The widest vectors the machine has; the two buffers may be the
 /// same, but must not otherwise overlap.
@@ -289,10 +371,6 @@ void bp_hyperbolic_sines(const double *source, double *destination, ptrdiff_t co
 /// sinh x for one scalar, with the bits `bp_hyperbolic_sines` gives for it here.
 double bp_hyperbolic_sine(double x);
 
-/// `bp_hyperbolic_sines` with registers of `width` bits (512, 256 or 0).
-void bp_hyperbolic_sines_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
-
 /// Writes cosh(source[i]) to destination[i] for 0 <= i < count, as `bp_hyperbolic_sines`: tiny x
 /// gives 1, ±inf gives +inf, NaN gives NaN.
 void bp_hyperbolic_cosines(const double *source, double *destination, ptrdiff_t count);
@@ -300,19 +378,11 @@ void bp_hyperbolic_cosines(const double *source, double *destination, ptrdiff_t 
 /// cosh x for one scalar, with the bits `bp_hyperbolic_cosines` gives for it here.
 double bp_hyperbolic_cosine(double x);
 
-/// `bp_hyperbolic_cosines` with registers of `width` bits (512, 256 or 0).
-void bp_hyperbolic_cosines_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
-
 /// Writes source[i]ⁿ to destination[i] for 0 <= i < count, for an integer n from 1 to 64:
 /// exponentiation by squaring in double-double arithmetic, so within 0.5 ulp and a hair, with
 /// pow's signs, zeros, infinities and NaN. The widest vectors the machine has; the buffers may
 /// be the same, but must not otherwise overlap.
 void bp_integer_powers(const double *source, int n, double *destination, ptrdiff_t count);
-
-/// `bp_integer_powers` with registers of `width` bits (512, 256 or 0).
-void bp_integer_powers_using(
-    int width, const double *source, int n, double *destination, ptrdiff_t count);
 
 /// xⁿ for one scalar, with the bits `bp_integer_powers` gives for it on this machine.
 double bp_integer_power(double x, int n);
@@ -322,10 +392,6 @@ double bp_integer_power(double x, int n);
 /// at ±inf, NaN below 0 and at NaN, as pow. Buffers as for `bp_integer_powers`.
 void bp_half_integer_powers(const double *source, int n, double *destination, ptrdiff_t count);
 
-/// `bp_half_integer_powers` with registers of `width` bits (512, 256 or 0).
-void bp_half_integer_powers_using(
-    int width, const double *source, int n, double *destination, ptrdiff_t count);
-
 /// x^(n + ½) for one scalar, with the bits `bp_half_integer_powers` gives for it here.
 double bp_half_integer_power(double x, int n);
 
@@ -333,9 +399,6 @@ double bp_half_integer_power(double x, int n);
 /// (ErrorFunction.c); ±0 gives ±0, ±inf gives ±1, NaN gives NaN. The widest vectors the machine
 /// has; the buffers may be the same, but must not otherwise overlap.
 void bp_error_functions(const double *source, double *destination, ptrdiff_t count);
-
-/// `bp_error_functions` with registers of `width` bits (512, 256 or 0).
-void bp_error_functions_using(int width, const double *source, double *destination, ptrdiff_t count);
 
 /// erf x for one scalar, with the bits `bp_error_functions` gives for it on this machine.
 double bp_error_function(double x);
@@ -345,10 +408,6 @@ double bp_error_function(double x);
 /// about 27.23); −inf gives 2, +inf 0, NaN NaN. Buffers as for `bp_error_functions`.
 void bp_complementary_error_functions(const double *source, double *destination, ptrdiff_t count);
 
-/// `bp_complementary_error_functions` with registers of `width` bits (512, 256 or 0).
-void bp_complementary_error_functions_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
-
 /// erfc x for one scalar, with the bits `bp_complementary_error_functions` gives for it here.
 double bp_complementary_error_function(double x);
 
@@ -356,10 +415,6 @@ double bp_complementary_error_function(double x);
 /// product in that order with the exponential's lanes, so the bits of the scalar rule
 /// 2/√π · exp(−(x · x)). Buffers as for `bp_error_functions`.
 void bp_error_function_slopes(const double *source, double *destination, ptrdiff_t count);
-
-/// `bp_error_function_slopes` with registers of `width` bits (512, 256 or 0).
-void bp_error_function_slopes_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
 
 /// erf′ x for one scalar, with the bits `bp_error_function_slopes` gives for it here.
 double bp_error_function_slope(double x);
@@ -369,18 +424,10 @@ double bp_error_function_slope(double x);
 /// `bp_error_functions`.
 void bp_gelu_parts(const double *source, double *first, double *second, ptrdiff_t count);
 
-/// `bp_gelu_parts` with registers of `width` bits (512, 256 or 0).
-void bp_gelu_parts_using(
-    int width, const double *source, double *first, double *second, ptrdiff_t count);
-
 /// Writes tanh(source[i]) to destination[i] for 0 <= i < count: within 1 ulp for every input;
 /// ±0 gives ±0, ±inf gives ±1, NaN gives NaN. The widest vectors the machine has; the buffers
 /// may be the same, but must not otherwise overlap.
 void bp_hyperbolic_tangents(const double *source, double *destination, ptrdiff_t count);
-
-/// `bp_hyperbolic_tangents` with registers of `width` bits (512, 256 or 0).
-void bp_hyperbolic_tangents_using(
-    int width, const double *source, double *destination, ptrdiff_t count);
 
 /// tanh x for one scalar, with the same bits as `bp_hyperbolic_tangents` gives for it.
 double bp_hyperbolic_tangent(double x);
@@ -391,18 +438,11 @@ double bp_hyperbolic_tangent(double x);
 /// be the same, but must not otherwise overlap.
 void bp_sigmoids(const double *source, double *destination, ptrdiff_t count);
 
-/// `bp_sigmoids` with registers of `width` bits (512, 256 or 0).
-void bp_sigmoids_using(int width, const double *source, double *destination, ptrdiff_t count);
-
 /// σ(source[i]) into values[i] and σ′(source[i]) = σ(x) · σ(−x) into derivatives[i], from one
 /// exponential a scalar: values gets `bp_sigmoids`' bits and derivatives the bits of
 /// `bp_sigmoid_pullbacks` with a cotangent of 1. The three buffers must not overlap.
 void bp_sigmoids_and_derivatives(
     const double *source, double *values, double *derivatives, ptrdiff_t count);
-
-/// `bp_sigmoids_and_derivatives` with registers of `width` bits (512, 256 or 0).
-void bp_sigmoids_and_derivatives_using(
-    int width, const double *source, double *values, double *derivatives, ptrdiff_t count);
 
 /// σ x for one scalar, with the same bits as `bp_sigmoids` gives for it.
 double bp_sigmoid(double x);
@@ -414,21 +454,12 @@ void bp_sigmoid_pullbacks(
     const double *cotangent, double uniform, const double *source, const double *output,
     double *destination, ptrdiff_t count);
 
-/// `bp_sigmoid_pullbacks` with registers of `width` bits (512, 256 or 0).
-void bp_sigmoid_pullbacks_using(
-    int width, const double *cotangent, double uniform, const double *source,
-    const double *output, double *destination, ptrdiff_t count);
-
 /// Writes sin(source[i]), or cos(source[i]), to destination[i] for 0 <= i < count: within 1 ulp
 /// for every input (the C library's function above 2^19 in magnitude); ±inf and NaN give NaN.
 /// The widest vectors the machine has; the buffers may be the same, but must not otherwise
 /// overlap.
 void bp_sines(const double *source, double *destination, ptrdiff_t count);
 void bp_cosines(const double *source, double *destination, ptrdiff_t count);
-
-/// `bp_sines` and `bp_cosines` with registers of `width` bits (512, 256 or 0).
-void bp_sines_using(int width, const double *source, double *destination, ptrdiff_t count);
-void bp_cosines_using(int width, const double *source, double *destination, ptrdiff_t count);
 
 /// sin x and cos x for one scalar, with the bits `bp_sines` and `bp_cosines` give for it.
 double bp_sine(double x);
@@ -441,50 +472,22 @@ double bp_cosine(double x);
 /// the same, but must not otherwise overlap.
 void bp_tangents(const double *source, double *destination, ptrdiff_t count);
 
-/// `bp_tangents` with registers of `width` bits (512, 256 or 0).
-void bp_tangents_using(int width, const double *source, double *destination, ptrdiff_t count);
-
 /// tan x for one scalar, with the bits `bp_tangents` gives for it on this machine.
 double bp_tangent(double x);
 
-/// C = A B for row-major A [m, k], B [k, n] and C [m, n], blocked and packed as BLIS does, with
-/// the widest registers the processor has (`bp_matrix_product_width`). Returns 0 if its packing
-/// buffer (about 2 KiB × n) could not be allocated, 1 otherwise. The sums run along k in blocks of 256, in a
-/// different order from a naive loop, so results differ from one by rounding.
+
+/// C = A B for A [m, k], B [k, n] and row-major C [m, n], blocked and packed as BLIS does, on up
+/// to `threads` threads (at most 64; one below about 2²² multiply-adds), each taking whole blocks
+/// of rows of C with a packing buffer of its own. A's entry (i, p) is a[i * a_rows + p *
+/// a_columns] and B's (p, j) is b[p * b_rows + j * b_columns], so Aᵀ or Bᵀ of a row-major matrix
+/// is its strides swapped, with no transpose made: packing reads each layout along its contiguous
+/// axis. Returns 0 if a packing buffer (about 2 KiB × n) could not be allocated, 1 otherwise.
+/// The sums run along k in blocks, in a different order from a naive loop, so results differ
+/// from one by rounding; but each entry of C is the same sum in the same order whatever the
+/// layout, the thread count or the width (among the builds with FMA): the same bits.
 int bp_matrix_product(
-    const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n);
-
-/// The same product compiled for the baseline target, for tests on every machine.
-int bp_matrix_product_portable(
-    const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n);
-
-/// The widest registers `bp_matrix_product` uses on this machine: 512 (AVX-512 and FMA, an
-/// 8 × 16 tile), 256 (AVX2 and FMA, 4 × 8) or 0 (the baseline target, 4 × 8).
-int bp_matrix_product_width(void);
-
-/// The product with registers of `width` bits (512, 256 or 0), so that tests check every
-/// version the machine can run. Returns 0, writing nothing, if the machine lacks that width or
-/// the packing buffer could not be allocated.
-int bp_matrix_product_using(
-    int width, const double *a, const double *b, double *c, ptrdiff_t m, ptrdiff_t k,
-    ptrdiff_t n);
-
-/// `bp_matrix_product_using` on up to `threads` threads (at most 64), each taking whole blocks
-/// of 96 rows of C with a packing buffer of its own; one thread below about 2²² multiply-adds.
-/// Each entry of C is the same sum in the same order as on one thread: the same bits.
-int bp_matrix_product_threaded(
-    int width, int threads, const double *a, const double *b, double *c, ptrdiff_t m,
-    ptrdiff_t k, ptrdiff_t n);
-
-/// `bp_matrix_product_threaded` for operands in any layout: A's entry (i, p) is
-/// a[i * a_rows + p * a_columns] and B's (p, j) is b[p * b_rows + j * b_columns], so Aᵀ or Bᵀ
-/// of a row-major matrix is its strides swapped, with no transpose made. Packing reads each
-/// layout along its contiguous axis, and the sums are the same, in the same order, as the
-/// row-major product of the same matrices: the same bits.
-int bp_matrix_product_strided(
-    int width, int threads, const double *a, ptrdiff_t a_rows, ptrdiff_t a_columns,
-    const double *b, ptrdiff_t b_rows, ptrdiff_t b_columns, double *c, ptrdiff_t m, ptrdiff_t k,
-    ptrdiff_t n);
+    int threads, const double *a, ptrdiff_t a_rows, ptrdiff_t a_columns, const double *b,
+    ptrdiff_t b_rows, ptrdiff_t b_columns, double *c, ptrdiff_t m, ptrdiff_t k, ptrdiff_t n);
 
 /// Frees one 30 MiB block, once per process before the first large tensor, so that glibc's
 /// dynamic thresholds take the value they would take after any block that size is freed: blocks

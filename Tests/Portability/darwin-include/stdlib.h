@@ -5,5 +5,6 @@
 void *malloc(size_t);
 void free(void *);
 char *getenv(const char *);
+long strtol(const char *__restrict, char **__restrict, int);
 void abort(void) __attribute__((noreturn));
 #endif
