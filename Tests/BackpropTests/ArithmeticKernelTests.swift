@@ -11,7 +11,8 @@ import Testing
 struct ArithmeticKernelTests {
   static let edges: [Double] = [
     0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, -1, 1, 3,
-    1e300, -1e300, 1e-300, .greatestFiniteMagnitude, .infinity, -.infinity, .nan, 0.5, 2.5e-310,
+    1e300, -1e300, 1e-300, .greatestFiniteMagnitude, .infinity, -.infinity, .nan, 0.5,
+    Double("2.5e-310")!,
   ]
 
   /// Each rule and the scalar rule it restates.
@@ -165,7 +166,7 @@ struct ArithmeticKernelTests {
   /// The fused Huber loss's kernels in every width against Swift's Huber.value summed in Sum's
   /// order and Huber.slope, bit for bit, over edge differences and thresholds, at lengths that
   /// leave every tail.
-  @Test(arguments: [1, 0.5, 3e-310, 1e300, .infinity])
+  @Test(arguments: [1, 0.5, Double("3e-310")!, 1e300, .infinity])
   func huberKernelsAreTheSwiftRulesInEveryWidth(delta: Double) {
     let edges = Self.edges
     // Every pair of edge values, then ordinary values, whose sums show the order of addition
@@ -278,7 +279,8 @@ struct HypotenuseKernelTests {
       (.greatestFiniteMagnitude, .greatestFiniteMagnitude, .infinity),
       (.leastNonzeroMagnitude, .leastNonzeroMagnitude, .leastNonzeroMagnitude),
       (3 * .leastNonzeroMagnitude, 4 * .leastNonzeroMagnitude, 5 * .leastNonzeroMagnitude),
-      (1e-320, 0, 1e-320), (0x1p-1022, 0x1p-1022, 0x1p-1022 * 2.0.squareRoot()),
+      (Double("1e-320")!, 0, Double("1e-320")!),
+      (0x1p-1022, 0x1p-1022, 0x1p-1022 * 2.0.squareRoot()),
     ]
     let (a, b) = (cases.map(\.0), cases.map(\.1))
     for width in kernelWidths {

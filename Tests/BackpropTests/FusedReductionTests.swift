@@ -23,7 +23,8 @@ struct MeanSquaredErrorTests {
   @Test func valueAndGradientAreTheCompositionsToTheBit() {
     var generator = SeededGenerator(seed: 29)
     let edges: [Double] = [
-      0, -0.0, 5e-324, -2.5e-310, 1e-160, 1e150, -1e150, 1e300, .infinity, -.infinity, .nan, 1e17,
+      0, -0.0, 0x1p-1074, Double("-2.5e-310")!, 1e-160, 1e150, -1e150, 1e300, .infinity, -.infinity,
+      .nan, 1e17,
       -745, 709.5,
     ]
     for (n, x, e) in predictionCases(&generator, edges: edges, targetSign: 1) {
@@ -82,7 +83,7 @@ struct VarianceTests {
   @Test func valueAndGradientAreTheCompositionsToTheBit() {
     var generator = SeededGenerator(seed: 31)
     let edges: [Double] = [
-      0, -0.0, 5e-324, 1e-160, 1e150, -1e150, 1e300, -1e300, .infinity, -.infinity, .nan, 1e17,
+      0, -0.0, 0x1p-1074, 1e-160, 1e150, -1e150, 1e300, -1e300, .infinity, -.infinity, .nan, 1e17,
       -745,
     ]
     for n in Array(0...40) + [1_000_003] {
@@ -139,11 +140,11 @@ struct HuberLossTests {
     Variable.apply(Huber.self, x - Variable(e), Variable(delta)).mean()
   }
 
-  @Test(arguments: [1, 0.5, 3e-310, 1e300, .infinity])
+  @Test(arguments: [1, 0.5, Double("3e-310")!, 1e300, .infinity])
   func valueAndGradientAreTheCompositionsToTheBit(delta: Double) {
     var generator = SeededGenerator(seed: 37)
     let edges: [Double] = [
-      0, -0.0, 5e-324, 1e-160, 1e150, -1e150, 1e300, .infinity, -.infinity, .nan, 1, -1, 0.5,
+      0, -0.0, 0x1p-1074, 1e-160, 1e150, -1e150, 1e300, .infinity, -.infinity, .nan, 1, -1, 0.5,
     ]
     for (n, x, e) in predictionCases(&generator, edges: edges, targetSign: -1) {
       let fused = valueWithGradient(at: x) {

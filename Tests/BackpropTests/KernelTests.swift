@@ -288,7 +288,7 @@ struct ShapeKernelTests {
     }
     // Arithmetic with one rank-0 operand, either side, the tensor wanting the gradient: the
     // rule's bits shared, held once, over the output and from a uniform cotangent.
-    for c in [2, 3, -0.0, 0, 1e-310, 1e300, .infinity, -.infinity, .nan] as [Double] {
+    for c in [2, 3, -0.0, 0, Double("1e-310")!, 1e300, .infinity, -.infinity, .nan] as [Double] {
       for op in [Op.add, .subtract, .multiply, .divide, .maximum] {
         for scalarFirst in [false, true] {
           let (x, w) = scalarFirst ? (Tensor(c), a) : (a, Tensor(c))
