@@ -13,6 +13,9 @@
 
 #include "BackpropKernels.h"
 
+// The contraction policy of every kernel file (BackpropKernels.h says what it means).
+#pragma STDC FP_CONTRACT ON
+
 // The builds beyond the portable one exist on x86-64 alone: BP_ON_X86(…) keeps its arguments
 // there and drops them elsewhere.
 #if defined(__x86_64__)

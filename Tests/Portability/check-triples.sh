@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 clang="${1:-$(dirname "$(command -v swift)")/clang}"
 kernels=Sources/BackpropKernels
 aarch64_root=/usr/aarch64-linux-gnu
-[ -d "$aarch64_root/include" ] || { echo "check-triples: $aarch64_root/include is missing (apt-get install libc6-dev-arm64-cross)" >&2; exit 1; }
+bash Tests/Portability/install-cross.sh
 output=$(mktemp -d)
 trap 'rm -rf "$output"' EXIT
 failures=0

@@ -10,7 +10,8 @@
 // FMA) and 512 (AVX-512F and FMA). `bp_kernels(width)` gives one width's build of every kernel;
 // each `bp_NAME` function below calls `bp_kernels(bp_kernel_width())->NAME`.
 //
-// Floating-point contraction, the one policy of every file: on (the pragma below). Within one
+// Floating-point contraction, the one policy of every file: on (the pragma in Dispatch.h, which
+// every kernel file includes; not here, where it would bind the includer's code). Within one
 // expression, a · b + c becomes one fused multiply-add wherever the target has the instruction:
 // the AVX2 and AVX-512 builds and every aarch64 build, so these give the same bits. The x86-64
 // portable build, for processors without FMA, rounds the product first and may differ from them
@@ -24,8 +25,6 @@
 #define BACKPROP_KERNELS_H
 
 #include <stddef.h>
-
-#pragma STDC FP_CONTRACT ON
 
 /// The elementwise rules of `bp_rule`: each lane computes rule(p, q, r).
 typedef enum {
