@@ -270,6 +270,7 @@ extension Tensor {
       initialize(buffer.mutableScalars)
       self.init(storage: .large(shape: shape, buffer))
     } else {
+      if count >= LargeBuffer.firstMappedCount { LargeBuffer.prepareHeap() }
       let buffer = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
         initialize(buffer)
         initialized = count
@@ -316,6 +317,14 @@ final class LargeBuffer: @unchecked Sendable {
   /// in again, 10 huge pages a call (BackpropKernels' Heap.c). A `static let`, so it runs once
   /// per process, on whichever thread first gets here, and is immutable after.
   private static let heapPrepared: Void = bp_raise_heap_thresholds()
+
+  /// The smallest count whose array glibc maps afresh at its default thresholds (128 KiB) and
+  /// unmaps when it is freed, so that every gradient faulted the same pages in again: from this
+  /// size on, arrays too are made after the thresholds are raised.
+  static let firstMappedCount = (128 << 10) / MemoryLayout<Double>.stride
+
+  /// Raises glibc's thresholds, once per process (see `heapPrepared`).
+  static func prepareHeap() { heapPrepared }
 
   /// Memory for `count` scalars, not yet initialized; `op` names the caller in the failure.
   init(uninitializedCount count: Int, op: String) {

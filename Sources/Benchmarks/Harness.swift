@@ -1,3 +1,4 @@
+import BackpropKernels
 import Foundation
 
 /// How hard to run: the full sizes, or tiny ones that only prove the benchmark still works.
@@ -110,4 +111,45 @@ func residentBytes() -> Int {
     return kilobytes * 1024
   }
   return 0
+}
+
+/// The processor these figures come from, and the kernels' register width: its model name, with
+/// the family and model numbers where a hypervisor hides the name (Linux), or its brand string
+/// (Darwin), then the width the kernels ran at of the widest the processor has.
+func processorDescription() -> String {
+  #if arch(x86_64)
+    let architecture = "x86-64"
+  #elseif arch(arm64)
+    let architecture = "arm64"
+  #else
+    let architecture = "other architecture"
+  #endif
+  var model = architecture
+  #if canImport(Darwin)
+    var size = 0
+    if sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 {
+      var name = [CChar](repeating: 0, count: size)
+      if sysctlbyname("machdep.cpu.brand_string", &name, &size, nil, 0) == 0 {
+        model = "\(String(cString: name)), \(architecture)"
+      }
+    }
+  #else
+    if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
+      var fields: [String: String] = [:]
+      for line in info.split(separator: "\n") {
+        let parts = line.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2 else { continue }
+        let key = parts[0].trimmingCharacters(in: .whitespaces)
+        if fields[key] == nil { fields[key] = parts[1].trimmingCharacters(in: .whitespaces) }
+      }
+      if let name = fields["model name"] {
+        model = "\(name) (family \(fields["cpu family"] ?? "?"), model \(fields["model"] ?? "?"))"
+      }
+    }
+  #endif
+  let widths = [512: "AVX-512", 256: "AVX2", 0: "portable"]
+  let width = Int(bp_kernel_width())
+  let widest = Int(bp_machine_kernel_width())
+  return "\(model); kernels at \(widths[width] ?? "\(width)") (widest here: "
+    + "\(widths[widest] ?? "\(widest)"); BACKPROP_KERNEL_WIDTH chooses)"
 }

@@ -8,7 +8,7 @@ import Foundation
 /// a ratio against the same products done by the textbook row-update loop in this run.
 func matrixProductGradient(_ settings: Settings) -> [Row] {
   var rows: [Row] = []
-  for n in settings.quick ? [64] : [512, 1024] {
+  for n in settings.quick ? [64] : [256, 512, 1024] {
     var generator = SeededGenerator(seed: UInt64(n))
     let a = Tensor.normal([n, n], using: &generator)
     let b = Tensor.normal([n, n], using: &generator)

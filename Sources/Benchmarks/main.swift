@@ -47,6 +47,8 @@ while let argument = arguments.popFirst() {
   }
 }
 
+let processor = processorDescription()
+print("processor: \(processor)\n")
 var rows: [Row] = []
 let workloads: [(String, (Settings) -> [Row])] = [
   ("W1", scalarChain), ("W2", crossEntropyGradient), ("W3", softmaxJacobianWorkload),
@@ -88,7 +90,7 @@ let records: [[String: Any]] = rows.map { row in
 }
 let document: [String: Any] = [
   "quick": settings.quick, "repeats": settings.repeats, "interleaved": settings.interleaved,
-  "rows": records,
+  "processor": processor, "rows": records,
 ]
 do {
   let data = try JSONSerialization.data(

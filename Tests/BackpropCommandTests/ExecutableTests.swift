@@ -4,14 +4,18 @@ import Testing
 
 /// The built `backprop` executable, next to the test bundle.
 func backpropExecutable() throws -> URL {
-  let directory =
-    Bundle.main.bundleURL.pathExtension == "xctest"
-    ? Bundle.main.bundleURL.deletingLastPathComponent() : Bundle.main.bundleURL
+  // The tests' own bundle, not Bundle.main, which on macOS is the runner's (xctest or
+  // swiftpm-testing-helper) in another directory; on Linux the two are the same.
+  let bundle = Bundle(for: ProductsMarker.self).bundleURL
+  let directory = bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
   let url = directory.appendingPathComponent("backprop")
   try #require(
     FileManager.default.isExecutableFile(atPath: url.path), "no executable at \(url.path)")
   return url
 }
+
+/// A class of the test bundle, for Bundle(for:).
+private final class ProductsMarker {}
 
 /// Runs the executable with `arguments` and `input` on standard input.
 func runExecutable(_ arguments: [String], input: String = "") throws -> (
