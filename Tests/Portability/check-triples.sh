@@ -49,6 +49,26 @@ for file in ArcSine ArcTangent Arithmetic Huber Maximum Reductions; do
 done
 echo "no contraction in the files that must give Swift's bits"
 
+# On aarch64 the portable lanes must become NEON: fused multiply-adds on two-lane registers in
+# the matrix product's micro-kernel and the exponential's loop, and no call of the C library's
+# scalar functions in place of a lane operation.
+neon() { # file, function, least count of fmla v.2d
+  local count calls
+  "$clang" --target=aarch64-linux-gnu --sysroot="$aarch64_root" -I"$kernels/include" -std=gnu11 \
+    -O2 -S "$kernels/$1" -o "$output/neon.s"
+  count=$(awk -v f="$2:" '$1 == f {on = 1; next} on && /^\.Lfunc_end/ {on = 0} on' "$output/neon.s" |
+    grep -cE 'fmla[[:space:]]+v[0-9]+\.2d' || true)
+  calls=$(awk -v f="$2:" '$1 == f {on = 1; next} on && /^\.Lfunc_end/ {on = 0} on' "$output/neon.s" |
+    grep -cE '[[:space:]]bl[[:space:]]+(fma|exp|log)' || true)
+  if [ "$count" -lt "$3" ] || [ "$calls" != 0 ]; then
+    echo "$kernels/$1: $2 has $count fmla v.2d (at least $3 expected) and $calls libm calls on aarch64"
+    failures=$((failures + 1))
+  fi
+}
+neon MatrixProduct.c product_portable 16
+neon Exponential.c bp_exponentials_w0 40
+echo "NEON fused multiply-adds in the matrix product and the exponential on aarch64"
+
 if [ "$failures" -gt 0 ]; then
   echo "check-triples: $failures failures" >&2
   exit 1
