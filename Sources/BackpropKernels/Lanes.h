@@ -46,6 +46,13 @@ static const double highest = 710.0;
 #define LANE_TARGET8 __attribute__((unused))
 #endif
 
+// The Taylor coefficients 1/n! of q3 (below), n = 3…13.
+static const double exponential_coefficients[11] = {
+    0x1.5555555555555p-3,  0x1.5555555555555p-5,  0x1.1111111111111p-7,  0x1.6c16c16c16c17p-10,
+    0x1.a01a01a01a01ap-13, 0x1.a01a01a01a01ap-16, 0x1.71de3a556c734p-19, 0x1.27e4fb7789f5cp-22,
+    0x1.ae64567f544e4p-26, 0x1.1eed8eff8d898p-29, 0x1.6124613a86d09p-33,
+};
+
 // The lane helpers and the exponential (see Exponential.c for the method).
 #define DEFINE_LANES(W) \
 typedef double Lanes##W __attribute__((ext_vector_type(W))); \
@@ -66,19 +73,21 @@ static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W power_of_tw
   return (Lanes##W)((Bits##W)biased << 52); \
 } \
  \
-/* q3(r) = sum of r^(n-3) / n! for n = 3...13, the constants 1/n!, and e^r = 1 + r + r^2/2 + */ \
-/* r^3 q3(r) to below 1e-17 for |r| <= 0.347. By Estrin's scheme, pairs of terms combined by */ \
-/* r², r⁴ and r⁸, so that the longest chain of dependent operations is 5 long, not 11: the */ \
-/* polynomial is latency-bound, and its rounding reaches the result scaled by r³ <= 0.04. */ \
+/* c[0] + c[1] x + … + c[10] x¹⁰ by Estrin's scheme: pairs of terms, combined by x², x⁴ and */ \
+/* x⁸, so that the longest chain of dependent operations is 5 long where Horner's rule has 11: */ \
+/* such a polynomial is bound by that chain's latency. */ \
+static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W polynomial11_##W(Lanes##W x, const double c[11]) { \
+  Lanes##W x2 = x * x, x4 = x2 * x2, x8 = x4 * x4; \
+  Lanes##W p0 = c[0] + c[1] * x, p1 = c[2] + c[3] * x, p2 = c[4] + c[5] * x; \
+  Lanes##W p3 = c[6] + c[7] * x, p4 = c[8] + c[9] * x; \
+  Lanes##W q0 = p0 + p1 * x2, q1 = p2 + p3 * x2, q2 = p4 + c[10] * x2; \
+  return (q0 + q1 * x4) + q2 * x8; \
+} \
+ \
+/* q3(r) = sum of r^(n-3) / n! for n = 3...13, and e^r = 1 + r + r^2/2 + r^3 q3(r) to below */ \
+/* 1e-17 for |r| <= 0.347; the polynomial's rounding reaches e^r scaled by r³ <= 0.04. */ \
 static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W exponential_cubic##W(Lanes##W r) { \
-  Lanes##W r2 = r * r, r4 = r2 * r2, r8 = r4 * r4; \
-  Lanes##W p0 = 0x1.5555555555555p-3 + 0x1.5555555555555p-5 * r; \
-  Lanes##W p1 = 0x1.1111111111111p-7 + 0x1.6c16c16c16c17p-10 * r; \
-  Lanes##W p2 = 0x1.a01a01a01a01ap-13 + 0x1.a01a01a01a01ap-16 * r; \
-  Lanes##W p3 = 0x1.71de3a556c734p-19 + 0x1.27e4fb7789f5cp-22 * r; \
-  Lanes##W p4 = 0x1.ae64567f544e4p-26 + 0x1.1eed8eff8d898p-29 * r; \
-  Lanes##W q0 = p0 + p1 * r2, q1 = p2 + p3 * r2, q2 = p4 + 0x1.6124613a86d09p-33 * r2; \
-  return (q0 + q1 * r4) + q2 * r8; \
+  return polynomial11_##W(r, exponential_coefficients); \
 } \
  \
 /* e^x = 2^k (1 + m) for x within [lowest, highest]: returns m = e^r - 1 and sets k. */ \

@@ -21,19 +21,18 @@
 
 static const double sqrt2 = 0x1.6a09e667f3bcdp+0;
 
+// The coefficients 2/(2n + 1) of the series R, n = 1…11.
+static const double logarithm_coefficients[11] = {
+    0x1.5555555555555p-1, 0x1.999999999999ap-2, 0x1.2492492492492p-2, 0x1.c71c71c71c71cp-3,
+    0x1.745d1745d1746p-3, 0x1.3b13b13b13b14p-3, 0x1.1111111111111p-3, 0x1.e1e1e1e1e1e1ep-4,
+    0x1.af286bca1af28p-4, 0x1.8618618618618p-4, 0x1.642c8590b2164p-4,
+};
+
 #define DEFINE_LOGARITHM(W)                                                                     \
   /* k ln 2 + ln(1 + f) + c, for |f| <= √2 - 1 and c a correction below an ulp of the sum. */  \
-  /* R = Σₙ 2 s²ⁿ / (2n + 1) for n = 1…11, from z = s², by Estrin's scheme (as the           \
-     exponential's polynomial, Lanes.h): a chain of 5 dependent operations, not 11. */         \
+  /* R = Σₙ 2 s²ⁿ / (2n + 1) for n = 1…11, from z = s² (Estrin's scheme, Lanes.h). */         \
   static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_series##W(Lanes##W z) {       \
-    Lanes##W z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;                                           \
-    Lanes##W p0 = 0x1.5555555555555p-1 + 0x1.999999999999ap-2 * z;                             \
-    Lanes##W p1 = 0x1.2492492492492p-2 + 0x1.c71c71c71c71cp-3 * z;                             \
-    Lanes##W p2 = 0x1.745d1745d1746p-3 + 0x1.3b13b13b13b14p-3 * z;                             \
-    Lanes##W p3 = 0x1.1111111111111p-3 + 0x1.e1e1e1e1e1e1ep-4 * z;                             \
-    Lanes##W p4 = 0x1.af286bca1af28p-4 + 0x1.8618618618618p-4 * z;                             \
-    Lanes##W q0 = p0 + p1 * z2, q1 = p2 + p3 * z2, q2 = p4 + 0x1.642c8590b2164p-4 * z2;        \
-    return ((q0 + q1 * z4) + q2 * z8) * z;                                                     \
+    return polynomial11_##W(z, logarithm_coefficients) * z;                                    \
   }                                                                                            \
                                                                                                \
   static inline __attribute__((always_inline)) LANE_TARGET##W Lanes##W logarithm_reduced##W(                  \
