@@ -203,7 +203,7 @@ DEFINE_RULE(arc_tangent2_rule)
 
 DEFINE_RULES(4)
 BP_ON_X86(DEFINE_RULES(8))
-BP_REGISTER(rule, BP_SIGNATURE_RULE, rules4, rules4, rules8)
+BP_REGISTER(rule, BP_SIGNATURE_RULE, rules4, rules8, rules8)
 
 // One pair in two lanes, with no loop or dispatch around it: a VJP's scalar rule calls it per
 // scalar. Built for FMA where the machine has it, the same operations as the loops, so the same

@@ -138,13 +138,13 @@ static inline __attribute__((always_inline)) double exponential_scalar(double x)
 }
 
 BP_REGISTER(
-    exponentials, BP_SIGNATURE_EXPONENTIALS, exponentials_body, exponentials_body,
+    exponentials, BP_SIGNATURE_EXPONENTIALS, exponentials_body, exponentials_body8,
     exponentials_body8)
 BP_REGISTER(
     exponential, BP_SIGNATURE_SCALAR, exponential_scalar, exponential_scalar, exponential_scalar)
 BP_REGISTER(
     log_softmax_pullbacks, BP_SIGNATURE_LOG_SOFTMAX_PULLBACKS, log_softmax_pullbacks4,
-    log_softmax_pullbacks4, log_softmax_pullbacks8)
+    log_softmax_pullbacks8, log_softmax_pullbacks8)
 BP_REGISTER(
     scaled_exponentials, BP_SIGNATURE_SCALED_EXPONENTIALS, scaled_exponentials4,
-    scaled_exponentials4, scaled_exponentials8)
+    scaled_exponentials8, scaled_exponentials8)

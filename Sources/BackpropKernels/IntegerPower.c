@@ -121,7 +121,7 @@ DEFINE_INTEGER_POWER(8)
   static inline __attribute__((always_inline)) double FUNCTION##_scalar(double x, int n) {       \
     return FUNCTION##2((Lanes2){x, 1}, n)[0];                                                    \
   }                                                                                              \
-  BP_REGISTER(MAP, BP_SIGNATURE_POWER_MAP, MAP##4, MAP##4, MAP##8)                               \
+  BP_REGISTER(MAP, BP_SIGNATURE_POWER_MAP, MAP##4, MAP##8, MAP##8)                               \
   BP_REGISTER(                                                                                   \
       FUNCTION, BP_SIGNATURE_POWER_SCALAR, FUNCTION##_scalar, FUNCTION##_scalar,                 \
       FUNCTION##_scalar)

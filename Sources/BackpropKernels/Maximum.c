@@ -68,7 +68,7 @@ DEFINE_MAXIMUM_PULLBACK(4)
 DEFINE_MAXIMUM(8)
 DEFINE_MAXIMUM_PULLBACK(8)
 
-BP_REGISTER(maximum, BP_SIGNATURE_MAXIMUM, maximum4, maximum4, maximum8)
+BP_REGISTER(maximum, BP_SIGNATURE_MAXIMUM, maximum4, maximum8, maximum8)
 BP_REGISTER(
-    maximum_pullbacks, BP_SIGNATURE_MAXIMUM_PULLBACKS, maximum_pullbacks4, maximum_pullbacks4,
+    maximum_pullbacks, BP_SIGNATURE_MAXIMUM_PULLBACKS, maximum_pullbacks4, maximum_pullbacks8,
     maximum_pullbacks8)

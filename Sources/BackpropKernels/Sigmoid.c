@@ -86,5 +86,5 @@ DEFINE_KERNEL_ENTRIES(sigmoids, sigmoid, 0.0)
 DEFINE_PAIR_KERNEL_ENTRIES(sigmoids_and_derivatives, sigmoid_and_derivative, 0.0)
 
 BP_REGISTER(
-    sigmoid_pullbacks, BP_SIGNATURE_SIGMOID_PULLBACKS, sigmoid_pullbacks4, sigmoid_pullbacks4,
+    sigmoid_pullbacks, BP_SIGNATURE_SIGMOID_PULLBACKS, sigmoid_pullbacks4, sigmoid_pullbacks8,
     sigmoid_pullbacks8)

@@ -173,7 +173,7 @@ static inline __attribute__((always_inline)) double cosine_scalar(double x) {
   return sine_cosine2((Lanes2){x, 0}, 1)[0];
 }
 
-BP_REGISTER(sines, BP_SIGNATURE_MAP, sines4, sines4, sines8)
-BP_REGISTER(cosines, BP_SIGNATURE_MAP, cosines4, cosines4, cosines8)
+BP_REGISTER(sines, BP_SIGNATURE_MAP, sines4, sines8, sines8)
+BP_REGISTER(cosines, BP_SIGNATURE_MAP, cosines4, cosines8, cosines8)
 BP_REGISTER(sine, BP_SIGNATURE_SCALAR, sine_scalar, sine_scalar, sine_scalar)
 BP_REGISTER(cosine, BP_SIGNATURE_SCALAR, cosine_scalar, cosine_scalar, cosine_scalar)
