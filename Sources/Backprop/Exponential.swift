@@ -1,8 +1,8 @@
 internal import BackpropKernels
 
 // The exponential that the exp primitive and the softmax family use, and the logarithm and the
-// hyperbolic tangent of the log and tanh primitives. Foundation's `exp` and `log` are a call per element of 3 to 6 ns, and softmax,
-// log-softmax and cross-entropy spend most of their time in the exponential at large n. The
+// hyperbolic tangent of the log and tanh primitives. Foundation's `exp` and `log` are a call per
+// element, and softmax, log-softmax and cross-entropy spend most of their time in the exponential at large n. The
 // kernels (Sources/BackpropKernels) evaluate four or eight lanes at a time, with AVX2 or
 // AVX-512 and FMA where the processor has them, and stay within 1 ulp everywhere: subnormals,
 // ±∞ and NaN included. ExponentialTests, LogarithmTests and HyperbolicTangentTests measure that

@@ -135,8 +135,8 @@ public final class Tape {
   /// The list itself. Every read and write of it is in this module, by the tape's own methods,
   /// and none calls out of the module while an access is open; a tape is not `Sendable`, so
   /// accesses never come from two threads. The dynamic exclusivity check Swift otherwise makes
-  /// on each access to a class's stored `var` can therefore never fire, and it cost W1 a quarter
-  /// of its time (1.73× to 1.30× `_Differentiation`), so it is turned off for this property only.
+  /// on each access to a class's stored `var` can therefore never fire, and it is a large share
+  /// of a scalar chain's recording cost (W1), so it is turned off for this property only.
   @exclusivity(unchecked) var entries: [Record] = []
   /// The constants that operations on this tape's variables took as operands: 1.01 in
   /// `1.01 * y`, a mask, a pow's exponent. They are not entries of the list, since they have no

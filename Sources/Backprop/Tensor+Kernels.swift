@@ -379,8 +379,7 @@ extension Tensor {
           } else if let last = shape.last, last > 0 {
             // Row by row: each operand's innermost stride is 1 (it has the row) or 0 (it is
             // broadcast along it), so each row is one of four loops with fixed strides, which
-            // vectorize, where one loop with strides in variables did not (a matrix plus a row
-            // vector took 1 ns a scalar, 3× a same-shape sum).
+            // vectorize, where one loop with strides in variables did not.
             let aStrides = Shape.broadcastStrides(of: lhsShape, to: shape)
             let bStrides = Shape.broadcastStrides(of: rhsShape, to: shape)
             let (aRow, bRow) = (aStrides[shape.count - 1] != 0, bStrides[shape.count - 1] != 0)
@@ -476,7 +475,7 @@ extension Tensor {
       Tensor(shape: target, count: count) { out in
         if source.count == 1 {
           // One value everywhere (a uniform cotangent spread): the fill kernel, eight lanes
-          // a store, where the loop's two-lane stores bound ∇ sum(x) at 0.14 ms of 0.23.
+          // a store, where a Swift loop's two-lane stores bound the gradient of a sum.
           bp_fill(source[0], out.baseAddress, count)
         } else if lastKept < firstRepeated {
           let run = source.count == 0 ? 0 : count / source.count
@@ -484,8 +483,8 @@ extension Tensor {
             for o in (i * run)..<((i + 1) * run) { out[o] = source[i] }
           }
         } else if repeated.lastIndex(of: true)! < repeated.firstIndex(of: false)! {
-          // The whole tensor, copied block after block (a division a scalar, o % n, cost
-          // more than the copy: sum(M, axis 0)'s gradient at 1000 × 1000 took 1.3 ms here).
+          // The whole tensor, copied block after block (a division a scalar, o % n, costs
+          // more than the copy).
           guard let from = source.baseAddress, let to = out.baseAddress else { return }
           for start in stride(from: 0, to: count, by: source.count) {
             (to + start).update(from: from, count: source.count)
@@ -517,9 +516,8 @@ extension Tensor {
 
   /// A matrix's transpose in tiles of 8 × 8, each written as 8 runs of 8 contiguous scalars.
   /// Small square tiles matter because rows a power of two apart share cache sets: 16 rows of
-  /// 512 scalars already overflow an 8-way set. Measured once, in a scratch program, on
-  /// 512 × 512 and 1024 × 1024 with the output preallocated: 0.18 and 0.92 ms, against 0.78
-  /// and 7.5 for the element-by-element walk and 0.74 and 3.2 for 16 × 16 tiles.
+  /// 512 scalars already overflow an 8-way set, and 8 × 8 tiles beat both the element-by-element
+  /// walk and 16 × 16 tiles at 512 and 1024.
   func transposedMatrix() -> Tensor {
     let (rows, columns) = (shape[0], shape[1])
     let tile = 8
@@ -560,12 +558,11 @@ extension Tensor {
         transposing.left ? lhs.transposedKernel() : lhs,
         transposing.right ? rhs : rhs.transposedKernel(), m: m, k: k, n: n)
     }
-    // Large products: the packed, register-tiled kernel in C (BackpropKernels), about ten times
-    // the row-update loop below at 512 × 512. A short k or a narrow result is no reason to
-    // leave it: packing is m k + k n copies against m k n multiply-adds, and the two-layer
-    // step's [1024, 10] × [10, 256] took 1.5 ms in the loop below (0.11 here), its
-    // [1024, 256] × [256, 10] 0.39 ms as dot products (0.25 here). Small ones stay below,
-    // where packing costs more than it saves.
+    // Large products: the packed, register-tiled kernel in C (BackpropKernels), many times the
+    // row-update loop below (W8 reports the ratio). A short k or a narrow result is no reason to
+    // leave it: packing is m k + k n copies against m k n multiply-adds, so even the two-layer
+    // step's [1024, 10] × [10, 256] and [1024, 256] × [256, 10] run faster here than in the loop
+    // below or as dot products. Small ones stay below, where packing costs more than it saves.
     if m >= 16 && n >= 8,
       let product = blockedProduct(lhs, rhs, m: m, k: k, n: n, transposing: transposing)
     {

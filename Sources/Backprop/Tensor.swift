@@ -291,11 +291,9 @@ extension Tensor {
 /// to the kernel when they are freed unless at most one or two are live, so a gradient at
 /// n = 10⁶ paid those faults again for every buffer of every call. Aligned to 2 MiB inside a
 /// block 2 MiB longer, and marked for transparent huge pages, a fresh 8 MB buffer takes 4 faults
-/// instead of 2,048, while a block glibc does reuse stays as cheap as before: measured on this
-/// project's machine by Sources/Benchmarks/allocation.c, allocating, filling and freeing 8 MB
-/// costs 0.2 ms when glibc reuses it and 0.5–0.7 ms when it does not, where an array cost
-/// 0.2 ms and 2.2–3.7 ms (docs/performance.md). Where huge pages are off, or not Linux, only
-/// the alignment changes. Fresh buffers are also made rare: glibc's thresholds are raised before
+/// instead of 2,048, while a block glibc does reuse stays as cheap as before
+/// (Sources/Benchmarks/allocation.c times the four cases). Where huge pages are off, or not
+/// Linux, only the alignment changes. Fresh buffers are also made rare: glibc's thresholds are raised before
 /// the first one (`heapPrepared`), so that it keeps freed blocks for the next call rather than
 /// handing them back.
 ///

@@ -2,8 +2,8 @@
 // BackpropKernels.h for why this is C). Division and the square root are correctly rounded in
 // every width and relu is a selection, so each lane gives the bits of the Swift scalar rule it
 // restates; only the speed changes. Swift's loops over them run at the baseline's two lanes, and
-// division and the square root are slow instructions: `sum(sqrt(x))`'s gradient at 10⁶ spent
-// 2.2 of its 3.3 ms in the square roots, and `sum(x / t)`'s two thirds of its 1.5 ms dividing.
+// division and the square root are slow instructions, which then dominate a gradient that uses
+// them: wider registers divide more numbers at a time.
 //
 // Every kernel is one rule of three inputs, p, q and r, each lane computing rule(p, q, r): p or
 // q may be null and stand for one value at every position (a cotangent that is uniform, an

@@ -8,8 +8,8 @@
 // A tensor of 10⁶ scalars takes a 10 MiB block (8 MB aligned to a huge page inside it), so the
 // first one freed set the trim threshold to 20 MiB and a few kilobytes; a gradient that freed two
 // at once left just over that at the top, the heap shrank, and the next call faulted the same
-// 20 MiB in again: 10 huge pages, zeroed by the kernel, 0.8 ms of W7's 2.9 ms for sigmoid's
-// gradient on this project's machine. glibc raises the thresholds this way by itself, up to
+// 20 MiB in again: 10 huge pages for the kernel to zero, a large share of a gradient that
+// otherwise reads and writes each buffer once. glibc raises the thresholds this way by itself, up to
 // 32 MiB, after any block that size is freed; freeing one of 30 MiB before the first large
 // buffer reaches that state at once: blocks up to 30 MiB then come from the heap, and up to
 // 60 MiB of free heap stays mapped for the next call. The block is never touched, so it costs

@@ -1,9 +1,10 @@
 // The Huber loss against constant targets, fused (see HuberLoss in Losses.swift): the sum of
 // huber(x − e, δ) and the pullback ȳ · slope(x − e, δ), each in one pass. Swift's lanes of the
-// same selections ran at the baseline's two doubles and a dozen operations a pair, compute-bound
-// at 0.7 ms a pass for 10⁶ scalars. The operations are Huber.value's and Huber.slope's, each
-// rounded where Swift rounds it (no expression holds both a product and a sum, so nothing is contracted), and the sum adds the
-// terms in Sum.total's order, so the results are Swift's to the bit in every width.
+// same selections run at the baseline's two doubles and a dozen operations a pair, bound by
+// instructions rather than memory. The operations are Huber.value's and Huber.slope's, each
+// rounded where Swift rounds it (no expression holds both a product and a sum, so nothing is
+// contracted), and the sum adds the terms in Sum.total's order, so the results are Swift's to
+// the bit in every width.
 
 #include "BackpropKernels.h"
 

@@ -5,7 +5,7 @@
 // h + l with the low part from a fused multiply-add (the exact error of h = fl(a b)), so after
 // at most twelve products the pair is within about 12 · 2⁻¹⁰⁴ of xⁿ relative, and the one
 // rounding of h + l at the end is what remains: within 0.5 ulp and a hair, where the C
-// library's pow takes ~10 ns a scalar and x · x · x rounds twice (up to about 1.5 ulps). The
+// library's pow is a call a scalar and x · x · x rounds twice (up to about 1.5 ulps). The
 // squarings are of the base only while bits of n remain, so no intermediate is larger in
 // magnitude than the result when |x| > 1, nor smaller when |x| < 1: nothing overflows or
 // underflows before the result does. A result that is 0, infinite or NaN is the plain product
@@ -13,8 +13,8 @@
 //
 // A half-integer power multiplies that pair by √x as a pair (s, correctly rounded, and
 // (x − s²)/(2s) from the exact residual), so it too is rounded once: within 0.5 ulp and a hair,
-// where the C library's pow takes ~20 ns a scalar (IntegerPowerTests measures it against 80-bit
-// powl). Either kernel's low parts stop being exact where a product falls below 2⁵³ times the
+// in vector lanes, where the C library's pow is a call a scalar (IntegerPowerTests measures it
+// against 80-bit powl). Either kernel's low parts stop being exact where a product falls below 2⁵³ times the
 // smallest normal (its rounding error is then subnormal): results there are within 1 ulp
 // (0.80 measured for x^2.5 near 2⁻¹⁰¹⁹), not 0.5.
 

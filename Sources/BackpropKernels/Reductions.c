@@ -1,7 +1,6 @@
 // A tensor's sum and a tensor filled with one value, eight lanes at a time (see
 // BackpropKernels.h for why this is C). Swift's SIMD8 loops run at the baseline's two doubles
-// an instruction, and at 10⁶ scalars both were bound by instructions, not memory: the gradient
-// of sum(x) spent 0.085 ms summing and 0.14 ms spreading its cotangent.
+// an instruction, which binds both by instructions rather than memory, even at 10⁶ scalars.
 
 #include "BackpropKernels.h"
 

@@ -75,10 +75,8 @@ func breadthFormulas(_ settings: Settings) -> [Row] {
     ("sum(M column)", { matmul(matrix($0), Variable(column)).sum() }),
     ("sum(atan(x))", { atan($0).sum() }),
     ("entropy(softmax(x))", { 0 - (softmax($0) * logSoftmax($0)).sum() }),
-    // Added in the eleventh session, from a scan of the catalogue's other functions, which ran
-    // 1.2–3.1× PyTorch's time on the C library's scalar functions: the hyperbolic functions and
-    // their inverses, the inverse sine and cosine, the other bases' exponential and logarithms,
-    // and the two-operand functions.
+    // The rest of the catalogue: the hyperbolic functions and their inverses, the inverse sine
+    // and cosine, the other bases' exponential and logarithms, and the two-operand functions.
     ("sum(sinh(x))", { sinh($0).sum() }),
     ("sum(cosh(x))", { cosh($0).sum() }),
     ("sum(asinh(x))", { asinh($0).sum() }),

@@ -8,7 +8,7 @@ import Foundation
 /// computes the same value and gradient into buffers allocated once, outside the timing, with
 /// the same kernels (the exponential, logarithm, tanh, sigmoid, sine and cosine kernels where
 /// Backprop uses them, the C library elsewhere).
-/// The target is ≤ 1.5× that loop; the peers are in peers.py.
+/// The target is ≤ 1.5× that loop; the peers are in peers.py.
 func everydayFormulas(_ settings: Settings) -> [Row] {
   // Quick mode (what CI runs, in a release build) still takes 300,000 scalars: past the 2 MiB at
   // which tensors get buffers of their own and VJPs write in place, so that CI checks those

@@ -1,4 +1,4 @@
-// The allocation figures in docs/performance.md ("Large buffers of their own"): the cost of
+// Why LargeBuffer (Sources/Backprop/Tensor.swift) allocates as it does: the cost of
 // allocating, filling and freeing 8 MB buffers, with 1 to 4 of them live at once, by three
 // allocators: plain malloc (an array's storage), posix_memalign to 2 MiB with MADV_HUGEPAGE, and
 // what LargeBuffer does, malloc 2 MiB longer with the aligned middle marked for huge pages.

@@ -302,7 +302,7 @@ enum RectifiedLinearUnit: ElementaryFunction {
   }
 
   /// The same selection scalar by scalar, by the vectorized kernel: the generic rule on a
-  /// Double builds a rank-0 mask tensor per scalar, 0.43 ms of W7's relu at 10⁶.
+  /// Double builds a rank-0 mask tensor per scalar.
   static func fusedPullback(_ cotangent: inout Tensor?, x: Tensor, y: inout Tensor) -> Tensor {
     .pulling(&cotangent, x, output: &y, rule: bp_rule_rectified_pullback)
   }
@@ -1119,7 +1119,7 @@ enum Power: BinaryElementaryFunction {
   static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T { y * a.logarithm() }
 
   /// The rule on tensors, a pass per operation: ∂y/∂b's logarithm is then the vectorized
-  /// kernel, where the default's one pass called it per scalar (10 of 24 ms at 10⁶).
+  /// kernel, where the default's one pass called it per scalar.
   static func fusedPullback(
     _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
   ) -> (Tensor?, Tensor?) {
@@ -1158,7 +1158,7 @@ enum ArcTangent2: BinaryElementaryFunction {
 /// a = ±∞ and b is finite, ∂y/∂a is its limit ±1 (∞/∞ is NaN) and ∂y/∂b is b/∞ = 0.
 ///
 /// The vectorized kernel (`bp_rule_hypotenuse` in Sources/BackpropKernels/Arithmetic.c),
-/// within 1 ulp, where the C library's scalar function took 12 ns a pair; a scalar goes
+/// within 1 ulp, where the C library's is a call a pair; a scalar goes
 /// through the same kernel, so that it agrees with a tensor to the bit.
 enum Hypotenuse: BinaryElementaryFunction {
   static let name = "hypot"
@@ -1448,9 +1448,9 @@ public func squaredDifference(_ a: Tensor, _ b: Variable) -> Variable {
 /// The Huber function of d with threshold δ: y = ½d² where |d| ≤ δ, δ(|d| − ½δ) elsewhere;
 /// ∂y/∂d = d inside, δ sign(d) outside (continuous at |d| = δ), ∂²y/∂d² = the inside mask;
 /// ∂y/∂δ = 0 inside, |d| − δ outside. A primitive so that `huberLoss` is three entries with one
-/// pass each way, where its composition from masks, squares and absolute values took ten (29 ms
-/// for the gradient at 10⁶, against 1.6 ms for PyTorch's fused loss). The square is only ever
-/// taken inside, so an outlier's never overflows; the formula is the definition's, for any δ.
+/// pass each way, where its composition from masks, squares and absolute values takes ten. The
+/// square is only ever taken inside, so an outlier's never overflows; the formula is the
+/// definition's, for any δ.
 enum Huber: BinaryElementaryFunction {
   static let name = "huber"
 
@@ -1539,8 +1539,7 @@ enum Huber: BinaryElementaryFunction {
 /// y = y·softplus(−x) + (1 − y)·softplus(x), two non-negative terms, so nothing cancels and no
 /// tail overflows; ∂/∂x = (1 − y)σ(x) − yσ(−x) (that is σ(x) − y, with each tail kept);
 /// ∂/∂y = softplus(−x) − softplus(x). A primitive so that `binaryCrossEntropy` is two entries:
-/// its composition from softplus, negations, products and a sum took nine (22 ms for the
-/// gradient at 10⁶). Both softplus terms share one e^(−|x|) and one ln(1 + ·), so the value is
+/// its composition from softplus, negations, products and a sum takes nine. Both softplus terms share one e^(−|x|) and one ln(1 + ·), so the value is
 /// the composition's to the bit.
 enum BinaryCrossEntropy: BinaryElementaryFunction {
   static let name = "binaryCrossEntropy"

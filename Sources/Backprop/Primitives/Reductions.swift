@@ -7,8 +7,8 @@ internal import BackpropKernels
 /// Sum: y = Σᵢ xᵢ over the reduced axes. VJP: x̄ = ȳ broadcast to the shape of x.
 enum Sum {
   /// Sums along trailing axes add each contiguous run as ``forward(_:)`` adds a whole tensor,
-  /// sixteen partial sums at a time (a chain of single additions took 1.3 ms for the rows of a
-  /// 1000 × 1000 matrix), so that a vector's sum along its axis is its sum to the bit; other
+  /// sixteen partial sums at a time (a single chain of additions waits out each one's latency),
+  /// so that a vector's sum along its axis is its sum to the bit; other
   /// axes fold in the general loop's order.
   static func forward(_ x: Tensor, alongAxes axes: [Int]) -> Tensor {
     let axes = Shape.normalize(axes: axes, rank: x.rank, op: "sum")
@@ -32,13 +32,12 @@ enum Sum {
 
   /// Σᵢ xᵢ as sixteen interleaved partial sums, the j-th adding the scalars at j, j + 16,
   /// j + 32, … in order, then added pairwise (j with j + 8, then j with j + 4, j + 2, j + 1).
-  /// Sixteen independent chains, where four waited out each addition's latency: 0.2 ms per
-  /// 10⁶ scalars with four, about half that with sixteen (docs/performance.md). Shorter chains
-  /// also lower the error bound's constant.
+  /// Sixteen independent chains, so that the additions' latency overlaps where four chains
+  /// waited it out. Shorter chains also lower the error bound's constant.
   @inline(__always)
   static func total(_ source: UnsafeBufferPointer<Double>) -> Double {
     // The kernel (Reductions.c) adds in this order, eight lanes an instruction where Swift's
-    // SIMD8 loop below runs two: ∇ sum(x) at 10⁶ spent 0.085 ms here.
+    // SIMD8 loop runs two.
     bp_total(source.baseAddress, source.count)
   }
 
@@ -157,7 +156,7 @@ enum Max {
               // attains / k is 1/k or 0 (attains is exactly 1 or 0), so each weight is one of
               // two values fixed per row, ȳ · (1/k) or ȳ · 0 (NaN for an infinite ȳ, as the
               // product gives): a compare and a blend per entry, where a division per entry
-              // held the loop at the divider's pace (0.7 ms of a 1000 × 1000 matrix's 1 ms).
+              // held the loop at the divider's pace.
               let share = 1 / Double(ties)
               let (on, off) = scale.map { ($0 * share, $0 * 0) } ?? (share, 0)
               for i in 0..<rows.run { weights[i] = row[i] == maximum ? on : off }

@@ -43,8 +43,8 @@ enum Softmax {
           var start = 0
           while start < count {
             // ⟨ȳ, y⟩ in Sum's order, the rule's sum of ȳ ⊙ y to the bit, with sixteen
-            // independent chains where one chain of additions waited out each one's latency
-            // (1.1 of a 1000 × 1000 softmax's 4 ms); whether any yᵢ > ½ is noted on the way.
+            // independent chains where one chain of additions waited out each one's latency;
+            // whether any yᵢ > ½ is noted on the way.
             let (pg, py) = (UnsafeRawPointer(gs + start), UnsafeRawPointer(ys + start))
             var over = SIMDMask<SIMD8<Int64>>()
             var overInTail = false
