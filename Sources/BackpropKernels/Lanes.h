@@ -1,5 +1,6 @@
-// The vector helpers the kernels share, for vectors of W lanes: 2 (one scalar, in SSE registers),
-// 4 (AVX2 or the baseline) and 8 (AVX-512). Each lane does the same operations at either width, so the results are the same
+// The vector helpers the kernels share, for vectors of W lanes: 2 (one scalar), 4 (the portable
+// build: two SSE2 or NEON registers) and 8 (the AVX2 build, in two registers, and the AVX-512
+// build, in one). Each lane does the same operations at every width, so the results are the same
 // bits. A private header: each kernel file instantiates what it uses.
 
 #ifndef BACKPROP_LANES_H
