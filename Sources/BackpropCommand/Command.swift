@@ -299,6 +299,9 @@ struct Invocation {
         command, tally: checker.tally, outputCount: Double(outputCount),
         variableCounts: bindings.map { Double($0.value.scalarCount) }),
       command: command)
+    try checkLabels(
+      in: expression, Dictionary(bindings.map { ($0.name, Variable($0.value)) }) { a, _ in a },
+      source: expressionSource)
     return Differentiation(
       command: command, expression: expression, bindings: bindings, json: json, trace: trace,
       dot: dot

@@ -378,6 +378,23 @@ func evaluate(_ expression: Expression, _ variables: [String: Variable]) -> Vari
   }
 }
 
+/// Stops at labels of `binaryCrossEntropy` outside [0, 1], which the library refuses (a
+/// programmer error there): values, not shapes, so found once the variables are bound and the
+/// budget checked, before anything is differentiated.
+func checkLabels(
+  in expression: Expression, _ variables: [String: Variable], source: String
+) throws(CommandError) {
+  for node in expression.nodes {
+    guard case .call(.binaryCrossEntropy, let arguments) = node.kind else { continue }
+    let labels = evaluate(arguments[1], variables).value.scalars
+    if let index = labels.firstIndex(where: { $0 < 0 || $0 > 1 }) {
+      throw CommandError(
+        "binaryCrossEntropy's labels must be in [0, 1], but entry \(index) is "
+          + Output.number(labels[index]), in: source, at: arguments[1].column)
+    }
+  }
+}
+
 /// The value of a checked constant scalar expression.
 func constant(_ expression: Expression) -> Double {
   evaluate(expression, [:]).value.scalar!

@@ -154,20 +154,19 @@ struct Expression {
   /// The names of the variables the expression uses, in order of first use.
   var names: [String] {
     var seen: [String] = []
-    func visit(_ expression: Expression) {
-      switch expression.kind {
-      case .number, .literal: break
-      case .name(let name): if !seen.contains(name) { seen.append(name) }
-      case .negate(let operand): visit(operand)
-      case .binary(_, let lhs, let rhs):
-        visit(lhs)
-        visit(rhs)
-      case .call(_, let arguments): arguments.forEach(visit)
-      case .slice(let base, _): visit(base)
-      }
-    }
-    visit(self)
+    for case .name(let name) in nodes.map(\.kind) where !seen.contains(name) { seen.append(name) }
     return seen
+  }
+
+  /// This node and every node under it, each before its operands.
+  var nodes: [Expression] {
+    switch kind {
+    case .number, .literal, .name: [self]
+    case .negate(let operand): [self] + operand.nodes
+    case .binary(_, let lhs, let rhs): [self] + lhs.nodes + rhs.nodes
+    case .call(_, let arguments): [self] + arguments.flatMap(\.nodes)
+    case .slice(let base, _): [self] + base.nodes
+    }
   }
 }
 

@@ -53,6 +53,11 @@ struct PreconditionTests {
         _ = Variable(.zeros([2, 3])).reshaped(to: [4])
       })
     expectMessage(
+      "binaryCrossEntropy(logits:labels:): label 1.5 at index 1 of labels [3] is outside [0, 1]",
+      in: await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+        _ = binaryCrossEntropy(logits: Variable(.zeros([3])), labels: [0, 1.5, -1])
+      })
+    expectMessage(
       "crossEntropy: label 3 at row 0 is not a class index in 0..<3",
       in: await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
         _ = crossEntropy(logits: Variable(.zeros([1, 3])), labels: [3])

@@ -1105,18 +1105,39 @@ enum Gelu: DerivativeKeeping {
 
 // MARK: - Two operands
 
-/// y = aᵇ for a > 0, both differentiable; ∂y/∂a = b a^(b−1), ∂y/∂b = y ln a.
+/// y = aᵇ, both differentiable; ∂y/∂a = b a^(b−1), ∂y/∂b = y ln a.
 ///
-/// At a = 0, ln a = −∞ and ∂y/∂b is NaN; at b = 0 with a subnormal, a^(b−1) overflows and
-/// ∂y/∂a is 0 · ∞ = NaN. For a constant exponent use `pow(_:_:)` with a `Double`, whose
-/// derivative is defined at both.
+/// Two boundaries are decided by their limits, as PyTorch decides them: ∂y/∂a = 0 wherever
+/// b = 0 (a⁰ = 1 for every a, where b a^(b−1) would be 0 · ∞ at a = 0 and NaN at a = NaN), and
+/// ∂y/∂b = 0 at a = ±0 with b ≥ 0 (0ᵇ is constant there, where y ln a would be 0 · (−∞)). Both
+/// are selections, so their second derivatives are the selections' too. A negative base takes
+/// NaN in ∂y/∂b (ln a is NaN), as in both frameworks; at a = 0 with b < 0, y ln a = −∞, as
+/// PyTorch gives. For a constant exponent use `pow(_:_:)` with a `Double`.
 enum Power: BinaryElementaryFunction {
   static let name = "pow"
   static func value(_ a: Double, _ b: Double) -> Double { Foundation.pow(a, b) }
   static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
-    b * a.applying(Power.self, b - 1)
+    let slope = b * a.applying(Power.self, b - 1)
+    guard b.value.withUnsafeScalars({ $0.contains(0) }) else { return slope }
+    return slope.masked(by: .elementwise(b.value, a.value, op: name, NonZeroExponent.self))
   }
-  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T { y * a.logarithm() }
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    guard a.value.withUnsafeScalars({ $0.contains(0) }) else { return y * a.logarithm() }
+    // The mask has the broadcast shape, y's: a is broadcast to it first.
+    let wide = a.shape == y.shape ? a : a.broadcasted(to: y.shape)
+    return y
+      * wide.logarithm().masked(by: .elementwise(a.value, b.value, op: name, AwayFromZeroBase.self))
+  }
+
+  /// 0 where the exponent is ±0, 1 elsewhere (NaN included).
+  enum NonZeroExponent: BinaryScalarFunction {
+    static func scalar(_ b: Double, _: Double) -> Double { b == 0 ? 0 : 1 }
+  }
+
+  /// 0 where the base is ±0 and the exponent b ≥ 0, 1 elsewhere.
+  enum AwayFromZeroBase: BinaryScalarFunction {
+    static func scalar(_ a: Double, _ b: Double) -> Double { a == 0 && b >= 0 ? 0 : 1 }
+  }
 
   /// The rule on tensors, a pass per operation: ∂y/∂b's logarithm is then the vectorized
   /// kernel, where the default's one pass called it per scalar.
@@ -1382,10 +1403,11 @@ public func logSigmoid(_ x: Tensor) -> Tensor { LogSigmoid.forward(x) }
 /// Ln σ(x) = −softplus(−x), accurate in both tails, of each element, recorded: y = ln σ(x), x̄ = ȳ ⊙ σ(−x).
 public func logSigmoid(_ x: Variable) -> Variable { x.applying(LogSigmoid.self) }
 
-/// Each element of `base` raised to the matching element of `exponent`, with broadcasting, both differentiable (base > 0).
+/// Each element of `base` raised to the matching element of `exponent`, with broadcasting.
 public func pow(_ base: Tensor, _ exponent: Tensor) -> Tensor { Power.forward(base, exponent) }
 /// Each element of `base` raised to the matching element of `exponent`, with broadcasting, both
-/// differentiable (base > 0), recorded: y = aᵇ, ā = ȳ ⊙ b a^(b−1), b̄ = ȳ ⊙ y ln a.
+/// differentiable, recorded: y = aᵇ, ā = ȳ ⊙ b a^(b−1), b̄ = ȳ ⊙ y ln a; ā is 0 where b = 0 and
+/// b̄ is 0 where a = 0 and b ≥ 0, the limits (docs/conventions.md).
 public func pow(_ base: Variable, _ exponent: Variable) -> Variable {
   Variable.apply(Power.self, base, exponent)
 }

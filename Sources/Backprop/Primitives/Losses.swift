@@ -85,9 +85,18 @@ struct MeanSquaredError: RecordableCustomOperation {
 /// Two entries, the per-entry term (a primitive) and the mean; ∂/∂x is computed as
 /// (1 − y)σ(x) − yσ(−x), so each tail keeps its relative accuracy.
 ///
-/// - Precondition: the shapes broadcast.
+/// - Precondition: the shapes broadcast, and every label is in [0, 1] (or NaN, which gives a
+///   NaN loss): outside it the loss has no meaning, and its two terms cancel (a label of 1e300
+///   at a logit of 0 would give 0 where the formula's value is ln 2).
 public func binaryCrossEntropy(logits: Variable, labels: Tensor) -> Variable {
-  Variable.apply(BinaryCrossEntropy.self, logits, Variable(labels)).mean()
+  labels.withUnsafeScalars { y in
+    if let index = y.firstIndex(where: { $0 < 0 || $0 > 1 }) {
+      fail(
+        "binaryCrossEntropy(logits:labels:): label \(y[index]) at index \(index) of labels "
+          + "\(labels.shape) is outside [0, 1]")
+    }
+  }
+  return Variable.apply(BinaryCrossEntropy.self, logits, Variable(labels)).mean()
 }
 
 /// The cross-entropy of logits `[N, C]` against soft labels: rows of probabilities, averaged
