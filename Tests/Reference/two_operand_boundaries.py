@@ -156,15 +156,16 @@ def main():
         out.write(
             "/// One line a case: the function, a, b, then PyTorch's value, ∂/∂a and ∂/∂b,"
             " then JAX's;\n/// \"-\" where the framework holds the operand constant.\n")
+        # Indented as swift format wants; Swift strips the closing delimiter's indentation.
         out.write("let twoOperandReferences = \"\"\"\n")
-        out.write("\n".join(lines))
-        out.write("\n\"\"\"\n\n")
+        out.write("".join(f"  {line}\n" for line in lines))
+        out.write("  \"\"\"\n\n")
         out.write(
             "/// One line a point: a, b, then PyTorch's Hessian of aᵇ in (a, b) by rows, then"
             " JAX's.\n")
         out.write("let powerHessianReferences = \"\"\"\n")
-        out.write("\n".join(hessian_lines))
-        out.write("\n\"\"\"\n")
+        out.write("".join(f"  {line}\n" for line in hessian_lines))
+        out.write("  \"\"\"\n")
     print(f"wrote {len(lines)} cases and {len(hessian_lines)} Hessians to {os.path.relpath(OUT)}")
 
 
