@@ -37,11 +37,19 @@ struct Budget {
   /// Scalar operations the command may perform, 10⁹ unless `--max-work` says otherwise: about
   /// a second in a release build and half a minute in a debug build.
   var work: Double = 1e9
+  /// Bytes the command may print, 16 MiB unless `--max-output` says otherwise.
+  var output: Double = 16 * 1_048_576
+
+  /// The bytes one printed number may take at most, with its separator:
+  /// `-1.2345678901234567e-308, ` in JSON, where the text form is shorter.
+  static let bytesPerNumber = 26.0
 
   /// What a run is estimated to need.
   struct Estimate {
     var bytes: Double
     var work: Double
+    /// The numbers the result prints.
+    var numbers: Double
   }
 
   /// The estimate for `command` on an expression whose checked cost is `tally`, with an
@@ -60,23 +68,28 @@ struct Budget {
     switch command {
     case .grad:
       return Estimate(
-        bytes: sweepBytes, work: tally.operations + sweep + printed * (inputs + 1))
+        bytes: sweepBytes, work: tally.operations + sweep + printed * (inputs + 1),
+        numbers: inputs + 1)
     case .jacobian:
       return Estimate(
         bytes: sweepBytes + 8 * 2 * outputCount * inputs,
-        work: tally.operations + outputCount * (sweep + inputs) + printed * outputCount * inputs)
+        work: tally.operations + outputCount * (sweep + inputs) + printed * outputCount * inputs,
+        numbers: outputCount * (inputs + 1))
     case .hessian:
       // The gradient is recorded (about four entries per forward entry), then swept once per
-      // input scalar; the Hessian of each variable is n × n.
-      let squares = variableCounts.map { $0 * $0 }.reduce(0, +)
+      // input scalar; the Hessian in all the variables is N × N, N the scalars of them all,
+      // its blocks mixed ones included.
+      let square = inputs * inputs
       return Estimate(
-        bytes: 8 * (10 * stored + 4 * tally.largest) + 64 * 1_048_576 + 8 * 2 * squares,
-        work: tally.operations + sweep + inputs * 4 * sweep + printed * squares)
+        bytes: 8 * (10 * stored + 4 * tally.largest) + 64 * 1_048_576 + 8 * 2 * square,
+        work: tally.operations + sweep + inputs * 4 * sweep + printed * square,
+        numbers: square + inputs + 1)
     case .check:
       // Central differences: four forward passes per input scalar (steps h and h/2).
       return Estimate(
         bytes: sweepBytes,
-        work: (4 * inputs + 1) * tally.operations + sweep + printed * 2 * inputs)
+        work: (4 * inputs + 1) * tally.operations + sweep + printed * 2 * inputs,
+        numbers: 3 * inputs + 1)
     case .softmax:
       return softmax(count: inputs)
     }
@@ -86,7 +99,8 @@ struct Budget {
   /// evaluations of softmax) and printed.
   static func softmax(count n: Double) -> Estimate {
     Estimate(
-      bytes: 8 * 8 * n * n + 40 * 4 * n * n + 64 * 1_048_576, work: 30 * n * n + 20 * 4 * n * n)
+      bytes: 8 * 8 * n * n + 40 * 4 * n * n + 64 * 1_048_576, work: 30 * n * n + 20 * 4 * n * n,
+      numbers: 4 * n * n + 4 * n)
   }
 
   /// Refuses an estimate over the budget, naming the budget and the option that raises it.
@@ -101,10 +115,22 @@ struct Budget {
         "this \(command.rawValue) would take about \(Self.count(estimate.work)) scalar operations,"
           + " more than the budget of \(Self.count(work)); raise it with --max-work")
     }
+    if Self.bytesPerNumber * estimate.numbers > output {
+      throw outputError(
+        "this \(command.rawValue) would print \(Self.count(estimate.numbers)) numbers, up to "
+          + Self.bytes(Self.bytesPerNumber * estimate.numbers))
+    }
+  }
+
+  /// The error for output over the budget, `what` saying how much.
+  func outputError(_ what: String) -> CommandError {
+    CommandError(
+      "\(what), more than the output budget of \(Self.bytes(output)); raise it with --max-output")
   }
 
   static func bytes(_ value: Double) -> String {
-    value >= 1_073_741_824
+    if value < 1_048_576 { return "\(Self.short(value / 1024)) KiB" }
+    return value >= 1_073_741_824
       ? "\(Self.short(value / 1_073_741_824)) GiB" : "\(Self.short(value / 1_048_576)) MiB"
   }
 

@@ -20,7 +20,14 @@ public func runCommand(
 ) -> CommandResult {
   do throws(CommandError) {
     let invocation = try Invocation(arguments, standardInput: standardInput)
-    return try invocation.run()
+    let result = try invocation.run()
+    // The estimate counts the numbers; a tape printed by --trace or --dot is counted here.
+    let printed = Double(result.output.utf8.count)
+    if printed > invocation.budget.output {
+      throw invocation.budget.outputError(
+        "the output would be \(Budget.bytes(printed))")
+    }
+    return result
   } catch {
     // With --json anywhere among the options, a program reads the result: the error too is
     // one JSON object, on standard error.
@@ -51,11 +58,13 @@ let usage = """
 
   OPTIONS
     --at NAME=VALUE   bind a variable: 2, 1,2,3, [1,2,3] or [[1,2],[3,4]]
+    --at NAME=@FILE   bind it to the value in FILE (the same syntax, or JSON); @- reads stdin
     --json            one JSON object on standard output
     --trace           also print the tape (the Wengert list) with each entry's adjoint
     --dot             print the tape as a Graphviz DOT graph instead (pipe it to dot -Tsvg)
     --max-memory SIZE the memory budget, 4G by default (K, M, G, T: binary units)
     --max-work N      the work budget in scalar operations, 1e9 by default
+    --max-output SIZE the output budget, 16M by default
     -h, --help        show this help
     --version         show the version
 
@@ -98,6 +107,8 @@ struct Invocation {
   var trace = false
   var dot = false
   var budget = Budget()
+  /// Whether an `--at NAME=@-` has read standard input, which the expression `-` then cannot.
+  var readsStandardInput = false
   /// `--help` or `--version`: the text to print instead of running anything.
   var immediateOutput: String?
 
@@ -130,6 +141,10 @@ struct Invocation {
     }
     self.command = command
 
+    if arguments.dropFirst().contains("-") && arguments.contains(where: { $0.hasSuffix("=@-") }) {
+      throw CommandError(
+        "the expression '-' and an --at NAME=@- both read standard input; put one in a file")
+    }
     var positional: [String] = []
     var index = 1
     var optionsEnded = false
@@ -146,7 +161,7 @@ struct Invocation {
       case "--json": json = true
       case "--trace": trace = true
       case "--dot": dot = true
-      case "--max-memory", "--max-work":
+      case "--max-memory", "--max-work", "--max-output":
         guard index < arguments.count else {
           throw CommandError("\(argument) needs a value, as in \(argument) 8G or 1e10")
         }
@@ -156,13 +171,14 @@ struct Invocation {
         guard index < arguments.count, !arguments[index].hasPrefix("--") else {
           throw CommandError("--at needs a binding such as x=1,2,3")
         }
-        try bind(arguments[index])
+        try bind(arguments[index], standardInput: standardInput)
         index += 1
       case let option where option.hasPrefix("--at="):
-        try bind(String(option.dropFirst("--at=".count)))
+        try bind(String(option.dropFirst("--at=".count)), standardInput: standardInput)
       default:
         let known = [
-          "--at", "--json", "--trace", "--dot", "--max-memory", "--max-work", "--help", "--version",
+          "--at", "--json", "--trace", "--dot", "--max-memory", "--max-work", "--max-output",
+          "--help", "--version",
         ]
         let name = String(argument.split(separator: "=", maxSplits: 1)[0])
         let hint = nearest(to: name, among: known).map { " — did you mean '\($0)'?" } ?? ""
@@ -203,13 +219,14 @@ struct Invocation {
 
   static var maximumExpressionBytes: Int { BackpropCommand.maximumExpressionBytes }
 
-  /// Sets `--max-memory` (bytes, or with K, M, G, T) or `--max-work` (scalar operations).
+  /// Sets `--max-memory` or `--max-output` (bytes, or with K, M, G, T) or `--max-work` (scalar
+  /// operations).
   private mutating func setBudget(_ option: String, _ text: String) throws(CommandError) {
-    if option == "--max-memory" {
+    if option == "--max-memory" || option == "--max-output" {
       guard let bytes = Budget.parseBytes(text) else {
-        throw CommandError("--max-memory '\(abbreviated(text))' is not a size such as 8G or 512M")
+        throw CommandError("\(option) '\(abbreviated(text))' is not a size such as 8G or 512M")
       }
-      budget.memory = bytes
+      if option == "--max-memory" { budget.memory = bytes } else { budget.output = bytes }
     } else {
       guard let work = Double(text), work.isFinite, work > 0 else {
         throw CommandError(
@@ -220,7 +237,9 @@ struct Invocation {
   }
 
   /// Records `name=value` from an `--at`.
-  private mutating func bind(_ binding: String) throws(CommandError) {
+  private mutating func bind(
+    _ binding: String, standardInput: () -> String
+  ) throws(CommandError) {
     guard let equals = binding.firstIndex(of: "=") else {
       throw CommandError("--at '\(abbreviated(binding))' needs the form name=value, as in x=1,2,3")
     }
@@ -244,12 +263,63 @@ struct Invocation {
     if valueText.isEmpty {
       throw CommandError("--at \(name)= is missing a value, as in \(name)=1,2,3")
     }
+    var text = valueText
+    if valueText.hasPrefix("@") {
+      let path = String(valueText.dropFirst())
+      text = try contents(of: path, for: name, standardInput: standardInput)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+      if path == "-" { readsStandardInput = true }
+      if text.isEmpty {
+        throw CommandError("--at \(name)=@\(abbreviated(path)): the file holds no value")
+      }
+    }
     do {
-      bindings.append((name, try Parser.parseValue(valueText)))
+      bindings.append((name, try Parser.parseValue(text)))
     } catch {
       throw CommandError(
         "in --at \(name): \(error.message)", in: error.location?.source, at: error.location?.column)
     }
+  }
+
+  /// The text of the file at `path`, or of standard input for `-`, for `--at NAME=@PATH`: at
+  /// most ``maximumExpressionBytes``, as for an expression, read without reading more.
+  private func contents(
+    of path: String, for name: String, standardInput: () -> String
+  ) throws(CommandError) -> String {
+    let limit = Self.maximumExpressionBytes
+    let shown = "--at \(name)=@\(abbreviated(path))"
+    if path == "-" {
+      guard !readsStandardInput else {
+        throw CommandError("\(shown): standard input is already read by another --at")
+      }
+      let text = standardInput()
+      guard text.utf8.count <= limit else {
+        throw CommandError("\(shown): standard input is longer than \(limit) bytes")
+      }
+      return text
+    }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw CommandError("\(shown): no such file")
+    }
+    guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
+      throw CommandError("\(shown): not a readable file")
+    }
+    defer { try? handle.close() }
+    var data = Data()
+    do {
+      while data.count <= limit, let chunk = try handle.read(upToCount: limit + 1 - data.count),
+        !chunk.isEmpty
+      {
+        data.append(chunk)
+      }
+    } catch {
+      throw CommandError("\(shown): the file cannot be read")
+    }
+    guard data.count <= limit else {
+      throw CommandError("\(shown): the file is longer than \(limit) bytes")
+    }
+    return String(decoding: data, as: UTF8.self)
   }
 
   /// The operands of `backprop softmax`: numbers, as separate words or joined by commas or in

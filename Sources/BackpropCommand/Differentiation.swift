@@ -9,6 +9,14 @@ struct Differentiation {
   let trace: Bool
   let dot: Bool
 
+  /// A mixed block of the Hessian: ∂²y/∂xᵢ∂xⱼ for two different variables, of shape
+  /// xᵢ.shape + xⱼ.shape.
+  struct MixedBlock {
+    var first: String
+    var second: String
+    var value: Tensor
+  }
+
   func run() -> CommandResult {
     // The NaN warning names where the computation first went non-finite.
     let tape = Tape(detectsAnomalies: true)
@@ -16,23 +24,34 @@ struct Differentiation {
     let environment = Dictionary(
       zip(bindings.map(\.name), variables), uniquingKeysWith: { first, _ in first })
     let y = evaluate(expression, environment)
+    // The variables the result is differentiated in, in the order of --at; the others are
+    // held constant (labels, conditions) or do not appear.
+    let names = Set(expression.differentiableNames)
+    let targets = bindings.indices.filter { names.contains(bindings[$0].name) }
+    let targetVariables = targets.map { variables[$0] }
 
     let results: [Tensor]
+    var mixed: [MixedBlock] = []
     var checks: [GradientCheckReport] = []
     switch command {
     case .grad:
-      if y.tape != nil {
-        y.backward()
-        results = variables.map { $0.grad! }
-      } else {
-        results = variables.map { .zeros($0.shape) }
-      }
+      if y.tape != nil { y.backward() }
+      results = targetVariables.map { y.tape != nil ? $0.grad! : .zeros($0.shape) }
     case .jacobian:
-      results = jacobians(of: y, wrt: variables)
+      results = jacobians(of: y, wrt: targetVariables)
     case .hessian:
-      results = variables.map { hessian(of: y, wrt: $0) }
+      let rows = hessianRows(of: y, wrt: targetVariables)
+      results = rows.indices.map { rows[$0][$0] }
+      for i in rows.indices {
+        for j in rows.indices where j != i {
+          mixed.append(
+            MixedBlock(
+              first: bindings[targets[i]].name, second: bindings[targets[j]].name,
+              value: rows[i][j]))
+        }
+      }
     case .check:
-      checks = bindings.indices.map { position in
+      checks = targets.map { position in
         checkGradient(at: bindings[position].value) { input in
           var constants = bindings.reduce(into: [String: Variable]()) {
             $0[$1.name] = Variable($1.value)
@@ -47,7 +66,16 @@ struct Differentiation {
     }
 
     var errors = ""
-    if !y.value.isFinite || results.contains(where: { !$0.isFinite }) {
+    if targets.isEmpty {
+      errors +=
+        "warning: "
+        + (bindings.isEmpty
+          ? "the expression has no variable" : "no variable bound by --at is differentiated")
+        + ", so nothing was differentiated; only the value is printed\n"
+    }
+    if !y.value.isFinite || results.contains(where: { !$0.isFinite })
+      || mixed.contains(where: { !$0.value.isFinite })
+    {
       errors += "warning: the result is not finite"
       if let anomaly = tape.anomaly {
         errors += "; \(anomaly)"
@@ -56,11 +84,24 @@ struct Differentiation {
     }
     let status: Int32 = checks.allSatisfy(\.passed) ? 0 : 1
     if dot { return CommandResult(status: status, output: tape.graphviz(), errors: errors) }
-    let output =
-      json
-      ? jsonReport(value: y.value, results: results, checks: checks, tape: tape)
-      : textReport(value: y.value, results: results, checks: checks, tape: tape)
+    let report = Report(
+      value: y.value, targets: targets.map { bindings[$0].name }, results: results, mixed: mixed,
+      checks: checks,
+      constants: bindings.map(\.name).filter { !names.contains($0) })
+    let output = json ? jsonReport(report, tape: tape) : textReport(report, tape: tape)
     return CommandResult(status: status, output: output, errors: errors)
+  }
+
+  /// What a run found, for the text and JSON reports.
+  struct Report {
+    var value: Tensor
+    /// The names differentiated in, each with its result (and check) at the same position.
+    var targets: [String]
+    var results: [Tensor]
+    var mixed: [MixedBlock]
+    var checks: [GradientCheckReport]
+    /// The names bound but held constant or not in the expression.
+    var constants: [String]
   }
 
   /// One reverse sweep per scalar of `y`, each seeded with a one-hot cotangent, gives one row of
@@ -83,12 +124,14 @@ struct Differentiation {
     }
   }
 
-  /// The Hessian with respect to one variable: its gradient is recorded on the tape, then
-  /// differentiated row by row.
-  private func hessian(of y: Variable, wrt x: Variable) -> Tensor {
-    let g = gradient(of: y, wrt: x)
-    guard g.tape != nil else { return .zeros(x.shape + x.shape) }
-    return jacobians(of: g, wrt: [x])[0]
+  /// Every block of the Hessian, `rows[i][j]` = ∂²y/∂xᵢ∂xⱼ: each variable's gradient is
+  /// recorded on the tape, then differentiated row by row in every variable.
+  private func hessianRows(of y: Variable, wrt xs: [Variable]) -> [[Tensor]] {
+    xs.map { x in
+      let g = gradient(of: y, wrt: x)
+      guard g.tape != nil else { return xs.map { .zeros(x.shape + $0.shape) } }
+      return jacobians(of: g, wrt: xs)
+    }
   }
 
   private var resultName: String {
@@ -100,27 +143,38 @@ struct Differentiation {
     }
   }
 
-  private func textReport(
-    value: Tensor, results: [Tensor], checks: [GradientCheckReport], tape: Tape
-  ) -> String {
-    var text = "value\n\(Output.text(value))\n"
-    for (position, (name, _)) in bindings.enumerated() {
-      let result = results[position]
+  private func textReport(_ report: Report, tape: Tape) -> String {
+    var text = "value\n\(Output.text(report.value))\n"
+    for (position, name) in report.targets.enumerated() {
+      let result = report.results[position]
       text += "\n\(resultName) with respect to \(name), shape \(result.shape)\n"
       text += Output.text(result) + "\n"
       if command == .check {
-        let report = checks[position]
-        text += "central differences\n\(Output.text(report.numerical))\n"
-        text += "  \(Self.word(report.verdict)): max absolute error "
-        text += "\(Output.number(report.maxAbsoluteError)), max relative error "
-        text += "\(Output.number(report.maxRelativeError)), worst entry \(report.worstIndex)\n"
-        if !report.unresolvedIndices.isEmpty {
-          text += "  central differences cannot resolve entries \(report.unresolvedIndices):"
+        let check = report.checks[position]
+        text += "central differences\n\(Output.text(check.numerical))\n"
+        text += "  \(Self.word(check.verdict)): max absolute error "
+        text += "\(Output.number(check.maxAbsoluteError)), max relative error "
+        text += "\(Output.number(check.maxRelativeError)), worst entry \(check.worstIndex)\n"
+        if !check.unresolvedIndices.isEmpty {
+          text += "  central differences cannot resolve entries \(check.unresolvedIndices):"
           text += " the step is too long for the function there\n"
         }
       }
     }
+    for block in report.mixed {
+      text += "\nhessian with respect to \(block.first), then \(block.second) "
+      text += "(∂²/∂\(block.first)∂\(block.second)), shape \(block.value.shape)\n"
+      text += Output.text(block.value) + "\n"
+    }
+    if !report.constants.isEmpty {
+      let appearing = Set(expression.names)
+      let described = report.constants.map {
+        appearing.contains($0) ? "\($0) (held constant)" : "\($0) (not in the expression)"
+      }
+      text += "\nnot differentiated: \(described.joined(separator: ", "))\n"
+    }
     if command == .check {
+      let checks = report.checks
       let verdict: GradientCheckReport.Verdict =
         checks.contains { $0.verdict == .failed }
         ? .failed : checks.allSatisfy(\.passed) ? .passed : .inconclusive
@@ -148,28 +202,41 @@ struct Differentiation {
     }
   }
 
-  private func jsonReport(
-    value: Tensor, results: [Tensor], checks: [GradientCheckReport], tape: Tape
-  ) -> String {
-    var members = [("value", Output.json(value))]
-    let perVariable = bindings.enumerated().map { position, binding in
-      (binding.name, Output.json(results[position]))
+  private func jsonReport(_ report: Report, tape: Tape) -> String {
+    var members = [("value", Output.json(report.value))]
+    let perVariable = report.targets.enumerated().map { position, name in
+      (name, Output.json(report.results[position]))
     }
     members.append((resultName, Output.object(perVariable)))
+    if command == .hessian && report.targets.count > 1 {
+      // "mixed": {"x": {"y": ∂²/∂x∂y, …}, …}, every ordered pair of two variables.
+      let rows = report.targets.map { first in
+        (
+          first,
+          Output.object(
+            report.mixed.filter { $0.first == first }.map { ($0.second, Output.json($0.value)) })
+        )
+      }
+      members.append(("mixed", Output.object(rows)))
+    }
+    if !report.constants.isEmpty {
+      members.append(
+        ("constants", "[" + report.constants.map(Output.json).joined(separator: ", ") + "]"))
+    }
     if command == .check {
-      members.append(("passed", checks.allSatisfy(\.passed) ? "true" : "false"))
-      let details = bindings.enumerated().map { position, binding in
-        let report = checks[position]
+      members.append(("passed", report.checks.allSatisfy(\.passed) ? "true" : "false"))
+      let details = report.targets.enumerated().map { position, name in
+        let check = report.checks[position]
         return (
-          binding.name,
+          name,
           Output.object([
-            ("passed", report.passed ? "true" : "false"),
-            ("verdict", Output.json(report.verdict.rawValue)),
-            ("analytic", Output.json(report.analytic)),
-            ("numerical", Output.json(report.numerical)),
-            ("maxAbsoluteError", Output.json(report.maxAbsoluteError)),
-            ("maxRelativeError", Output.json(report.maxRelativeError)),
-            ("worstIndex", "[" + report.worstIndex.map(String.init).joined(separator: ", ") + "]"),
+            ("passed", check.passed ? "true" : "false"),
+            ("verdict", Output.json(check.verdict.rawValue)),
+            ("analytic", Output.json(check.analytic)),
+            ("numerical", Output.json(check.numerical)),
+            ("maxAbsoluteError", Output.json(check.maxAbsoluteError)),
+            ("maxRelativeError", Output.json(check.maxRelativeError)),
+            ("worstIndex", "[" + check.worstIndex.map(String.init).joined(separator: ", ") + "]"),
           ])
         )
       }

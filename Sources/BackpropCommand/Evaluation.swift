@@ -53,17 +53,30 @@ struct Checker {
         tally.add(operations: 4 * count(result), stored: 2 * count(result))
         return result
       case .matmul:
-        guard a.count == 2, b.count == 2 else {
+        // The library's matmul ranks (NumPy's): matrix or vector on either side, or a batch of
+        // matrices on the left, times a matrix, a vector or a batch of the same length.
+        guard (1...3).contains(a.count), (1...3).contains(b.count), !(a.count < 3 && b.count == 3)
+        else {
           throw CommandError(
-            "'@' needs two matrices, got shapes \(a) and \(b)", in: source, at: column)
+            "'@' takes matrices, vectors or a batch of matrices on the left (and then on the "
+              + "right), got shapes \(a) and \(b)", in: source, at: column)
         }
-        guard a[1] == b[0] else {
+        let inner = b.count == 1 ? b[0] : b[b.count - 2]
+        guard a.last == inner else {
           throw CommandError(
-            "'@' of shapes \(a) and \(b): the inner dimensions \(a[1]) and \(b[0]) differ",
+            "'@' of shapes \(a) and \(b): the inner dimensions \(a.last!) and \(inner) differ",
             in: source, at: column)
         }
-        let result = try limited([a[0], b[1]], at: column)
-        tally.add(operations: count(a) * Double(b[1]), stored: count(result))
+        if a.count == 3 && b.count == 3 && a[0] != b[0] {
+          throw CommandError(
+            "'@' of shapes \(a) and \(b): batches of \(a[0]) and \(b[0]) matrices differ",
+            in: source, at: column)
+        }
+        let columns = b.count == 1 ? [] : [b[b.count - 1]]
+        let result = try limited(Array(a.dropLast()) + columns, at: column)
+        tally.add(
+          operations: count(a) * Double(columns.first ?? 1), stored: count(result),
+          entries: Double(a.count == 3 && b.count == 3 ? 2 * a[0] + 1 : 3))
         return result
       }
     case .slice(let base, let selection):

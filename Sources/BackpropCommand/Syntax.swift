@@ -158,6 +158,30 @@ struct Expression {
     return seen
   }
 
+  /// The names the expression is differentiated in: every name but those that appear only
+  /// where an operand is held constant (the labels of the cross-entropies).
+  var differentiableNames: [String] {
+    var seen: [String] = []
+    func visit(_ expression: Expression) {
+      switch expression.kind {
+      case .number, .literal: break
+      case .name(let name): if !seen.contains(name) { seen.append(name) }
+      case .negate(let operand): visit(operand)
+      case .binary(_, let lhs, let rhs):
+        visit(lhs)
+        visit(rhs)
+      case .call(let function, let arguments):
+        for (position, argument) in arguments.enumerated()
+        where !function.holdsConstant(position: position) {
+          visit(argument)
+        }
+      case .slice(let base, _): visit(base)
+      }
+    }
+    visit(self)
+    return seen
+  }
+
   /// This node and every node under it, each before its operands.
   var nodes: [Expression] {
     switch kind {
@@ -216,6 +240,15 @@ enum Function: String, CaseIterable {
 
   private static let lookup = Dictionary(
     uniqueKeysWithValues: allCases.map { ($0.rawValue.lowercased(), $0) })
+
+  /// Whether the operand at `position` is held constant: data, such as labels, that the
+  /// result is not differentiated in.
+  func holdsConstant(position: Int) -> Bool {
+    switch self {
+    case .binaryCrossEntropy, .crossEntropy: position == 1
+    default: false
+    }
+  }
 
   /// The functions that apply one of the library's elementwise functions to one operand.
   var isElementwise: Bool {

@@ -35,8 +35,9 @@ struct ErrorTests {
       "error: '@' of shapes [1, 2] and [1, 2]: the inner dimensions 2 and 1 differ"
     ),
     (
-      ["grad", "sum(a @ a)", "--at", "a=1,2"],
-      "error: '@' needs two matrices, got shapes [2] and [2]"
+      ["grad", "sum(a @ B)", "--at", "a=1,2", "--at", "B=[[[1,2],[3,4]]]"],
+      "error: '@' takes matrices, vectors or a batch of matrices on the left (and then on the "
+        + "right), got shapes [2] and [1, 2, 2]"
     ),
     (
       ["grad", "x * 2", "--at", "x=1,2"],
