@@ -135,9 +135,54 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
     case passed
     /// Some resolved central difference disagrees with the gradient.
     case failed
-    /// Every resolved entry agrees, but central differences could not resolve some entry
-    /// (their quotients over h and h/2 disagree): the check can say nothing there.
+    /// Every decided entry agrees, but central differences cannot decide some entry (see
+    /// ``Cause``): the check says nothing there.
     case inconclusive
+  }
+
+  /// Why central differences cannot decide an entry.
+  public enum Cause: String, Sendable, CaseIterable {
+    /// xⱼ is NaN or ±∞: there is no step to take.
+    case nonFiniteInput
+    /// x ± hⱼ is not finite (hⱼ = step · |xⱼ| overflows next to the largest Doubles).
+    case nonFiniteStep
+    /// f is NaN or ±∞ at x ± hⱼ: the quotient is not a number to compare.
+    case nonFiniteValue
+    /// Rounding: f's value swamps the change a step makes (in Σ eˣ at [700, 1], e¹'s change
+    /// is below e⁷⁰⁰'s rounding), so the quotient is noise, below the rounding floor.
+    case rounding
+    /// A kink at xⱼ: the one-sided slopes differ (relu at 0: 0 and 1), each agreeing with its
+    /// half step, and the gradient lies between them, a subgradient.
+    case kink
+    /// The step is too long for the function there: the quotients over hⱼ and hⱼ/2 disagree
+    /// (softmax saturates within one step of 1e300).
+    case stepTooLong
+
+    /// The cause in words, for a report.
+    public var explanation: String {
+      switch self {
+      case .nonFiniteInput: "the input is not finite, so no step can be taken"
+      case .nonFiniteStep: "x ± h is not finite: the step overflows"
+      case .nonFiniteValue: "the function is not finite within a step"
+      case .rounding: "rounding: the function's value swamps the change a step makes"
+      case .kink: "a kink: the one-sided slopes differ, and the gradient lies between them"
+      case .stepTooLong: "the step is too long for the function there"
+      }
+    }
+  }
+
+  /// An entry the check cannot decide, and why.
+  public struct Undecided: Sendable, Equatable {
+    /// The entry's multi-index.
+    public let index: [Int]
+    /// Why central differences cannot decide it.
+    public let cause: Cause
+
+    /// An undecided entry at `index`, for `cause`.
+    public init(index: [Int], cause: Cause) {
+      self.index = index
+      self.cause = cause
+    }
   }
 
   /// The outcome: passed, failed, or inconclusive.
@@ -150,9 +195,11 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
   public let numerical: Tensor
   /// The step taken for each entry, hⱼ = step · max(1, |xⱼ|) (as rounded by x ± hⱼ).
   public let steps: Tensor
-  /// The multi-indices of entries outside the tolerance that central differences could not
-  /// resolve: the check says nothing about them.
-  public let unresolvedIndices: [[Int]]
+  /// The entries outside the tolerance that central differences cannot decide, each with its
+  /// cause: the check says nothing about them.
+  public let undecided: [Undecided]
+  /// The multi-indices of ``undecided``.
+  public var unresolvedIndices: [[Int]] { undecided.map(\.index) }
   /// The largest |a − n| over all entries.
   public let maxAbsoluteError: Double
   /// The largest |a − n| / max(|a|, |n|) over all entries (0 where both are 0).
@@ -161,8 +208,23 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
   /// the largest |a − n| / (absoluteTolerance + relativeTolerance · |n|).
   public let worstIndex: [Int]
 
-  /// One line: passed, FAILED or inconclusive, the errors, and the worst entry with both of
-  /// its values and its step.
+  /// The undecided entries grouped by cause, in ``Cause``'s order: "entry [1]: rounding: …;
+  /// entries [0], [2]: a kink: …", or "the scalar: …" for a rank-0 input.
+  public var undecidedSummary: String {
+    Cause.allCases.compactMap { cause in
+      let indices = undecided.filter { $0.cause == cause }.map(\.index)
+      guard !indices.isEmpty else { return nil }
+      let named =
+        indices == [[]]
+        ? "the scalar"
+        : (indices.count == 1 ? "entry " : "entries ")
+          + indices.map { "\($0)" }.joined(separator: ", ")
+      return "\(named): \(cause.explanation)"
+    }.joined(separator: "; ")
+  }
+
+  /// One line: passed, FAILED or inconclusive, the errors, the worst entry with both of its
+  /// values and its step, and why any entry is undecided.
   public var description: String {
     let worst = worstIndex.isEmpty ? [] : [worstIndex]
     let at =
@@ -176,10 +238,7 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
       }.first ?? ""
     let word = verdict == .failed ? "FAILED" : verdict.rawValue
     let unresolved =
-      unresolvedIndices.isEmpty
-      ? ""
-      : "; central differences cannot resolve \(unresolvedIndices.count) entries, "
-        + "first \(unresolvedIndices[0]) (the step is too long for the function there)"
+      undecided.isEmpty ? "" : "; central differences cannot decide \(undecidedSummary)"
     let absolute = maxAbsoluteError.isNaN ? "nan" : "\(maxAbsoluteError)"
     let relative = maxRelativeError.isNaN ? "nan" : "\(maxRelativeError)"
     return "gradient check \(word): max absolute error \(absolute), max relative error "
@@ -192,13 +251,16 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
 /// The tolerances are PyTorch's `gradcheck`'s: an entry passes when
 /// |analytic − numerical| ≤ 1e-5 + 1e-3 · |numerical|. The step is relative to each entry,
 /// hⱼ = step · max(1, |xⱼ|) with step 1e-6, so that the check means something at any
-/// magnitude. Where central differences cannot resolve an entry (their quotients over hⱼ and
-/// hⱼ/2 disagree, as where a softmax saturates within one step), the verdict is
-/// ``GradientCheckReport/Verdict/inconclusive``, never passed.
+/// magnitude. An entry outside the tolerance fails only where central differences can decide
+/// it; otherwise the verdict is ``GradientCheckReport/Verdict/inconclusive``, never passed,
+/// and the report names the cause (``GradientCheckReport/Cause``): a non-finite input, step or
+/// value; rounding, where the change is below f's rounding floor; a kink, where the one-sided
+/// slopes differ and the gradient lies between them; or a step too long for the function.
 ///
 /// ```swift
 /// let report = checkGradient(at: [0.5, -1, 2]) { x in (softmax(x) * log(softmax(x))).sum() }
 /// report.passed   // true
+/// checkGradient(at: [0]) { relu($0).sum() }.undecided   // [[0]]: a kink
 /// ```
 ///
 /// - Precondition: `f(x)` holds exactly one scalar.
@@ -210,22 +272,44 @@ public func checkGradient(
   let differences = CentralDifferences(
     at: x, step: step, relativeTolerance: relativeTolerance, of: f)
   let numerical = differences.jacobian.reshaped(to: x.shape)
+  let within = { (a: Double, b: Double) -> Bool in
+    abs(a - b) <= absoluteTolerance + relativeTolerance * Swift.max(abs(a), abs(b))
+  }
   var (failed, maxAbsolute, maxRelative) = (false, 0.0, 0.0)
   var (worst, worstRatio) = (0, -1.0)
-  var unresolved: [[Int]] = []
+  var undecided: [GradientCheckReport.Undecided] = []
+  let point = x.scalars
   for (index, (a, n)) in zip(analytic.scalars, numerical.scalars).enumerated() {
     let error = a == n ? 0 : abs(a - n)  // equal infinities are no error
     let allowed = absoluteTolerance + relativeTolerance * abs(n)
     let ratio = error.isNaN ? .infinity : error / allowed
-    // An entry within tolerance passes whatever the step. One outside it fails only if its
-    // central difference is resolved and the disagreement is above the rounding floor (in
-    // Σ xᵢ² at [1e10, 3e15] a step of x₀ moves f by less than f's own rounding); otherwise it
-    // is inconclusive.
+    // An entry within tolerance passes whatever the step. One outside it fails only where
+    // central differences can decide it; otherwise it is undecided, with its cause.
     if !(error <= allowed) {
-      if differences.resolved[index] && !(error <= differences.noise[index]) {
-        failed = true
+      let taken = differences.steps[index]
+      let cause: GradientCheckReport.Cause?
+      if !point[index].isFinite {
+        cause = .nonFiniteInput
+      } else if !taken.isFinite || taken == 0 {
+        cause = .nonFiniteStep
+      } else if !n.isFinite {
+        cause = .nonFiniteValue
+      } else if error <= differences.noise[index] {
+        cause = .rounding
       } else {
-        unresolved.append(multiIndex(index, in: x.shape))
+        let slopes = OneSidedSlopes(of: f, at: x, index, step: taken)
+        let low = Swift.min(slopes.left, slopes.right)
+        let high = Swift.max(slopes.left, slopes.right)
+        let kink =
+          !within(slopes.left, slopes.right)
+          && (within(slopes.right, slopes.halfRight) || within(slopes.left, slopes.halfLeft))
+          && (low - allowed...high + allowed).contains(a)
+        cause = kink ? .kink : differences.resolved[index] ? nil : .stepTooLong
+      }
+      if let cause {
+        undecided.append(.init(index: multiIndex(index, in: x.shape), cause: cause))
+      } else {
+        failed = true
       }
     }
     // A NaN anywhere makes both maxima NaN, and they stay NaN.
@@ -236,11 +320,39 @@ public func checkGradient(
     if ratio > worstRatio { (worst, worstRatio) = (index, ratio) }
   }
   return GradientCheckReport(
-    verdict: failed ? .failed : unresolved.isEmpty ? .passed : .inconclusive,
+    verdict: failed ? .failed : undecided.isEmpty ? .passed : .inconclusive,
     analytic: analytic, numerical: numerical,
-    steps: Tensor(shape: x.shape, scalars: differences.steps), unresolvedIndices: unresolved,
+    steps: Tensor(shape: x.shape, scalars: differences.steps), undecided: undecided,
     maxAbsoluteError: maxAbsolute, maxRelativeError: maxRelative,
     worstIndex: x.scalarCount == 0 ? [] : multiIndex(worst, in: x.shape))
+}
+
+/// The one-sided difference quotients of a scalar f at x in entry j, over the step h and h/2:
+/// (f(x + h eⱼ) − f(x))/h and (f(x) − f(x − h eⱼ))/h. A kink at xⱼ shows as right and left
+/// slopes that differ while each agrees with its half step.
+struct OneSidedSlopes {
+  var left: Double
+  var right: Double
+  var halfLeft: Double
+  var halfRight: Double
+
+  init(of f: (Variable) -> Variable, at x: Tensor, _ j: Int, step h: Double) {
+    var point = x.scalars
+    let center = point[j]
+    func value(at offset: Double) -> Double {
+      point[j] = center + offset
+      defer { point[j] = center }
+      return f(Variable(Tensor(shape: x.shape, scalars: point))).value.scalars[0]
+    }
+    let middle = value(at: 0)
+    // Each quotient divides by the step actually taken.
+    func slope(_ offset: Double) -> Double {
+      let taken = (center + offset) - center
+      return offset > 0
+        ? (value(at: offset) - middle) / taken : (middle - value(at: offset)) / -taken
+    }
+    (right, left, halfRight, halfLeft) = (slope(h), slope(-h), slope(h / 2), slope(-h / 2))
+  }
 }
 
 /// Two functions' Jacobians at the same point, and how far apart they are.

@@ -3,7 +3,8 @@ import Foundation
 
 /// What a run of the `backprop` command produced.
 public struct CommandResult: Sendable, Equatable {
-  /// The exit status: 0 on success, 1 when `check` finds a mismatch, 2 on a usage or input error.
+  /// The exit status: 0 on success, 1 when `check` finds a mismatch, 2 on a usage or input
+  /// error, 3 when `check` is inconclusive (central differences cannot decide some entry).
   public var status: Int32
   /// Everything written to standard output.
   public var output: String

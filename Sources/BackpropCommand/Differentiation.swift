@@ -82,7 +82,10 @@ struct Differentiation {
       }
       errors += "\n"
     }
-    let status: Int32 = checks.allSatisfy(\.passed) ? 0 : 1
+    // check: 0 passed, 1 failed, 3 inconclusive (2 is a usage error).
+    let status: Int32 =
+      checks.contains { $0.verdict == .failed }
+      ? 1 : checks.allSatisfy(\.passed) ? 0 : 3
     if dot { return CommandResult(status: status, output: tape.graphviz(), errors: errors) }
     let report = Report(
       value: y.value, targets: targets.map { bindings[$0].name }, results: results, mixed: mixed,
@@ -155,9 +158,8 @@ struct Differentiation {
         text += "  \(Self.word(check.verdict)): max absolute error "
         text += "\(Output.number(check.maxAbsoluteError)), max relative error "
         text += "\(Output.number(check.maxRelativeError)), worst entry \(check.worstIndex)\n"
-        if !check.unresolvedIndices.isEmpty {
-          text += "  central differences cannot resolve entries \(check.unresolvedIndices):"
-          text += " the step is too long for the function there\n"
+        if !check.undecided.isEmpty {
+          text += "  central differences cannot decide \(check.undecidedSummary)\n"
         }
       }
     }
@@ -225,6 +227,11 @@ struct Differentiation {
     }
     if command == .check {
       members.append(("passed", report.checks.allSatisfy(\.passed) ? "true" : "false"))
+      let checks = report.checks
+      let verdict: GradientCheckReport.Verdict =
+        checks.contains { $0.verdict == .failed }
+        ? .failed : checks.allSatisfy(\.passed) ? .passed : .inconclusive
+      members.append(("verdict", Output.json(verdict.rawValue)))
       let details = report.targets.enumerated().map { position, name in
         let check = report.checks[position]
         return (
@@ -237,6 +244,16 @@ struct Differentiation {
             ("maxAbsoluteError", Output.json(check.maxAbsoluteError)),
             ("maxRelativeError", Output.json(check.maxRelativeError)),
             ("worstIndex", "[" + check.worstIndex.map(String.init).joined(separator: ", ") + "]"),
+            (
+              "undecided",
+              "["
+                + check.undecided.map {
+                  Output.object([
+                    ("index", "[" + $0.index.map(String.init).joined(separator: ", ") + "]"),
+                    ("cause", Output.json($0.cause.rawValue)),
+                  ])
+                }.joined(separator: ", ") + "]"
+            ),
           ])
         )
       }
@@ -277,12 +294,21 @@ struct SoftmaxReport {
         unresolved.isEmpty ? fused.maxAbsoluteDifference(from: numerical) : .nan
       ),
     ]
-    let note =
-      unresolved.isEmpty
-      ? ""
-      : "  central differences cannot resolve softmax at inputs \(unresolved): the step there,"
-        + " 1e-6·|x| = \(Output.number(differences.steps[unresolved[0]])) for the first, is"
-        + " longer than the scale on which softmax changes, so no comparison is made\n"
+    // Why each unresolved column means nothing: no step at a non-finite input, else a step
+    // longer than the scale on which softmax changes.
+    let x = input.scalars
+    let unstepped = unresolved.filter { !x[$0].isFinite }
+    let saturated = unresolved.filter { x[$0].isFinite }
+    var note = ""
+    if let first = saturated.first {
+      note += "  central differences cannot resolve softmax at inputs \(saturated): the step there,"
+      note += " 1e-6·max(1, |x|) = \(Output.number(differences.steps[first])) at input \(first),"
+      note += " is longer than the scale on which softmax changes, so no comparison is made\n"
+    }
+    if !unstepped.isEmpty {
+      note += "  central differences cannot resolve softmax at inputs \(unstepped): the input is"
+      note += " not finite there, so no step can be taken\n"
+    }
     var errors = ""
     if !s.isFinite || !fused.isFinite {
       errors = "warning: the softmax is not finite; is an input NaN or infinite?\n"

@@ -149,3 +149,52 @@ struct CommandEdgeTests {
         "error: binaryCrossEntropy's labels must be in [0, 1], but entry 1 is 2"))
   }
 }
+
+@Suite("backprop check: verdicts and their exit statuses")
+struct CheckVerdictTests {
+  @Test("Each cause is named for its entry, and inconclusive exits 3")
+  func causes() {
+    let cases: [([String], String)] = [
+      (["sum(exp(x))", "--at", "x=700,1"], "cannot decide entry [1]: rounding"),
+      (["sum(x)", "--at", "x=nan"], "cannot decide the scalar: the input is not finite"),
+      (["relu(x)", "--at", "x=0"], "cannot decide the scalar: a kink"),
+      (
+        ["sum(softmax(x) * [1, 2, 3])", "--at", "x=1e300,1e300,0"],
+        "entries [0], [1]: the step is too long"
+      ),
+    ]
+    for (arguments, message) in cases {
+      let result = runCommand(["check"] + arguments)
+      #expect(result.status == 3, "\(arguments)")
+      #expect(result.output.contains(message), "\(result.output)")
+      #expect(
+        result.output.hasSuffix(
+          "inconclusive (|analytic − numerical| ≤ 1e-5 + 1e-3·|numerical|, step 1e-6·max(1, |x|))\n"
+        ))
+    }
+    #expect(runCommand(["check", "sum(x * x)", "--at", "x=1,2"]).status == 0)
+  }
+
+  @Test("--json carries the verdict and each undecided entry's cause")
+  func json() throws {
+    let result = runCommand(["check", "sum(exp(x))", "--at", "x=700,1", "--json"])
+    #expect(result.status == 3)
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+    #expect(object["verdict"] as? String == "inconclusive")
+    let x = try #require((object["check"] as? [String: Any])?["x"] as? [String: Any])
+    let undecided = try #require(x["undecided"] as? [[String: Any]])
+    #expect(undecided.count == 1 && undecided[0]["cause"] as? String == "rounding")
+    #expect(flatten(undecided[0]["index"]) == [1])
+  }
+
+  @Test("softmax names a non-finite input as such, at its own position")
+  func softmaxAtInfinity() {
+    let result = runCommand(["softmax", "1e300", "0", "-inf"])
+    #expect(
+      result.output.contains(
+        "cannot resolve softmax at inputs [2]: the input is not finite there, so no step can be taken"
+      ))
+    #expect(!result.output.contains("= nan"))
+  }
+}
