@@ -53,6 +53,14 @@ struct PreconditionTests {
         _ = Variable(.zeros([2, 3])).reshaped(to: [4])
       })
     expectMessage(
+      "Linear(64 → 10) at layers.0: the input has shape [32, 63], where [64] or [batch, 64] "
+        + "was expected",
+      in: await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+        var generator = SeededGenerator(seed: 0)
+        let model = MLP(sizes: [64, 10], using: &generator)
+        _ = model(Variable(.zeros([32, 63])))
+      })
+    expectMessage(
       "binaryCrossEntropy(logits:labels:): label 1.5 at index 1 of labels [3] is outside [0, 1]",
       in: await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
         _ = binaryCrossEntropy(logits: Variable(.zeros([3])), labels: [0, 1.5, -1])

@@ -1,0 +1,228 @@
+// Models: layers with parameters that are found without being listed, gradients keyed by the
+// parameters' paths, and optimizers that update a model in place.
+
+/// A trainable tensor of a layer, as PyTorch's `nn.Parameter`: its value, whether it is frozen,
+/// and, while ``Layer/valueWithGradient(of:)`` runs, the tape variable standing for it.
+///
+/// A reference: a layer's parameter is the same object wherever the layer is reached from, so
+/// that an optimizer updates it in place, as PyTorch's and MLX's modules do.
+public final class Parameter {
+  /// The current value.
+  public var value: Tensor
+  /// A frozen parameter is held constant: it gets no gradient and no update.
+  public var isFrozen = false
+  /// The tape variable bound to this parameter while a gradient is taken.
+  var bound: Variable?
+
+  /// A parameter holding `value`.
+  public init(_ value: Tensor) { self.value = value }
+
+  /// The parameter as a layer computes with it: its tape variable while a gradient is taken,
+  /// otherwise a constant.
+  public var variable: Variable { bound ?? Variable(value) }
+}
+
+/// A layer or a model: a function of a ``Variable`` whose parameters are the ``Parameter``s
+/// in its stored properties, found by reflection, as MLX's `Module` finds them.
+///
+/// A stored property is searched when it is a `Parameter`, a `Layer`, or an array or optional
+/// of them; each parameter's path joins the property names and array positions that lead to
+/// it (`layers.2.weight`), as PyTorch's `named_parameters()` does.
+///
+/// ```swift
+/// final class Classifier: Layer {
+///   let hidden = Linear(inputSize: 64, outputSize: 32, using: &generator)
+///   let output = Linear(inputSize: 32, outputSize: 10, using: &generator)
+///   func callAsFunction(_ x: Variable) -> Variable { output(relu(hidden(x))) }
+/// }
+/// Classifier().namedParameters.map(\.path)   // hidden.weight, hidden.bias, output.weight, …
+/// ```
+public protocol Layer: AnyObject {
+  /// The layer's output for `input`.
+  func callAsFunction(_ input: Variable) -> Variable
+}
+
+extension Layer {
+  /// Every parameter reachable from this layer, each once, with its path, in the order of the
+  /// stored properties.
+  public var namedParameters: [(path: String, parameter: Parameter)] {
+    var found: [(path: String, parameter: Parameter)] = []
+    var seen: Set<ObjectIdentifier> = []
+    collectParameters(in: self, path: "", into: &found, seen: &seen)
+    return found
+  }
+
+  /// Every parameter, in the order of ``namedParameters``.
+  public var parameters: [Parameter] { namedParameters.map(\.parameter) }
+
+  /// The number of scalars in all the parameters.
+  public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.scalarCount } }
+
+  /// Freezes every parameter of this layer: they get no gradient and no update.
+  public func freeze() { for parameter in parameters { parameter.isFrozen = true } }
+
+  /// Makes every parameter of this layer trainable again.
+  public func unfreeze() { for parameter in parameters { parameter.isFrozen = false } }
+}
+
+/// Adds the parameters reachable from `value` to `found`, each path prefixed with `path`.
+private func collectParameters(
+  in value: Any, path: String, into found: inout [(path: String, parameter: Parameter)],
+  seen: inout Set<ObjectIdentifier>
+) {
+  func joined(_ label: String) -> String { path.isEmpty ? label : path + "." + label }
+  if let parameter = value as? Parameter {
+    if seen.insert(ObjectIdentifier(parameter)).inserted { found.append((path, parameter)) }
+    return
+  }
+  let mirror = Mirror(reflecting: value)
+  // An optional is searched through its mirror below (a cast would unwrap it here).
+  if mirror.displayStyle != .optional, let layer = value as? any Layer {
+    // A layer reached twice (shared weights) contributes its parameters once.
+    guard seen.insert(ObjectIdentifier(layer)).inserted else { return }
+    var mirrors: [Mirror] = []
+    var current: Mirror? = mirror
+    while let level = current {
+      mirrors.insert(level, at: 0)
+      current = level.superclassMirror
+    }
+    for level in mirrors {
+      for child in level.children {
+        guard let label = child.label else { continue }
+        collectParameters(in: child.value, path: joined(label), into: &found, seen: &seen)
+      }
+    }
+    return
+  }
+  switch mirror.displayStyle {
+  case .collection:
+    for (position, child) in mirror.children.enumerated() {
+      collectParameters(in: child.value, path: joined("\(position)"), into: &found, seen: &seen)
+    }
+  case .optional:
+    if let child = mirror.children.first {
+      collectParameters(in: child.value, path: path, into: &found, seen: &seen)
+    }
+  default: break
+  }
+}
+
+/// The gradients of a loss with respect to a model's trainable parameters, keyed by their
+/// paths, in the order of ``Layer/namedParameters``.
+public struct Gradients: Sendable, CustomStringConvertible {
+  /// The paths of the trainable parameters, in order.
+  public let paths: [String]
+  /// The gradient of each, of its parameter's shape, at the same position.
+  public var tensors: [Tensor]
+
+  /// Gradients of the parameters at `paths`, one tensor each.
+  ///
+  /// - Precondition: as many tensors as paths.
+  public init(paths: [String], tensors: [Tensor]) {
+    require(
+      paths.count == tensors.count,
+      "Gradients: \(paths.count) paths and \(tensors.count) tensors")
+    (self.paths, self.tensors) = (paths, tensors)
+  }
+
+  /// The gradient of the parameter at `path`, or nil if it has none (frozen, or no such path).
+  public subscript(path: String) -> Tensor? {
+    paths.firstIndex(of: path).map { tensors[$0] }
+  }
+
+  /// The Euclidean norm of all the gradients together: √(Σ g²).
+  public var norm: Double {
+    tensors.reduce(0.0) { total, g in total + g.scalars.reduce(0) { $0 + $1 * $1 } }
+      .squareRoot()
+  }
+
+  /// The gradients scaled so that their norm is at most `maximum`, as PyTorch's
+  /// `clip_grad_norm_`: g ← g · min(1, maximum / (‖g‖ + 10⁻⁶)).
+  ///
+  /// - Precondition: `maximum` > 0.
+  public func clipped(toNorm maximum: Double) -> Gradients {
+    require(maximum > 0, "Gradients.clipped(toNorm:): the norm \(maximum) is not positive")
+    let scale = Swift.min(1, maximum / (norm + 1e-6))
+    var result = self
+    if scale < 1 { result.tensors = tensors.map { scale * $0 } }
+    return result
+  }
+
+  /// One line per parameter: its path, shape and norm.
+  public var description: String {
+    zip(paths, tensors).map { path, g in
+      "\(path) \(g.shape) ‖g‖ = \(g.scalars.reduce(0) { $0 + $1 * $1 }.squareRoot())"
+    }.joined(separator: "\n")
+  }
+}
+
+extension Layer {
+  /// The loss of this model and its gradients with respect to every trainable parameter,
+  /// from one sweep of a private tape: each parameter is bound to a tape variable while
+  /// `loss` runs, and is a constant again after.
+  ///
+  /// ```swift
+  /// let (value, gradients) = model.valueWithGradient { m in meanSquaredError(m(x), y) }
+  /// optimizer.update(model, along: gradients)
+  /// ```
+  ///
+  /// A method rather than another `valueWithGradient(at:of:)`, so that the type checker has
+  /// no more overloads to weigh where tensors are differentiated.
+  ///
+  /// - Precondition: `loss(self)` holds one scalar.
+  public func valueWithGradient(of loss: (Self) -> Variable) -> (
+    value: Tensor, gradients: Gradients
+  ) {
+    let trainable = namedParameters.filter { !$0.parameter.isFrozen }
+    let (value, tensors) = valueWithGradients(
+      at: trainable.map(\.parameter.value), op: "valueWithGradient(of:) of a model"
+    ) { variables in
+      for (entry, variable) in zip(trainable, variables) { entry.parameter.bound = variable }
+      defer { for entry in trainable { entry.parameter.bound = nil } }
+      return loss(self)
+    }
+    return (value, Gradients(paths: trainable.map(\.path), tensors: tensors))
+  }
+
+  /// The gradients of this model's loss, as ``valueWithGradient(of:)`` gives them.
+  public func gradient(of loss: (Self) -> Variable) -> Gradients {
+    valueWithGradient(of: loss).gradients
+  }
+}
+
+extension Layer {
+  /// The trainable parameters in the order gradients list them, checked against `gradients`.
+  fileprivate func trainable(for gradients: Gradients, optimizer: String) -> [Parameter] {
+    let named = namedParameters.filter { !$0.parameter.isFrozen }
+    require(
+      named.map(\.path) == gradients.paths,
+      "\(optimizer): the gradients are of \(gradients.paths.count) parameters "
+        + "(\(gradients.paths.prefix(3).joined(separator: ", "))…), the model's trainable ones "
+        + "\(named.count) (\(named.prefix(3).map(\.path).joined(separator: ", "))…)")
+    return named.map(\.parameter)
+  }
+}
+
+extension SGD {
+  /// Takes one step on a model's trainable parameters, in place.
+  ///
+  /// - Precondition: `gradients` are of this model's trainable parameters.
+  public mutating func update(_ model: some Layer, along gradients: Gradients) {
+    let parameters = model.trainable(for: gradients, optimizer: "SGD")
+    var values = parameters.map(\.value)
+    update(&values, along: gradients.tensors)
+    for (parameter, value) in zip(parameters, values) { parameter.value = value }
+  }
+}
+
+extension Adam {
+  /// Takes one step on a model's trainable parameters, in place.
+  ///
+  /// - Precondition: `gradients` are of this model's trainable parameters.
+  public mutating func update(_ model: some Layer, along gradients: Gradients) {
+    let parameters = model.trainable(for: gradients, optimizer: "Adam")
+    var values = parameters.map(\.value)
+    update(&values, along: gradients.tensors)
+    for (parameter, value) in zip(parameters, values) { parameter.value = value }
+  }
+}
