@@ -188,3 +188,184 @@ struct HuberLoss: RecordableCustomOperation {
     return c * Huber.partialA(a: d, b: Variable(delta), y: d)
   }
 }
+
+// MARK: - The loss terms, primitives of two operands
+
+/// The Huber function of d with threshold δ: y = ½d² where |d| ≤ δ, δ(|d| − ½δ) elsewhere;
+/// ∂y/∂d = d inside, δ sign(d) outside (continuous at |d| = δ), ∂²y/∂d² = the inside mask;
+/// ∂y/∂δ = 0 inside, |d| − δ outside. A primitive so that `huberLoss` is three entries with one
+/// pass each way, where its composition from masks, squares and absolute values takes ten. The
+/// square is only ever taken inside, so an outlier's never overflows; the formula is the
+/// definition's, for any δ.
+enum Huber: BinaryElementaryFunction {
+  static let name = "huber"
+
+  @inline(__always)
+  static func value(_ d: Double, _ delta: Double) -> Double {
+    let magnitude = Swift.abs(d)
+    return magnitude <= delta ? 0.5 * d * d : delta * (magnitude - 0.5 * delta)
+  }
+
+  /// d masked to the inside plus the constant slopes ±δ outside: recorded, so that the second
+  /// derivative in d is the inside mask.
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    a.masked(by: .elementwise(a.value, b.value, op: name, Inside.self))
+      + T.constant(.elementwise(a.value, b.value, op: name, OutsideSlope.self))
+  }
+
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    (a.applying(Magnitude.self) - b).masked(
+      by: .elementwise(a.value, b.value, op: name, Outside.self))
+  }
+
+  /// The rules scalar by scalar: ∂y/∂d as the masked d plus the slope (d + 0 inside, so −0
+  /// gives +0; ±δ outside; NaN at NaN), ∂y/∂δ as (|d| − δ) selected outside.
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?) {
+    var db: Tensor? = nil
+    let byThreshold = { (g: Double, d: Double, delta: Double, _: Double) -> Double in
+      g * Select.scalar(Swift.abs(d) - delta, Outside.scalar(d, delta))
+    }
+    if wrt.1 && wrt.0 {
+      var (shared, kept) = (cotangent, y)
+      db = .pulling(&shared, a, b, output: &kept, byThreshold)
+    } else if wrt.1 {
+      db = .pulling(&cotangent, a, b, output: &y, byThreshold)
+    }
+    let da: Tensor? =
+      wrt.0
+      ? .pulling(&cotangent, a, b, output: &y) { g, d, delta, _ in g * slope(d, delta) } : nil
+    return (da, db)
+  }
+
+  static func pullback(_ cotangent: inout Tensor?, a: Tensor, constant b: Double, y: inout Tensor)
+    -> Tensor?
+  { .pulling(&cotangent, a, a, output: &y) { g, d, _, _ in g * slope(d, b) } }
+
+  /// ∂y/∂d spelled out in selections (the helpers left a call a scalar in the loop); + 0 as the
+  /// rule's sum of the masked d and the slope has it, so that ±0 gives +0.
+  @inline(__always)
+  static func slope(_ d: Double, _ delta: Double) -> Double {
+    let signed = d > 0 ? delta : -delta
+    let slope = Swift.abs(d) <= delta ? d : signed
+    return d != d || delta != delta ? .nan : slope + 0
+  }
+
+  /// 1 where |d| ≤ δ, 0 elsewhere, NaN where d or δ is NaN: a selection, then the NaN check.
+  enum Inside: BinaryScalarFunction {
+    @inline(__always)
+    static func scalar(_ d: Double, _ delta: Double) -> Double {
+      let inside: Double = Swift.abs(d) <= delta ? 1 : 0
+      return d != d || delta != delta ? .nan : inside
+    }
+  }
+
+  /// 1 − Inside: 1 where |d| > δ.
+  enum Outside: BinaryScalarFunction {
+    @inline(__always)
+    static func scalar(_ d: Double, _ delta: Double) -> Double {
+      let outside: Double = Swift.abs(d) <= delta ? 0 : 1
+      return d != d || delta != delta ? .nan : outside
+    }
+  }
+
+  /// 0 where |d| ≤ δ, δ sign(d) elsewhere, NaN where d or δ is NaN.
+  enum OutsideSlope: BinaryScalarFunction {
+    @inline(__always)
+    static func scalar(_ d: Double, _ delta: Double) -> Double {
+      let signed = d > 0 ? delta : -delta
+      let slope: Double = Swift.abs(d) <= delta ? 0 : signed
+      return d != d || delta != delta ? .nan : slope
+    }
+  }
+}
+
+/// The binary cross-entropy of a logit x against a label y in [0, 1]:
+/// y = y·softplus(−x) + (1 − y)·softplus(x), two non-negative terms, so nothing cancels and no
+/// tail overflows; ∂/∂x = (1 − y)σ(x) − yσ(−x) (that is σ(x) − y, with each tail kept);
+/// ∂/∂y = softplus(−x) − softplus(x). A primitive so that `binaryCrossEntropy` is two entries:
+/// its composition from softplus, negations, products and a sum takes nine. Both softplus terms share one e^(−|x|) and one ln(1 + ·), so the value is
+/// the composition's to the bit.
+enum BinaryCrossEntropy: BinaryElementaryFunction {
+  static let name = "binaryCrossEntropy"
+
+  @inline(__always)
+  static func value(_ x: Double, _ y: Double) -> Double {
+    combine(x, y, bp_logarithm_one_plus(exponential(-Swift.abs(x))))
+  }
+
+  /// The value from l = ln(1 + e^(−|x|)): softplus(x) = x + l for x > 0 and l otherwise, and
+  /// softplus(−x) likewise, as ``Softplus`` forms them.
+  @inline(__always)
+  static func combine(_ x: Double, _ y: Double, _ l: Double) -> Double {
+    let positive = x > 0 ? x + l : l
+    let negative = -x > 0 ? -x + l : l
+    return y * negative + (1 - y) * positive
+  }
+
+  static func partialA<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    (1 - b) * a.sigmoid() - b * (-a).sigmoid()
+  }
+
+  static func partialB<T: TensorAlgebra>(a: T, b: T, y: T) -> T {
+    (-a).applying(Softplus.self) - a.applying(Softplus.self)
+  }
+
+  /// Operands of one shape in three vectorized passes (e^(−|x|), then ln(1 + ·) in place,
+  /// then the two terms), with `value`'s bits; the broadcasting loop otherwise.
+  static func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
+    guard a.shape == b.shape, a.rank > 0 else {
+      return .elementwise(a, b, op: name, Scalar<Self>.self)
+    }
+    return a.withUnsafeScalars { x in
+      b.withUnsafeScalars { y in
+        Tensor(shape: a.shape, count: x.count) { out in
+          guard let base = out.baseAddress else { return }
+          for index in x.indices { out[index] = -Swift.abs(x[index]) }
+          _ = bp_exponentials(base, 0, base, x.count)
+          bp_logarithms_one_plus(base, base, x.count)
+          for index in x.indices { out[index] = combine(x[index], y[index], out[index]) }
+        }
+      }
+    }
+  }
+
+  /// ∂/∂x with σ(x) and σ(−x) from the sigmoid kernel (the bits `partialA` has on Doubles),
+  /// ȳ ⊙ ((1 − y)σ(x) − yσ(−x)) in one more pass; ∂/∂y scalar by scalar.
+  static func fusedPullback(
+    _ cotangent: inout Tensor?, a: Tensor, b: Tensor, y: inout Tensor, wrt: (Bool, Bool)
+  ) -> (Tensor?, Tensor?) {
+    var db: Tensor? = nil
+    let byLabel = { (g: Double, x: Double, _: Double, _: Double) -> Double in
+      g * (Softplus.value(-x) - Softplus.value(x))
+    }
+    if wrt.1 && wrt.0 {
+      var (shared, kept) = (cotangent, y)
+      db = .pulling(&shared, a, b, output: &kept, byLabel)
+    } else if wrt.1 {
+      db = .pulling(&cotangent, a, b, output: &y, byLabel)
+    }
+    guard wrt.0 else { return (nil, db) }
+    let slopes = a.withUnsafeScalars { x in
+      b.withUnsafeScalars { labels in
+        Tensor(shape: a.shape, count: x.count) { out in
+          guard let base = out.baseAddress, let source = x.baseAddress else { return }
+          // σ(−x) in a tensor's storage (large ones fault in huge pages; see LargeBuffer).
+          let negated = Tensor(shape: a.shape, count: x.count) { buffer in
+            for index in x.indices { buffer[index] = -x[index] }
+            bp_sigmoids(buffer.baseAddress, buffer.baseAddress, x.count)
+          }
+          bp_sigmoids(source, base, x.count)
+          negated.withUnsafeScalars { negated in
+            for index in x.indices {
+              out[index] = (1 - labels[index]) * out[index] - labels[index] * negated[index]
+            }
+          }
+        }
+      }
+    }
+    let da: Tensor = .pulling(&cotangent, slopes, slopes, output: &y) { g, s, _, _ in g * s }
+    return (da, db)
+  }
+}

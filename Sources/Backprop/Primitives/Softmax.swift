@@ -549,24 +549,3 @@ func checkLabels(_ labels: [Int], shape: [Int], op: String) {
       "\(op): label \(label) at row \(row) is not a class index in 0..<\(shape[1])")
   }
 }
-
-/// The rectified linear unit relu(x) = max(x, 0): x where x > 0, else 0, recorded as one
-/// entry.
-///
-/// At x = 0 the derivative is taken to be 0, as PyTorch and JAX do, rather than the ½ that
-/// `max(x, 0)` with its tie rule would give. The derivative is a constant mask, so relu
-/// contributes no second derivative, and relu(−∞) = 0 with derivative 0.
-///
-/// NaN in gives NaN out, in the value and in the derivative (PyTorch's and JAX's relu return a
-/// NaN value but a zero derivative there).
-public func relu(_ x: Variable) -> Variable { x.applying(RectifiedLinearUnit.self) }
-
-/// relu's mask: 1 where x > 0, 0 where x ≤ 0 (−∞ included), NaN where x is NaN; two selects
-/// of values, which a loop turns into blends, not branches.
-enum ReluMask: UnaryScalarFunction {
-  @inline(__always)
-  static func scalar(_ x: Double) -> Double {
-    let step: Double = x > 0 ? 1 : 0
-    return x != x ? x : step  // NaN ≠ NaN
-  }
-}
