@@ -44,10 +44,36 @@ public func runCommand(
 /// one byte more.
 public let maximumExpressionBytes = 4 << 20
 
+/// The spellings of every function of the expression language that takes one operand, in the
+/// order the command declares them: what a generator of expressions picks from.
+public var oneOperandFunctionNames: [String] { Function.oneOperandNames }
+
+/// The help's list of elementwise functions, made from the command's own table: lines broken
+/// between words before column 92, each after the first indented 4 spaces.
+private var elementwiseHelp: String {
+  let words =
+    ["elementwise:"] + Function.allCases.filter(\.isElementwise).map(\.rawValue) + [
+      "leakyRelu(x[,", "a])", "elu(x[,", "a])", "atan2(y,", "x)", "hypot(a,", "b)",
+      "squaredDifference(a,", "b)", "max(a,", "b)", "min(a,", "b)", "clamp(x,", "lo,", "hi)",
+      "select(condition,", "a,", "b)",
+    ]
+  var lines: [String] = []
+  var line = ""
+  for word in words {
+    if !line.isEmpty && 2 + line.count + 1 + word.count > 92 {
+      lines.append(line)
+      line = "  "
+    }
+    line += (line.isEmpty || line == "  " ? "" : " ") + word
+  }
+  lines.append(line)
+  return lines.joined(separator: "\n  ")
+}
+
 /// The version `backprop --version` prints.
 public let commandVersion = "0.1.0"
 
-let usage = """
+let usage: String = """
   backprop — differentiate an expression from the shell
 
   USAGE
@@ -74,10 +100,7 @@ let usage = """
     + - * /  with NumPy broadcasting, ^ and pow(a, b) power, @ matrix product,
     unary minus (^ binds tighter: -x^2 is -(x^2)), parentheses
     x[i] and x[a:b] along the first axis (negative counts from the end; a or b may be left out)
-    elementwise: exp log sqrt tanh sigmoid relu sin cos tan asin acos atan sinh cosh asinh
-      acosh atanh exp2 expm1 log2 log10 log1p abs sign square reciprocal rsqrt erf erfc
-      softplus logSigmoid gelu swish leakyRelu(x[, a]) elu(x[, a]) atan2(y, x) hypot(a, b)
-      squaredDifference(a, b) max(a, b) min(a, b) clamp(x, lo, hi) select(condition, a, b)
+    \(elementwiseHelp)
     reductions to a scalar: sum mean max min prod variance std logsumexp
     shapes: concatenate(a, b, …) stack(a, b, …) flattened(x)
     along the last axis: softmax composedSoftmax logSoftmax

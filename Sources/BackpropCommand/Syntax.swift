@@ -261,6 +261,11 @@ enum Function: String, CaseIterable {
     }
   }
 
+  /// The spellings of every function that takes one operand, for the fuzzer's generator.
+  static var oneOperandNames: [String] {
+    allCases.filter { $0.arities.contains(1) }.map(\.rawValue)
+  }
+
   var arities: ClosedRange<Int> {
     switch self {
     case .pow, .atan2, .hypot, .squaredDifference, .meanSquaredError, .binaryCrossEntropy,

@@ -129,12 +129,8 @@ struct ChoiceGenerator {
     return nest(0, 0)
   }
 
-  static let unary = [
-    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sum", "mean", "max", "softmax",
-    "softmax_composed", "logsoftmax", "logsumexp", "sin", "acosh", "atanh", "log1p", "abs",
-    "rsqrt", "erfc", "softplus", "logSigmoid", "gelu", "elu", "prod", "min", "variance", "std",
-    "flattened",
-  ]
+  /// Every one-operand function the command declares, and the older spellings it accepts.
+  static let unary = oneOperandFunctionNames + ["softmax_composed", "logsoftmax", "std"]
 
   mutating func expression(names: [String], depth: Int) -> String {
     let leaf = depth <= 0 || choose(4) == 0
