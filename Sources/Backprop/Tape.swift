@@ -1,6 +1,6 @@
 /// The primitive operations a tape records. Every other operation is composed of these.
 ///
-/// The reverse sweep dispatches on this code (see `Tape+Sweep.swift`); each primitive's forward
+/// The reverse sweep dispatches on this code (see `Tape+Rules.swift`); each primitive's forward
 /// pass and vector-Jacobian product sit together in the file of its family.
 enum Op: UInt8, Sendable {
   case variable, constant
