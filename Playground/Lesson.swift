@@ -66,6 +66,8 @@ let lessons = [
     run: secondDerivatives),
   LessonDefinition(
     number: 9, title: "Your own fused operation, and its check", run: customOperation),
+  LessonDefinition(
+    number: 10, title: "A model of layers on two moons, as micrograd's demo", run: twoMoonsLesson),
 ]
 
 /// A tensor in at most six significant digits, for prose.
