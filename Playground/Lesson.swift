@@ -68,6 +68,9 @@ let lessons = [
     number: 9, title: "Your own fused operation, and its check", run: customOperation),
   LessonDefinition(
     number: 10, title: "A model of layers on two moons, as micrograd's demo", run: twoMoonsLesson),
+  LessonDefinition(
+    number: 11, title: "Handwritten digits: a real data set, mini-batches and Adam",
+    run: digitsLesson),
 ]
 
 /// A tensor in at most six significant digits, for prose.
