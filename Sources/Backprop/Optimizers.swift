@@ -125,15 +125,30 @@ public struct Adam: Sendable {
     step += 1
     let correction1 = 1 - Foundation.pow(beta1, Double(step))
     let correction2 = 1 - Foundation.pow(beta2, Double(step))
+    let (beta1, beta2, epsilon, learningRate, weightDecay) = (
+      self.beta1, self.beta2, self.epsilon, self.learningRate, self.weightDecay
+    )
     for index in parameters.indices {
       requireSameShape(firstMoments[index], parameters[index], optimizer: "Adam")
-      var g = gradients[index]
-      if weightDecay != 0 { g = g + weightDecay * parameters[index] }
-      firstMoments[index] = beta1 * firstMoments[index] + (1 - beta1) * g
-      secondMoments[index] = beta2 * secondMoments[index] + (1 - beta2) * (g * g)
-      let corrected = firstMoments[index] / correction1
-      let scale = (secondMoments[index] / correction2).map { $0.squareRoot() } + epsilon
-      parameters[index] = parameters[index] - learningRate * (corrected / scale)
+      // The rule above, scalar by scalar in one pass over the four tensors, in place: the same
+      // operations in the same order as the tensor expressions, so the same bits, without a
+      // temporary tensor per operation (they were most of a small model's step).
+      gradients[index].withUnsafeScalars { g in
+        firstMoments[index].withUnsafeMutableScalars { m in
+          secondMoments[index].withUnsafeMutableScalars { v in
+            parameters[index].withUnsafeMutableScalars { theta in
+              for i in 0..<theta.count {
+                let gi = weightDecay != 0 ? g[i] + weightDecay * theta[i] : g[i]
+                m[i] = beta1 * m[i] + (1 - beta1) * gi
+                v[i] = beta2 * v[i] + (1 - beta2) * (gi * gi)
+                let corrected = m[i] / correction1
+                let scale = (v[i] / correction2).squareRoot() + epsilon
+                theta[i] = theta[i] - learningRate * (corrected / scale)
+              }
+            }
+          }
+        }
+      }
     }
   }
 }

@@ -54,11 +54,11 @@ let workloads: [(String, (Settings) -> [Row])] = [
   ("W1", scalarChain), ("W2", crossEntropyGradient), ("W3", softmaxJacobianWorkload),
   ("W4", classifierStep), ("W5", elementwise), ("W6", memory), ("W7", everydayFormulas),
   ("W8", matrixProductGradient),
-  ("W9", twoLayerStep), ("W10", checkpointing), ("W11", breadthFormulas),
+  ("W9", twoLayerStep), ("W10", checkpointing), ("W11", breadthFormulas), ("W12", trainingStep),
 ]
 if let only, let unknown = only.subtracting(workloads.map(\.0)).sorted().first {
   FileHandle.standardError.write(
-    Data("error: no workload '\(unknown)'; they are W1 to W11\n".utf8))
+    Data("error: no workload '\(unknown)'; they are W1 to W12\n".utf8))
   exit(2)
 }
 for (name, workload) in workloads where only?.contains(name) ?? true {

@@ -4,7 +4,7 @@ gradients on OpenBLAS) and, when it is installed, PyTorch eager, one thread each
 
     python3 -m venv /tmp/peers && /tmp/peers/bin/pip install numpy torch   # torch optional
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \\
-        /tmp/peers/bin/python Sources/Benchmarks/peers.py [W7 W8 W9 W11]
+        /tmp/peers/bin/python Sources/Benchmarks/peers.py [W7 W8 W9 W11 W12]
 
 Run it on the same machine, the same day as the Swift benchmark: the docs compare figures from
 the two runs, never from elsewhere. Medians of 21 runs after 3 warm-ups, as the Swift harness.
@@ -241,7 +241,28 @@ def w11():
             report(f"W11 {name}", "PyTorch eager", median(torch_gradient))
 
 
-workloads = {"W7": w7, "W8": w8, "W9": w9, "W11": w11}
+# W12: one Adam step of the digits MLP (64-32-10, relu, mean cross-entropy), as a PyTorch user
+# writes it: zero_grad, forward, backward, step.
+def w12():
+    if torch is None:
+        return
+    for batch in (32, 256):
+        torch.manual_seed(12)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)).double()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        x = torch.rand(batch, 64, dtype=torch.float64)
+        labels = torch.randint(0, 10, (batch,))
+
+        def torch_step():
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), labels).backward()
+            optimizer.step()
+
+        report(f"W12 digits MLP step, batch {batch}", "PyTorch eager", median(torch_step))
+
+
+workloads = {"W7": w7, "W8": w8, "W9": w9, "W11": w11, "W12": w12}
 selected = sys.argv[1:] or list(workloads)
 for name in selected:
     if name not in workloads:

@@ -64,3 +64,36 @@ struct TrainingTests {
     #expect(accuracy(logits: Tensor(shape: [0, 2], scalars: []), labels: []) == 0)
   }
 }
+
+@Suite("Adam's one pass gives its tensor formula's bits")
+struct AdamFormulaTests {
+  @Test("Five steps with and without weight decay, against the rule in tensor operations")
+  func onePassIsTheFormula() {
+    var random = SeededGenerator(seed: 31)
+    for weightDecay in [0.0, 0.01] {
+      var optimizer = Adam(learningRate: 0.01, weightDecay: weightDecay)
+      var parameters = [Tensor.normal([7, 3], using: &random), Tensor.normal([3], using: &random)]
+      var expected = parameters
+      var (m, v) = (
+        parameters.map { Tensor.zeros($0.shape) }, parameters.map { Tensor.zeros($0.shape) }
+      )
+      for step in 1...5 {
+        let gradients = parameters.map { Tensor.normal($0.shape, using: &random) }
+        optimizer.update(&parameters, along: gradients)
+        let (c1, c2) = (1 - pow(0.9, Double(step)), 1 - pow(0.999, Double(step)))
+        for i in expected.indices {
+          var g = gradients[i]
+          if weightDecay != 0 { g = g + weightDecay * expected[i] }
+          m[i] = 0.9 * m[i] + (1 - 0.9) * g
+          v[i] = 0.999 * v[i] + (1 - 0.999) * (g * g)
+          let scale = (v[i] / c2).map { $0.squareRoot() } + 1e-8
+          expected[i] = expected[i] - 0.01 * ((m[i] / c1) / scale)
+        }
+        #expect(
+          parameters.map { $0.scalars.map(\.bitPattern) }
+            == expected.map { $0.scalars.map(\.bitPattern) },
+          "step \(step), weight decay \(weightDecay)")
+      }
+    }
+  }
+}

@@ -25,9 +25,9 @@ public final class Parameter {
 /// A layer or a model: a function of a ``Variable`` whose parameters are the ``Parameter``s
 /// in its stored properties, found by reflection, as MLX's `Module` finds them.
 ///
-/// A stored property is searched when it is a `Parameter`, a `Layer`, or an array or optional
-/// of them; each parameter's path joins the property names and array positions that lead to
-/// it (`layers.2.weight`), as PyTorch's `named_parameters()` does.
+/// A stored property is searched when it is a `Parameter`, a `Layer`, an optional of one, or
+/// an array of layers or of parameters; each parameter's path joins the property names and
+/// array positions that lead to it (`layers.2.weight`), as PyTorch's `named_parameters()` does.
 ///
 /// ```swift
 /// final class Classifier: Layer {
@@ -65,23 +65,34 @@ extension Layer {
   public func unfreeze() { for parameter in parameters { parameter.isFrozen = false } }
 }
 
-/// Adds the parameters reachable from `value` to `found`, each path prefixed with `path`.
-private func collectParameters(
+/// A layer of the library that lists its own parameters, with the paths reflection would give
+/// them: a mirror costs about a microsecond a property, half of a small model's training step.
+protocol ListsParameters {
+  func listParameters(
+    path: String, into found: inout [(path: String, parameter: Parameter)],
+    seen: inout Set<ObjectIdentifier>)
+}
+
+/// Adds the parameters reachable from `value` to `found`, each path prefixed with `path`: a
+/// parameter itself, a layer's stored properties (its superclasses' first), or an array of
+/// layers or of parameters; an optional is unwrapped by the casts. Nothing else is reflected,
+/// so that a layer's sizes and names cost a failed cast each, not a mirror.
+func collectParameters(
   in value: Any, path: String, into found: inout [(path: String, parameter: Parameter)],
   seen: inout Set<ObjectIdentifier>
 ) {
   func joined(_ label: String) -> String { path.isEmpty ? label : path + "." + label }
   if let parameter = value as? Parameter {
     if seen.insert(ObjectIdentifier(parameter)).inserted { found.append((path, parameter)) }
-    return
-  }
-  let mirror = Mirror(reflecting: value)
-  // An optional is searched through its mirror below (a cast would unwrap it here).
-  if mirror.displayStyle != .optional, let layer = value as? any Layer {
+  } else if let layer = value as? any Layer {
     // A layer reached twice (shared weights) contributes its parameters once.
     guard seen.insert(ObjectIdentifier(layer)).inserted else { return }
+    if let listing = layer as? any ListsParameters {
+      listing.listParameters(path: path, into: &found, seen: &seen)
+      return
+    }
     var mirrors: [Mirror] = []
-    var current: Mirror? = mirror
+    var current: Mirror? = Mirror(reflecting: layer)
     while let level = current {
       mirrors.insert(level, at: 0)
       current = level.superclassMirror
@@ -92,28 +103,29 @@ private func collectParameters(
         collectParameters(in: child.value, path: joined(label), into: &found, seen: &seen)
       }
     }
-    return
-  }
-  switch mirror.displayStyle {
-  case .collection:
-    for (position, child) in mirror.children.enumerated() {
-      collectParameters(in: child.value, path: joined("\(position)"), into: &found, seen: &seen)
+  } else if let layers = value as? [any Layer] {
+    for (position, layer) in layers.enumerated() {
+      collectParameters(in: layer, path: joined("\(position)"), into: &found, seen: &seen)
     }
-  case .optional:
-    if let child = mirror.children.first {
-      collectParameters(in: child.value, path: path, into: &found, seen: &seen)
+  } else if let parameters = value as? [Parameter] {
+    for (position, parameter) in parameters.enumerated() {
+      collectParameters(in: parameter, path: joined("\(position)"), into: &found, seen: &seen)
     }
-  default: break
   }
 }
 
 /// The gradients of a loss with respect to a model's trainable parameters, keyed by their
 /// paths, in the order of ``Layer/namedParameters``.
-public struct Gradients: Sendable, CustomStringConvertible {
+public struct Gradients: CustomStringConvertible {
   /// The paths of the trainable parameters, in order.
   public let paths: [String]
   /// The gradient of each, of its parameter's shape, at the same position.
   public var tensors: [Tensor]
+  /// The parameters themselves, and the model they were found in, when a model's
+  /// `valueWithGradient` made these gradients: an optimizer then updates them without
+  /// searching the model again.
+  let parameters: [Parameter]?
+  let model: ObjectIdentifier?
 
   /// Gradients of the parameters at `paths`, one tensor each.
   ///
@@ -122,7 +134,11 @@ public struct Gradients: Sendable, CustomStringConvertible {
     require(
       paths.count == tensors.count,
       "Gradients: \(paths.count) paths and \(tensors.count) tensors")
-    (self.paths, self.tensors) = (paths, tensors)
+    (self.paths, self.tensors, self.parameters, self.model) = (paths, tensors, nil, nil)
+  }
+
+  init(paths: [String], tensors: [Tensor], parameters: [Parameter], model: ObjectIdentifier) {
+    (self.paths, self.tensors, self.parameters, self.model) = (paths, tensors, parameters, model)
   }
 
   /// The gradient of the parameter at `path`, or nil if it has none (frozen, or no such path).
@@ -181,7 +197,12 @@ extension Layer {
       defer { for entry in trainable { entry.parameter.bound = nil } }
       return loss(self)
     }
-    return (value, Gradients(paths: trainable.map(\.path), tensors: tensors))
+    return (
+      value,
+      Gradients(
+        paths: trainable.map(\.path), tensors: tensors, parameters: trainable.map(\.parameter),
+        model: ObjectIdentifier(self))
+    )
   }
 
   /// The gradients of this model's loss, as ``valueWithGradient(of:)`` gives them.
@@ -192,7 +213,11 @@ extension Layer {
 
 extension Layer {
   /// The trainable parameters in the order gradients list them, checked against `gradients`.
-  fileprivate func trainable(for gradients: Gradients, optimizer: String) -> [Parameter] {
+  func trainable(for gradients: Gradients, optimizer: String) -> [Parameter] {
+    // Gradients this model made hold its parameters; others are matched by path.
+    if gradients.model == ObjectIdentifier(self), let parameters = gradients.parameters {
+      return parameters
+    }
     let named = namedParameters.filter { !$0.parameter.isFrozen }
     require(
       named.map(\.path) == gradients.paths,

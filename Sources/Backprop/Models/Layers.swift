@@ -150,3 +150,46 @@ public final class MLP: Layer {
     layers.reduce(x) { input, layer in layer(input) }
   }
 }
+
+// The library's layers list their parameters themselves, as reflection would find them.
+
+extension Linear: ListsParameters {
+  func listParameters(
+    path: String, into found: inout [(path: String, parameter: Parameter)],
+    seen: inout Set<ObjectIdentifier>
+  ) {
+    collectParameters(
+      in: weight, path: path.isEmpty ? "weight" : path + ".weight", into: &found, seen: &seen)
+    if let bias {
+      collectParameters(
+        in: bias, path: path.isEmpty ? "bias" : path + ".bias", into: &found, seen: &seen)
+    }
+  }
+}
+
+extension Activation: ListsParameters {
+  func listParameters(
+    path: String, into found: inout [(path: String, parameter: Parameter)],
+    seen: inout Set<ObjectIdentifier>
+  ) {}
+}
+
+extension Sequential: ListsParameters {
+  func listParameters(
+    path: String, into found: inout [(path: String, parameter: Parameter)],
+    seen: inout Set<ObjectIdentifier>
+  ) {
+    collectParameters(
+      in: layers, path: path.isEmpty ? "layers" : path + ".layers", into: &found, seen: &seen)
+  }
+}
+
+extension MLP: ListsParameters {
+  func listParameters(
+    path: String, into found: inout [(path: String, parameter: Parameter)],
+    seen: inout Set<ObjectIdentifier>
+  ) {
+    collectParameters(
+      in: layers, path: path.isEmpty ? "layers" : path + ".layers", into: &found, seen: &seen)
+  }
+}

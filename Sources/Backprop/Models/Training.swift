@@ -107,13 +107,10 @@ public struct AdamW: Sendable {
 
   /// Takes one step on a model's trainable parameters, in place.
   public mutating func update(_ model: some Layer, along gradients: Gradients) {
-    let parameters = model.namedParameters.filter { !$0.parameter.isFrozen }
-    require(
-      parameters.map(\.path) == gradients.paths,
-      "AdamW: the gradients are of other parameters than the model's trainable ones")
-    var values = parameters.map(\.parameter.value)
+    let parameters = model.trainable(for: gradients, optimizer: "AdamW")
+    var values = parameters.map(\.value)
     update(&values, along: gradients.tensors)
-    for (entry, value) in zip(parameters, values) { entry.parameter.value = value }
+    for (parameter, value) in zip(parameters, values) { parameter.value = value }
   }
 }
 
