@@ -51,7 +51,7 @@ func breadthFormulas(_ settings: Settings) -> [Row] {
     ("sum(softmax(M) * T)", { (softmax(matrix($0)) * tm).sum() }),
     ("sum(Mᵀ * T)", { (matrix($0).transposed() * tm).sum() }),
     ("sum(x[1000...])", { $0[1000..<n].sum() }),
-    // Added in the fifth session: losses, powers and products people write next.
+    // Losses, powers and products people write next.
     ("sum(pow(x, 3))", { pow($0, 3).sum() }),
     ("sum(sin(x) * cos(x))", { (sin($0) * cos($0)).sum() }),
     ("sum(min(x, t))", { min($0, Variable(t)).sum() }),
@@ -66,10 +66,10 @@ func breadthFormulas(_ settings: Settings) -> [Row] {
       }
     ),
     ("sum(prod(M, axis 1))", { matrix($0).prod(alongAxes: 1).sum() }),
-    // Added in the seventh session: the product down the columns, whose runs are not contiguous.
+    // The product down the columns, whose runs are not contiguous.
     ("sum(prod(M, axis 0))", { matrix($0).prod(alongAxes: 0).sum() }),
-    // Added in the eighth session, from a scan of formulas outside this list: a product whose
-    // operands both want gradients, a join, a matrix-vector product, atan, an entropy.
+    // A product whose operands both want gradients, a join, a matrix-vector product, atan, an
+    // entropy.
     ("sum(x * x * x)", { ($0 * $0 * $0).sum() }),
     ("sum(concatenate(x, x))", { concatenate([$0, $0]).sum() }),
     ("sum(M column)", { matmul(matrix($0), Variable(column)).sum() }),
