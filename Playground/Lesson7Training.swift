@@ -19,55 +19,46 @@ func spirals(pointsPerClass n: Int, classes: Int, generator: inout SeededGenerat
   return (Tensor(shape: [n * classes, 2], scalars: scalars), labels)
 }
 
-/// A model's parameters and how they turn inputs into class scores.
-struct Model {
-  var name: String
-  var parameters: [Tensor]
-  var scores: ([Variable], Variable) -> Variable
+/// Mean cross-entropy of the model's scores plus 10⁻³ Σ W² over its weight matrices.
+func spiralLoss(_ model: some Layer, _ x: Variable, _ labels: [Int]) -> Variable {
+  let penalty = model.parameters.filter { $0.value.rank == 2 }
+    .map { ($0.variable * $0.variable).sum() }.reduce(Variable(0), +)
+  return crossEntropy(logits: model(x), labels: labels) + 1e-3 * penalty
+}
 
-  /// Mean cross-entropy plus an L2 penalty on the weight matrices (the rank-2 parameters).
-  func loss(_ parameters: [Variable], _ x: Variable, _ labels: [Int], reg: Double) -> Variable {
-    let penalty = parameters.filter { $0.shape.count == 2 }.map { ($0 * $0).sum() }.reduce(
-      Variable(0), +)
-    return crossEntropy(logits: scores(parameters, x), labels: labels) + reg * penalty
-  }
+/// The model's gradient check on a batch: a report per parameter.
+func gradientChecks(_ model: some Layer, _ x: Variable, _ labels: [Int]) -> [(
+  path: String, report: GradientCheckReport
+)] {
+  model.checkGradient { m in spiralLoss(m, x, labels) }
+}
 
-  func predictions(_ x: Tensor) -> [Int] {
-    let s = scores(parameters.map(Variable.init), Variable(x)).value
-    let classes = s.shape[1]
-    let values = s.scalars
-    return (0..<s.shape[0]).map { row in
-      (0..<classes).max { values[row * classes + $0] < values[row * classes + $1] }!
+/// The class each row of `x` is given: the index of its largest score.
+func predictions(_ model: any Layer, _ x: Tensor) -> [Int] {
+  model(Variable(x)).value.argmax(alongAxis: 1).scalars.map { Int($0) }
+}
+
+/// Gradient descent on a model in place, one `model.valueWithGradient` and one SGD update a
+/// step; returns the loss before every step and after the last.
+func train(
+  _ model: some Layer, _ x: Tensor, _ labels: [Int], steps: Int, rate: Double, lesson: Lesson
+) -> [Double] {
+  let input = Variable(x)
+  var optimizer = SGD(learningRate: rate)
+  var losses: [Double] = []
+  for step in 0...steps {
+    let (value, gradients) = model.valueWithGradient { m in spiralLoss(m, input, labels) }
+    losses.append(value.scalar!)
+    if step == steps { break }
+    optimizer.update(model, along: gradients)
+    if step % (steps / 5) == 0 {
+      let fraction = accuracy(logits: model(input).value, labels: labels)
+      lesson.say(
+        "    step \(String(step).padding(toLength: 5, withPad: " ", startingAt: 0)) loss \(show(losses.last!))   accuracy \(percent(fraction))"
+      )
     }
   }
-
-  func accuracy(_ x: Tensor, _ labels: [Int]) -> Double {
-    Double(zip(predictions(x), labels).filter { $0 == $1 }.count) / Double(labels.count)
-  }
-
-  /// Gradient descent with the library's SGD optimizer; returns the loss after every step.
-  /// Each step is one `valueWithGradient` (one tape) and one update.
-  mutating func train(
-    _ x: Tensor, _ labels: [Int], steps: Int, rate: Double, reg: Double, lesson: Lesson
-  ) -> [Double] {
-    var losses: [Double] = []
-    let input = Variable(x)
-    var optimizer = SGD(learningRate: rate)
-    for step in 0...steps {
-      let (value, gradients) = valueWithGradient(at: parameters) { p in
-        loss(p, input, labels, reg: reg)
-      }
-      losses.append(value.scalar!)
-      if step == steps { break }
-      optimizer.update(&parameters, along: gradients)
-      if step % (steps / 5) == 0 {
-        lesson.say(
-          "    step \(String(step).padding(toLength: 5, withPad: " ", startingAt: 0)) loss \(show(losses.last!))   accuracy \(percent(accuracy(x, labels)))"
-        )
-      }
-    }
-    return losses
-  }
+  return losses
 }
 
 func training(_ lesson: inout Lesson) {
@@ -77,74 +68,57 @@ func training(_ lesson: inout Lesson) {
     """
     Data: 300 points on three spiral arms, generated here (no download), one class per arm.
 
-    Two models, both trained by gradient descent (the library's SGD optimizer: one gradient
-    and one optimizer.update(&parameters, along:) a step) on the mean cross-entropy plus
-    10⁻³ Σ W²:
-      linear:     scores = X W + b
-      two-layer:  scores = relu(X W₁ + b₁) W₂ + b₂, with 64 hidden units
+    Two models, both trained by gradient descent (SGD: one model.valueWithGradient { … }
+    and one optimizer.update(model, along:) a step) on the mean cross-entropy plus
+    10⁻³ Σ W² over the weight matrices:
+      linear:     Linear(inputSize: 2, outputSize: 3)             scores = x Wᵀ + b
+      two-layer:  MLP(sizes: [2, 64, 3]), relu between the layers
 
     Before training either, check its gradient on a small batch: a wrong gradient trains
-    badly, and the training curve cannot tell you why. (Avoid points where relu sits exactly
-    at 0: at a kink, central differences and the tape's convention disagree without a bug.)
+    badly, and the training curve cannot tell you why. model.checkGradient { … } checks
+    each parameter against central differences.
     """)
-  let linear = Model(
-    name: "linear",
-    parameters: [
-      .normal([2, 3], standardDeviation: 0.01, using: &generator), .zeros([3]),
-    ],
-    scores: { p, x in matmul(x, p[0]) + p[1] })
-  let hidden = 64
-  let network = Model(
-    name: "two-layer",
-    parameters: [
-      .normal([2, hidden], standardDeviation: 0.5, using: &generator), .zeros([hidden]),
-      .normal([hidden, 3], standardDeviation: 0.1, using: &generator), .zeros([3]),
-    ],
-    scores: { p, x in matmul(relu(matmul(x, p[0]) + p[1]), p[2]) + p[3] })
+  let models: [(name: String, model: any Layer, steps: Int, rate: Double)] = [
+    ("linear", Linear(inputSize: 2, outputSize: 3, using: &generator), 200, 1.0),
+    ("two-layer", MLP(sizes: [2, 64, 3], activation: .relu, using: &generator), 1500, 0.5),
+  ]
 
-  // Points 1–3 of two arms. Point 0 of every arm is the origin, where relu(x W₁ + b₁) sits
-  // exactly at relu's kink while b₁ = 0: central differences there see the slope ½ of a
-  // corner, the tape its convention 0, and the check fails with no bug to find.
-  let batch = Tensor(shape: [6, 2], scalars: Array(x.scalars[2..<8] + x.scalars[202..<208]))
+  // Points 0–2 of the first two arms.
+  let batch = Variable(
+    Tensor(shape: [6, 2], scalars: Array(x.scalars[0..<6] + x.scalars[200..<206])))
   let batchLabels = [0, 0, 0, 1, 1, 1]
-  for model in [linear, network] {
-    for index in model.parameters.indices {
-      let report = checkGradient(at: model.parameters[index]) { p in
-        var parameters = model.parameters.map(Variable.init)
-        parameters[index] = p
-        return model.loss(parameters, Variable(batch), batchLabels, reg: 1e-3)
-      }
+  for (name, model, _, _) in models {
+    for (path, report) in gradientChecks(model, batch, batchLabels) {
       lesson.check(
-        "\(model.name): the gradient for parameter \(index) passes the check (max error \(show(report.maxAbsoluteError)))",
+        "\(name): the gradient in \(path) passes the check (max error \(show(report.maxAbsoluteError)))",
         report.passed)
     }
   }
 
-  var trained: [(Model, [Double])] = []
-  for (var model, steps, rate) in [(linear, 200, 1.0), (network, 1500, 0.5)] {
-    lesson.say("\n  Training the \(model.name) model, \(steps) steps at rate \(rate):")
-    let losses = model.train(x, labels, steps: steps, rate: rate, reg: 1e-3, lesson: lesson)
-    let accuracy = model.accuracy(x, labels)
-    lesson.say("    final loss \(show(losses.last!)), accuracy \(percent(accuracy))")
+  var curves: [[Double]] = []
+  for (name, model, steps, rate) in models {
+    lesson.say("\n  Training the \(name) model, \(steps) steps at rate \(rate):")
+    let losses = train(model, x, labels, steps: steps, rate: rate, lesson: lesson)
+    let fraction = accuracy(logits: model(Variable(x)).value, labels: labels)
+    lesson.say("    final loss \(show(losses.last!)), accuracy \(percent(fraction))")
     lesson.check(
-      "\(model.name): the loss fell from \(show(losses[0])) to \(show(losses.last!))",
+      "\(name): the loss fell from \(show(losses[0])) to \(show(losses.last!))",
       losses.last! < losses[0] * 0.8)
-    trained.append((model, losses))
+    curves.append(losses)
   }
-  let linearAccuracy = trained[0].0.accuracy(x, labels)
-  let networkAccuracy = trained[1].0.accuracy(x, labels)
+  let accuracies = models.map { accuracy(logits: $0.model(Variable(x)).value, labels: labels) }
   lesson.check(
-    "a line cannot separate spirals: the linear model stays below 70%", linearAccuracy < 0.7)
-  lesson.check("the two-layer network separates them: above 90%", networkAccuracy > 0.9)
+    "a line cannot separate spirals: the linear model stays below 70%", accuracies[0] < 0.7)
+  lesson.check("the two-layer network separates them: above 90%", accuracies[1] > 0.9)
 
   lesson.write(
     SVG.linePlot(
       title: "Training loss on the spirals", xLabel: "step", yLabel: "loss",
-      series: trained.enumerated().map { index, pair in
+      series: curves.indices.map { index in
         .init(
-          name: "\(pair.0.name) (\(percent(pair.0.accuracy(x, labels))))",
+          name: "\(models[index].name) (\(percent(accuracies[index])))",
           color: SVG.classColors[index],
-          points: pair.1.enumerated().map { (Double($0.offset), $0.element) })
+          points: curves[index].enumerated().map { (Double($0.offset), $0.element) })
       }),
     to: "training-loss.svg")
   let cells = 80
@@ -153,13 +127,13 @@ func training(_ lesson: inout Lesson) {
     shape: [cells * cells, 2],
     scalars: coordinates.flatMap { y in coordinates.flatMap { x in [x, y] } })
   let points = (0..<labels.count).map { (x[$0, 0], x[$0, 1], labels[$0]) }
-  for (model, _) in trained {
-    let predicted = model.predictions(grid)
+  for (name, model, _, _) in models {
+    let predicted = predictions(model, grid)
     let rows = (0..<cells).map { row in Array(predicted[(row * cells)..<((row + 1) * cells)]) }
     lesson.write(
       SVG.decisionRegions(
-        title: "Decision regions: \(model.name)", bounds: (-1.1, 1.1), grid: rows, points: points),
-      to: "decision-regions-\(model.name).svg")
+        title: "Decision regions: \(name)", bounds: (-1.1, 1.1), grid: rows, points: points),
+      to: "decision-regions-\(name).svg")
   }
   if lesson.output == nil {
     lesson.say(

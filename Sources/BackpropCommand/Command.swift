@@ -52,7 +52,7 @@ public var oneOperandFunctionNames: [String] { Function.oneOperandNames }
 /// between words before column 92, each after the first indented 4 spaces.
 private var elementwiseHelp: String {
   let words =
-    ["elementwise:"] + Function.allCases.filter(\.isElementwise).map(\.rawValue) + [
+    ["elementwise:"] + Elementwise.names + [
       "leakyRelu(x[,", "a])", "elu(x[,", "a])", "atan2(y,", "x)", "hypot(a,", "b)",
       "squaredDifference(a,", "b)", "max(a,", "b)", "min(a,", "b)", "clamp(x,", "lo,", "hi)",
       "select(condition,", "a,", "b)",
@@ -277,7 +277,7 @@ struct Invocation {
       throw CommandError(
         "--at '\(abbreviated(binding))': '\(abbreviated(name))' is not a variable name")
     }
-    if Function.named(name) != nil {
+    if Function.isFunction(name) {
       throw CommandError(
         "--at '\(abbreviated(binding))': '\(name)' is a function name; choose another")
     }

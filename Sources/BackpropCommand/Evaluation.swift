@@ -86,17 +86,21 @@ struct Checker {
         selection.isIndex ? Array(shape.dropFirst()) : [range.count] + Array(shape.dropFirst())
       tally.add(operations: count(result), stored: 2 * count(result))
       return result
+    case .elementwise(let name, let operand):
+      // One entry: its value, and y′ beside it for a function that keeps it (gelu, swish).
+      let result = try shape(of: operand)
+      let copies = Elementwise.named(name)!.keepsDerivative ? 2.0 : 1.0
+      tally.add(operations: count(result), stored: copies * count(result))
+      return result
     case .call(let function, let arguments):
       let shapes = try arguments.map { argument throws(CommandError) in try shape(of: argument) }
       let result = try callShape(function, arguments, shapes, at: column)
-      // Composed functions record several entries of the input's size: logsumexp five,
-      // softmax_composed six, relu a mask and a selection.
-      // Composed functions record several entries of the input's size: logsumexp five,
-      // softmax_composed six, relu a mask and a selection, prod a tree of halves.
+      // Composed functions record several entries of the input's size: composedSoftmax six,
+      // prod a tree of halves, a loss several.
       let largest = shapes.map(count).max() ?? 1
       let size = Swift.max(largest, count(result))
       switch function {
-      case .exp, .log, .sqrt, .tanh, .sigmoid, .max, .sum, .flattened:
+      case .max, .sum, .flattened:
         tally.add(operations: size, stored: count(result))
       case .softmax, .logsoftmax:
         tally.add(operations: 4 * size, stored: 2 * size)
@@ -119,7 +123,6 @@ struct Checker {
     _ function: Function, _ arguments: [Expression], _ shapes: [[Int]], at column: Int
   ) throws(CommandError) -> [Int] {
     let name = function.rawValue
-    if function.isElementwise { return shapes[0] }
     switch function {
     case .sum, .mean, .logsumexp, .prod, .variance, .standardDeviation:
       return []
@@ -198,8 +201,6 @@ struct Checker {
             + " and \(shapes[1])", in: source, at: column)
       }
       return []
-    default:
-      preconditionFailure("\(name) is elementwise")  // handled above
     }
   }
 
@@ -317,43 +318,12 @@ func evaluate(_ expression: Expression, _ variables: [String: Variable]) -> Vari
     }
     if selection.isIndex { return x[resolve(selection.lower, 0)] }
     return x[resolve(selection.lower, 0)..<resolve(selection.upper, length)]
+  case .elementwise(let name, let operand):
+    return Elementwise.named(name)!.apply(evaluate(operand, variables))
   case .call(let function, let arguments):
     let x = evaluate(arguments[0], variables)
     func argument(_ position: Int) -> Variable { evaluate(arguments[position], variables) }
     switch function {
-    case .exp: return exp(x)
-    case .log: return log(x)
-    case .sqrt: return sqrt(x)
-    case .tanh: return tanh(x)
-    case .sigmoid: return sigmoid(x)
-    case .relu: return relu(x)
-    case .sin: return sin(x)
-    case .cos: return cos(x)
-    case .tan: return tan(x)
-    case .asin: return asin(x)
-    case .acos: return acos(x)
-    case .atan: return atan(x)
-    case .sinh: return sinh(x)
-    case .cosh: return cosh(x)
-    case .asinh: return asinh(x)
-    case .acosh: return acosh(x)
-    case .atanh: return atanh(x)
-    case .exp2: return exp2(x)
-    case .expm1: return expm1(x)
-    case .log2: return log2(x)
-    case .log10: return log10(x)
-    case .log1p: return log1p(x)
-    case .abs: return abs(x)
-    case .sign: return sign(x)
-    case .square: return square(x)
-    case .reciprocal: return reciprocal(x)
-    case .rsqrt: return rsqrt(x)
-    case .erf: return erf(x)
-    case .erfc: return erfc(x)
-    case .softplus: return softplus(x)
-    case .logSigmoid: return logSigmoid(x)
-    case .gelu: return gelu(x)
-    case .swish: return swish(x)
     case .leakyRelu:
       return arguments.count == 2 ? leakyRelu(x, alpha: constant(arguments[1])) : leakyRelu(x)
     case .elu: return arguments.count == 2 ? elu(x, alpha: constant(arguments[1])) : elu(x)

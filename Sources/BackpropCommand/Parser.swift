@@ -176,7 +176,7 @@ struct Parser {
       if peek == "(" {
         return try parseCall(name, column: column)
       }
-      if Function.named(name) != nil {
+      if Function.isFunction(name) {
         throw CommandError(
           "'\(name)' is a function; call it as \(name)(…)", in: source, at: column)
       }
@@ -186,8 +186,11 @@ struct Parser {
   }
 
   private mutating func parseCall(_ name: String, column: Int) throws(CommandError) -> Expression {
-    guard let function = Function.named(name) else {
-      let suggestion = nearest(to: name, among: Function.allCases.map(\.rawValue))
+    let elementwise = Elementwise.named(name)
+    let function = Function.named(name)
+    guard elementwise != nil || function != nil else {
+      let suggestion = nearest(
+        to: name, among: Elementwise.names + Function.allCases.map(\.rawValue))
       throw CommandError(
         "unknown function '\(abbreviated(name))'"
           + (suggestion.map { " — did you mean '\($0)'?" } ?? ""),
@@ -203,8 +206,8 @@ struct Parser {
       while nextSymbol(in: ",") != nil { arguments.append(try parseExpression()) }
     }
     try expect(")", "to close the call to \(name)")
-    guard function.arities.contains(arguments.count) else {
-      let range = function.arities
+    let range = function?.arities ?? 1...1
+    guard range.contains(arguments.count) else {
       let expected =
         range.count == 1
         ? "\(range.lowerBound)"
@@ -213,7 +216,10 @@ struct Parser {
       throw CommandError(
         "\(name) takes \(expected) \(noun), got \(arguments.count)", in: source, at: column)
     }
-    return try node(.call(function, arguments), column: column)
+    if let elementwise {
+      return try node(.elementwise(elementwise.name, arguments[0]), column: column)
+    }
+    return try node(.call(function!, arguments), column: column)
   }
 
   /// A bracketed literal of signed numbers, nested to any rank, every row the same length.

@@ -126,6 +126,8 @@ struct Expression {
     case negate(Expression)
     case binary(BinaryOperator, Expression, Expression)
     case call(Function, [Expression])
+    /// One of the library's elementwise functions of one operand, by its spelling.
+    case elementwise(String, Expression)
     /// `x[i]` (the entry or row i; the axis is dropped) or `x[a:b]` (entries a..<b along the
     /// first axis), with Python's conventions: negative positions count from the end, and an
     /// omitted bound is the start or the end.
@@ -147,6 +149,7 @@ struct Expression {
     case .negate(let operand): depth = operand.depth + 1
     case .binary(_, let lhs, let rhs): depth = Swift.max(lhs.depth, rhs.depth) + 1
     case .call(_, let arguments): depth = (arguments.map(\.depth).max() ?? 0) + 1
+    case .elementwise(_, let operand): depth = operand.depth + 1
     case .slice(let base, _): depth = base.depth + 1
     }
   }
@@ -166,7 +169,7 @@ struct Expression {
       switch expression.kind {
       case .number, .literal: break
       case .name(let name): if !seen.contains(name) { seen.append(name) }
-      case .negate(let operand): visit(operand)
+      case .negate(let operand), .elementwise(_, let operand): visit(operand)
       case .binary(_, let lhs, let rhs):
         visit(lhs)
         visit(rhs)
@@ -186,7 +189,7 @@ struct Expression {
   var nodes: [Expression] {
     switch kind {
     case .number, .literal, .name: [self]
-    case .negate(let operand): [self] + operand.nodes
+    case .negate(let operand), .elementwise(_, let operand): [self] + operand.nodes
     case .binary(_, let lhs, let rhs): [self] + lhs.nodes + rhs.nodes
     case .call(_, let arguments): [self] + arguments.flatMap(\.nodes)
     case .slice(let base, _): [self] + base.nodes
@@ -215,14 +218,12 @@ struct Subscript {
 /// arities each accepts. A call matches a name in any case (`logsumexp`, `logSumExp`), and the
 /// older spellings `softmax_composed` and `logsoftmax` still work.
 enum Function: String, CaseIterable {
-  case exp, log, sqrt, tanh, sigmoid, relu, pow, sum, mean, max, softmax
+  case pow, sum, mean, max, softmax
   case logsoftmax = "logSoftmax"
   case logsumexp = "logSumExp"
   case softmaxComposed = "composedSoftmax"
-  // Elementwise, one operand.
-  case sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, expm1, log2
-  case log10, log1p, abs, sign, square, reciprocal, rsqrt, erf, erfc, softplus, logSigmoid
-  case gelu, swish, leakyRelu, elu
+  // Elementwise with a constant, one operand or two.
+  case leakyRelu, elu
   // Elementwise, two or three operands.
   case atan2, hypot, squaredDifference, min, clamp, select
   // Reductions and shapes.
@@ -250,20 +251,15 @@ enum Function: String, CaseIterable {
     }
   }
 
-  /// The functions that apply one of the library's elementwise functions to one operand.
-  var isElementwise: Bool {
-    switch self {
-    case .exp, .log, .sqrt, .tanh, .sigmoid, .relu, .sin, .cos, .tan, .asin, .acos, .atan, .sinh,
-      .cosh, .asinh, .acosh, .atanh, .exp2, .expm1, .log2, .log10, .log1p, .abs, .sign, .square,
-      .reciprocal, .rsqrt, .erf, .erfc, .softplus, .logSigmoid, .gelu, .swish:
-      true
-    default: false
-    }
+  /// The spellings of every function that takes one operand, for the fuzzer's generator: the
+  /// library's elementwise functions, then this table's.
+  static var oneOperandNames: [String] {
+    Elementwise.names + allCases.filter { $0.arities.contains(1) }.map(\.rawValue)
   }
 
-  /// The spellings of every function that takes one operand, for the fuzzer's generator.
-  static var oneOperandNames: [String] {
-    allCases.filter { $0.arities.contains(1) }.map(\.rawValue)
+  /// Whether `name`, in any case, names a function of either table.
+  static func isFunction(_ name: String) -> Bool {
+    named(name) != nil || Elementwise.named(name) != nil
   }
 
   var arities: ClosedRange<Int> {
@@ -277,5 +273,20 @@ enum Function: String, CaseIterable {
     case .concatenate, .stack: 1...64
     default: 1...1
     }
+  }
+}
+
+/// The library's elementwise functions of one operand (exp, sin, relu, gelu, …), read from its
+/// registry: a function added there is callable here, with no edit to the command.
+enum Elementwise {
+  /// Their spellings, in the library's order.
+  static let names = Variable.elementwiseFunctions.map(\.name)
+
+  private static let lookup = Dictionary(
+    uniqueKeysWithValues: Variable.elementwiseFunctions.map { ($0.name.lowercased(), $0) })
+
+  /// The function a call names, in any case: its spelling and the function itself.
+  static func named(_ name: String) -> ElementwiseFunction? {
+    lookup[name.lowercased()]
   }
 }

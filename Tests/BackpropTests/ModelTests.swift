@@ -151,6 +151,33 @@ struct ModelTests {
     #expect(throws: ModelStateMismatch.self) { try deeper.load(model.state) }
   }
 
+  @Test("A model's gradient check passes every parameter of a right loss, fails a detached one")
+  func modelGradientCheck() {
+    var generator = SeededGenerator(seed: 9)
+    let model = TwoTowers(using: &generator)
+    let x = Variable(Tensor.normal([5, 3], using: &generator))
+    let reports = model.checkGradient { m in (m(x) * m(x)).mean() }
+    #expect(reports.map(\.path) == model.namedParameters.map(\.path))
+    #expect(reports.allSatisfy { $0.report.passed }, "\(reports.map(\.report))")
+
+    // The classic mistake: a penalty on the head's weight computed from its value, a constant
+    // to the tape, so its gradient is missing. Only that parameter fails, by the penalty's.
+    let detached = model.checkGradient { m in
+      let w = Variable(m.head!.weight.variable.value)
+      return (m(x) * m(x)).mean() + (w * w).sum()
+    }
+    let failed = detached.filter { $0.report.verdict == .failed }.map(\.path)
+    #expect(failed == ["head.weight"])
+    let w = model.head!.weight.value
+    let missing = 2 * w.scalars.map(abs).max()!
+    let error = detached.first { $0.path == "head.weight" }!.report.maxAbsoluteError
+    #expect(abs(error - missing) <= 1e-6 * missing, "error \(error), 2 max |w| = \(missing)")
+
+    // A frozen parameter is not checked.
+    model.head!.freeze()
+    #expect(!model.checkGradient { m in m(x).sum() }.map(\.path).contains("head.weight"))
+  }
+
   @Test("Training an MLP on XOR drives the loss down, reproducibly")
   func trainsXOR() {
     var generator = SeededGenerator(seed: 0)

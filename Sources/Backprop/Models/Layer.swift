@@ -209,6 +209,35 @@ extension Layer {
   public func gradient(of loss: (Self) -> Variable) -> Gradients {
     valueWithGradient(of: loss).gradients
   }
+
+  /// Checks the gradient of `loss` in each trainable parameter, the others held at their
+  /// values, against central differences (L(p + h eᵢ) − L(p − h eᵢ)) / 2h, entry by entry, as
+  /// ``checkGradient(at:step:absoluteTolerance:relativeTolerance:of:)`` checks one tensor.
+  ///
+  /// ```swift
+  /// let reports = model.checkGradient { m in crossEntropy(logits: m(x), labels: labels) }
+  /// reports.allSatisfy { $0.report.passed }
+  /// ```
+  ///
+  /// - Returns: a report per trainable parameter, with its path, in the order of
+  ///   ``namedParameters``.
+  /// - Precondition: `loss(self)` holds one scalar.
+  public func checkGradient(
+    step: Double = 1e-6, absoluteTolerance: Double = 1e-5, relativeTolerance: Double = 1e-3,
+    of loss: (Self) -> Variable
+  ) -> [(path: String, report: GradientCheckReport)] {
+    namedParameters.filter { !$0.parameter.isFrozen }.map { path, parameter in
+      let report = Backprop.checkGradient(
+        at: parameter.value, step: step, absoluteTolerance: absoluteTolerance,
+        relativeTolerance: relativeTolerance
+      ) { variable in
+        parameter.bound = variable
+        defer { parameter.bound = nil }
+        return loss(self)
+      }
+      return (path, report)
+    }
+  }
 }
 
 extension Layer {

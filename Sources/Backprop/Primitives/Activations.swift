@@ -379,19 +379,11 @@ public func logSigmoid(_ x: Variable) -> Variable { x.applying(LogSigmoid.self) 
 ///
 /// Through erfc rather than (1 + erf(x/√2))/2, which cancels in the left tail: gelu(−10) is
 /// −7.6e−23, not 0.
-public func gelu(_ x: Variable) -> Variable {
-  .apply(
-    .elementary, x, function: Elementary.id(of: Gelu.self), value: Gelu.forward,
-    keeping: Gelu.forwardKeepingDerivative)
-}
+public func gelu(_ x: Variable) -> Variable { Gelu.record(x) }
 
 /// swish(x) = x σ(x) (also called SiLU), recorded as one entry; its derivative is
 /// σ(x) + x σ′(x), σ′ = σ(x) σ(−x), the composition's numbers for a unit cotangent.
-public func swish(_ x: Variable) -> Variable {
-  .apply(
-    .elementary, x, function: Elementary.id(of: Swish.self), value: Swish.forward,
-    keeping: Swish.forwardKeepingDerivative)
-}
+public func swish(_ x: Variable) -> Variable { Swish.record(x) }
 
 /// The leaky rectified linear unit: x where x > 0, α x elsewhere, recorded as one entry of two
 /// operands (α a constant).

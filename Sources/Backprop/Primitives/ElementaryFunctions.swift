@@ -8,7 +8,8 @@ import Foundation
 // and the registry; each family has a file of its own (Trigonometric.swift, Hyperbolic.swift,
 // ExponentialsAndLogarithms.swift, Algebraic.swift, ErrorFunctions.swift, Activations.swift;
 // the loss terms in Losses.swift). Adding a function is a type in its family's file, a line in
-// `Elementary.unary` or `Elementary.binary`, and its public spelling beside the type.
+// `Elementary.unary` or `Elementary.binary`, and its public spelling beside the type; the
+// command's parser, evaluator and help read the one-operand functions from `Elementary.unary`.
 //
 // Which are primitives, and why: a function is a primitive here when composing it from others would
 // lose accuracy or speed: sin, cos, tan, their inverses, the hyperbolic functions, exp2, expm1,
@@ -47,9 +48,15 @@ protocol ElementaryFunction: SendableMetatype {
   /// unless the function has a vectorized kernel (whose `value` then gives the same bits).
   static func apply(
     _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>)
+  /// f of each element of `x`, recorded as one entry when `x` is: the public function's body.
+  /// A requirement with a default (`x.applying(Self.self)`), so that a function whose forward
+  /// pass keeps its derivative records that way wherever it is called from.
+  static func record(_ x: Variable) -> Variable
 }
 
 extension ElementaryFunction {
+  static func record(_ x: Variable) -> Variable { x.applying(Self.self) }
+
   static func apply(
     _ source: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
   ) {
@@ -84,6 +91,13 @@ protocol DerivativeKeeping: ElementaryFunction {
 }
 
 extension DerivativeKeeping {
+  /// Recorded with y′ kept beside y, from the one pass of ``parts``.
+  static func record(_ x: Variable) -> Variable {
+    .apply(
+      .elementary, x, function: Elementary.id(of: Self.self), value: forward,
+      keeping: forwardKeepingDerivative)
+  }
+
   /// y and y′ from one pass of the kernel, each over one of its two buffers. A rank-0 input
   /// keeps nothing (its VJP runs on Double).
   static func forwardKeepingDerivative(_ x: Tensor) -> (Tensor, Tensor?) {
@@ -233,6 +247,21 @@ enum Scalar<F: BinaryElementaryFunction>: BinaryScalarFunction {
   static var rule: bp_rule_kind? { F.rule }
 }
 
+/// An elementwise function of one operand as the command sees it: its name, whether its entry
+/// keeps y′ beside y (memory the command's budget counts), and the function on a variable.
+package struct ElementwiseFunction: Sendable {
+  package let name: String
+  package let keepsDerivative: Bool
+  package let apply: @Sendable (Variable) -> Variable
+
+  init(
+    name: String, keepsDerivative: Bool = false,
+    _ apply: @escaping @Sendable (Variable) -> Variable
+  ) {
+    (self.name, self.keepsDerivative, self.apply) = (name, keepsDerivative, apply)
+  }
+}
+
 /// The registry: an entry of the tape names its function by its place here.
 enum Elementary {
   static let unary: [any ElementaryFunction.Type] = [
@@ -266,6 +295,26 @@ enum Elementary {
 }
 
 extension Variable {
+  /// Every elementwise function of one operand by the name a listing prints: the core
+  /// primitives, then the registry's functions in its order. The command's parser, evaluator
+  /// and help read their names and functions from here, so a function added to the registry
+  /// is a function of the command too.
+  package static let elementwiseFunctions: [ElementwiseFunction] = {
+    let primitives = [
+      ElementwiseFunction(name: "exp") { x in Backprop.exp(x) },
+      ElementwiseFunction(name: "log") { x in Backprop.log(x) },
+      ElementwiseFunction(name: "sqrt") { x in Backprop.sqrt(x) },
+      ElementwiseFunction(name: "tanh") { x in Backprop.tanh(x) },
+      ElementwiseFunction(name: "sigmoid") { x in Backprop.sigmoid(x) },
+    ]
+    let registered = Elementary.unary.map { function in
+      ElementwiseFunction(
+        name: function.name, keepsDerivative: function is any DerivativeKeeping.Type
+      ) { x in function.record(x) }
+    }
+    return primitives + registered
+  }()
+
   /// Evaluates an elementary function: at once for a constant, or recorded on the tape.
   static func apply<F: ElementaryFunction>(_ function: F.Type, _ x: Variable) -> Variable {
     apply(.elementary, x, function: Elementary.id(of: function), F.forward)
