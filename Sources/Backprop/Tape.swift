@@ -2,7 +2,7 @@
 ///
 /// The reverse sweep dispatches on this code (see `Tape+Rules.swift`); each primitive's forward
 /// pass and vector-Jacobian product sit together in the file of its family.
-enum Op: UInt8, Sendable {
+enum Op: UInt8, CaseIterable, Sendable {
   case variable, constant
   case add, subtract, multiply, divide, negate
   case exp, log, sqrt, pow, tanh, sigmoid
@@ -41,45 +41,11 @@ enum Op: UInt8, Sendable {
     isElementwise || self == .logSoftmax || self == .max || self == .slice || self == .concatenate
   }
 
-  /// The name printed in a tape listing.
-  var name: String {
-    switch self {
-    case .variable: "variable"
-    case .constant: "constant"
-    case .add: "add"
-    case .subtract: "subtract"
-    case .multiply: "multiply"
-    case .divide: "divide"
-    case .negate: "negate"
-    case .exp: "exp"
-    case .log: "log"
-    case .sqrt: "sqrt"
-    case .pow: "pow"
-    case .tanh: "tanh"
-    case .sigmoid: "sigmoid"
-    case .maximum: "maximum"
-    case .select: "select"
-    case .sum: "sum"
-    case .max: "max"
-    case .prod: "prod"
-    case .matmul: "matmul"
-    case .reshape: "reshape"
-    case .transpose: "transpose"
-    case .broadcast: "broadcast"
-    case .slice: "slice"
-    case .pad: "pad"
-    case .gather: "gather"
-    case .scatterAdd: "scatterAdd"
-    case .concatenate: "concatenate"
-    case .softmax: "softmax"
-    case .logSoftmax: "logSoftmax"
-    case .logSumExp: "logSumExp"
-    case .crossEntropy: "crossEntropy"
-    case .elementary: "elementary"
-    case .binaryElementary: "binaryElementary"
-    case .custom: "custom"
-    }
-  }
+  /// The name printed in a tape listing: the case's own name.
+  var name: String { Self.names[Int(rawValue)] }
+
+  /// Every case's name, by raw value, made once (Swift describes a case by its name).
+  private static let names = allCases.map { String(describing: $0) }
 }
 
 /// One line of the Wengert list: which primitive ran, on which earlier entries, and what it
