@@ -116,6 +116,11 @@ func collectParameters(
 
 /// The gradients of a loss with respect to a model's trainable parameters, keyed by their
 /// paths, in the order of ``Layer/namedParameters``.
+///
+/// Not `Sendable`: gradients that a model made hold its parameters, references that the model
+/// shares, so that an optimizer steps them without searching the model again; they belong to
+/// the model's task, as the model does. Their `paths` and `tensors` are `Sendable`, and
+/// ``init(paths:tensors:)`` makes gradients from them on the other side.
 public struct Gradients: CustomStringConvertible {
   /// The paths of the trainable parameters, in order.
   public let paths: [String]
