@@ -61,7 +61,9 @@ if let only, let unknown = only.subtracting(workloads.map(\.0)).sorted().first {
     Data("error: no workload '\(unknown)'; they are W1 to W12\n".utf8))
   exit(2)
 }
-for (name, workload) in workloads where only?.contains(name) ?? true {
+// A formula names rows of W7 and W11 only, so without --only it runs those two.
+let chosen = only ?? (settings.formula == nil ? nil : ["W7", "W11"])
+for (name, workload) in workloads where chosen?.contains(name) ?? true {
   let new = workload(settings)
   rows += new
   for row in new {
