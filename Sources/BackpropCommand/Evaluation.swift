@@ -86,10 +86,10 @@ struct Checker {
         selection.isIndex ? Array(shape.dropFirst()) : [range.count] + Array(shape.dropFirst())
       tally.add(operations: count(result), stored: 2 * count(result))
       return result
-    case .elementwise(let name, let operand):
+    case .elementwise(let function, let operand):
       // One entry: its value, and y′ beside it for a function that keeps it (gelu, swish).
       let result = try shape(of: operand)
-      let copies = Elementwise.named(name)!.keepsDerivative ? 2.0 : 1.0
+      let copies = function.keepsDerivative ? 2.0 : 1.0
       tally.add(operations: count(result), stored: copies * count(result))
       return result
     case .call(let function, let arguments):
@@ -318,8 +318,8 @@ func evaluate(_ expression: Expression, _ variables: [String: Variable]) -> Vari
     }
     if selection.isIndex { return x[resolve(selection.lower, 0)] }
     return x[resolve(selection.lower, 0)..<resolve(selection.upper, length)]
-  case .elementwise(let name, let operand):
-    return Elementwise.named(name)!.apply(evaluate(operand, variables))
+  case .elementwise(let function, let operand):
+    return function.apply(evaluate(operand, variables))
   case .call(let function, let arguments):
     let x = evaluate(arguments[0], variables)
     func argument(_ position: Int) -> Variable { evaluate(arguments[position], variables) }

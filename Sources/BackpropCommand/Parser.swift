@@ -217,7 +217,7 @@ struct Parser {
         "\(name) takes \(expected) \(noun), got \(arguments.count)", in: source, at: column)
     }
     if let elementwise {
-      return try node(.elementwise(elementwise.name, arguments[0]), column: column)
+      return try node(.elementwise(elementwise, arguments[0]), column: column)
     }
     return try node(.call(function!, arguments), column: column)
   }

@@ -126,8 +126,8 @@ struct Expression {
     case negate(Expression)
     case binary(BinaryOperator, Expression, Expression)
     case call(Function, [Expression])
-    /// One of the library's elementwise functions of one operand, by its spelling.
-    case elementwise(String, Expression)
+    /// One of the library's elementwise functions of one operand.
+    case elementwise(ElementwiseFunction, Expression)
     /// `x[i]` (the entry or row i; the axis is dropped) or `x[a:b]` (entries a..<b along the
     /// first axis), with Python's conventions: negative positions count from the end, and an
     /// omitted bound is the start or the end.
